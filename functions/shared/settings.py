@@ -1,0 +1,68 @@
+"""One settings model per function, read from environment variables.
+
+This module is the contract between the functions and the stack: infra sets exactly the
+variables that `required_environment()` lists for each model (an infra test checks it).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Lists arrive as comma-separated strings ("Person,Human"), not JSON.
+CsvList = Annotated[list[str], NoDecode]
+
+
+class _FunctionSettings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    @classmethod
+    def required_environment(cls) -> set[str]:
+        """The environment variable names this model reads (upper case)."""
+        return {name.upper() for name in cls.model_fields}
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class EnrollSettings(_FunctionSettings):
+    people_table: str
+    state_table: str
+    collection_id: str
+
+
+class AnalyzeSettings(_FunctionSettings):
+    audit_bucket: str
+    events_table: str
+    sightings_table: str
+    people_table: str
+    state_table: str
+    collection_id: str
+    alerts_queue_url: str
+    armed_parameter: str
+    known_threshold: float = Field(90.0, ge=0, le=100)
+    barred_threshold: float = Field(95.0, ge=0, le=100)
+    possible_match_threshold: float = Field(80.0, ge=0, le=100)
+    cooldown_seconds: int = Field(300, ge=0)
+    alarm_labels: CsvList = Field(default_factory=lambda: ["Person", "Human"])
+    labels_on_every_image: bool = False
+    event_retention_days: int = Field(30, ge=1)
+
+    _split_labels = field_validator("alarm_labels", mode="before")(_split_csv)
+
+
+class NotifySettings(_FunctionSettings):
+    state_table: str
+    owner_email: str
+    sender_email: str
+    authorities_emails: CsvList = Field(default_factory=list)
+    alerts_topic_arn: str
+    webhook_parameter: str = ""
+    presign_seconds: int = Field(3600, ge=60, le=604800)
+
+    _split_authorities = field_validator("authorities_emails", mode="before")(_split_csv)
