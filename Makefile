@@ -3,20 +3,20 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMPS := .setup
+PY_STAMP := $(VENV)/.doorman-installed
+NODE_STAMP := node_modules/.doorman-installed
 APT_PACKAGES := gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
 	gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-rtsp gstreamer1.0-libav \
 	gir1.2-gst-rtsp-server-1.0 python3-gi ffmpeg chromium
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup test unit demo synth bench lint format clean
+.PHONY: setup apt test unit demo synth bench lint format clean
 
-setup: $(STAMPS)/python $(STAMPS)/node $(STAMPS)/apt
+setup: $(PY_STAMP) $(NODE_STAMP) apt
 
 # The stamp depends on the requirement files: change a pin and the venv is refreshed.
-$(STAMPS)/python: requirements.txt requirements-dev.txt pyproject.toml
-	@mkdir -p $(STAMPS)
+$(PY_STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then \
 		rm -rf $(VENV); $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV); fi
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -26,26 +26,24 @@ $(STAMPS)/python: requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -c 'import face_recognition, cv2, boto3, aws_cdk, cdk_nag'
 	@touch $@
 
-$(STAMPS)/node: package.json
-	@mkdir -p $(STAMPS)
+$(NODE_STAMP): package.json
 	npm install --no-audit --no-fund --silent
 	@touch $@
 
-$(STAMPS)/apt:
-	@mkdir -p $(STAMPS)
+# Checked every time (a few dpkg queries); installs only what is missing.
+apt:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "apt: installing $$missing"; \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
-	@touch $@
 
-lint: $(STAMPS)/python
+lint: $(PY_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-format: $(STAMPS)/python
+format: $(PY_STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
@@ -54,7 +52,7 @@ test: setup lint
 	@$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
-unit: $(STAMPS)/python
+unit: $(PY_STAMP)
 	$(PY) -m pytest tests/unit -q
 
 demo: setup
@@ -67,4 +65,4 @@ bench: setup
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) $(STAMPS) node_modules cdk.out demo-report
+	rm -rf $(VENV) node_modules cdk.out demo-report
