@@ -91,7 +91,7 @@ class MotionConfig(Section):
 class FacesConfig(Section):
     detector: Literal["hog"] = "hog"
     min_face_px: int = Field(default=80, ge=20, le=1000)
-    min_score: float = Field(default=0.0, ge=-1, le=5)
+    min_score: float = Field(default=0.3, ge=-1, le=5)
     detect_every_k: int = Field(default=2, ge=1, le=60)
     padding: float = Field(default=0.25, ge=0, le=2)
     max_track_seconds: Seconds = 30.0

@@ -40,9 +40,7 @@ class FrameEvent:
     def key(self) -> str:
         """Deterministic S3 key, so a retried upload overwrites the same object."""
         t = self.captured_at.astimezone(UTC)
-        return (
-            f"frames/{self.camera_id}/{t:%Y}/{t:%m}/{t:%d}/{self.track_id}-{self.seq:03d}.jpg"
-        )
+        return f"frames/{self.camera_id}/{t:%Y}/{t:%m}/{t:%d}/{self.track_id}-{self.seq:03d}.jpg"
 
     def metadata(self) -> dict[str, str]:
         """The x-amz-meta-* fields (boto3 adds the prefix)."""

@@ -1,1 +1,1 @@
-"""Operator-side logic behind the `doorman` CLI: resource discovery, people, events, report, cost."""
+"""Operator logic behind the `doorman` CLI: discovery, people, events, report, cost."""

@@ -1,0 +1,166 @@
+"""End-to-end latency in localcloud: from the edge writing an event to the email in moto SES.
+
+The edge side is the agent's own Spool and Uploader thread (S3 PutObject with the event's
+metadata); the cloud side is `LocalCloud` (moto, the face service, and the router running
+analyze and notify on their queues). Nobody is enrolled, so every face is a stranger and
+each event should end in one warning email. Each event comes from its own camera id, so
+the (camera, identity) cooldown never suppresses one. Events go one at a time: the clock
+starts as the event is handed to the spool and stops when moto's
+`/moto-api/data.json` first lists one more sent email.
+
+The analyze handler's own time per frame comes from the router's invocation timings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+EVENTS = 50
+EMAIL_TIMEOUT_SECONDS = 30.0
+POLL_SECONDS = 0.02
+QUIET_FUNCTIONS_ENV = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+
+
+def sent_emails(moto_url: str) -> int:
+    """How many emails moto's SES has accepted (plain and raw)."""
+    with urllib.request.urlopen(f"{moto_url}/moto-api/data.json", timeout=10) as response:  # noqa: S310 (local URL)
+        ses = json.load(response).get("ses", {})
+    return len(ses.get("Message", [])) + len(ses.get("RawMessage", []))
+
+
+def wait_for_email(
+    moto_url: str, more_than: int, timeout: float = EMAIL_TIMEOUT_SECONDS
+) -> int | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        count = sent_emails(moto_url)
+        if count > more_than:
+            return count
+        time.sleep(POLL_SECONDS)
+    return None
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    if not values:
+        raise ValueError("no values")
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q))
+
+
+def summarize(latencies: Sequence[float]) -> dict[str, float]:
+    return {
+        "p50_seconds": percentile(latencies, 50),
+        "p95_seconds": percentile(latencies, 95),
+        "max_seconds": float(max(latencies)),
+        "mean_seconds": float(np.mean(latencies)),
+    }
+
+
+def handler_times(durations: Sequence[tuple[int, float]]) -> dict[str, float]:
+    """Per-frame handler time from (records, seconds) per invocation."""
+    per_frame = [seconds / records for records, seconds in durations if records]
+    if not per_frame:
+        raise ValueError("the handler was never invoked with records")
+    return {
+        "frames": sum(records for records, _ in durations),
+        "invocations": len(durations),
+        "p50_ms": percentile(per_frame, 50) * 1000,
+        "p95_ms": percentile(per_frame, 95) * 1000,
+        "max_ms": max(per_frame) * 1000,
+    }
+
+
+@contextlib.contextmanager
+def quiet_functions() -> Iterator[None]:
+    """Keep the handlers' INFO logs and metric blobs off the benchmark's console."""
+    from localcloud.services import apply_env, restore_env
+
+    previous = apply_env(QUIET_FUNCTIONS_ENV)
+    try:
+        yield
+    finally:
+        restore_env(previous)
+
+
+def run(
+    frames: Sequence[bytes],
+    events: int = EVENTS,
+    progress: Callable[[], None] | None = None,
+) -> dict[str, Any]:
+    """Send `events` face events (cycling through `frames`, JPEG bytes) and time each email."""
+    from edge_agent.events import FrameEvent
+    from edge_agent.spool import Spool
+    from edge_agent.uploader import Uploader, s3_client
+    from localcloud.cloud import LocalCloud
+
+    if not frames:
+        raise ValueError("latency needs at least one frame with a face")
+    tick = progress or (lambda: None)
+    latencies: list[float] = []
+    lost: list[str] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="doorman-bench-") as tmp,
+        quiet_functions(),
+        LocalCloud(data_dir=Path(tmp) / "cloud") as cloud,
+    ):
+        env = cloud.env()
+        assert cloud.resources is not None
+        spool = Spool(Path(tmp) / "spool", max_bytes=50_000_000)
+        s3 = s3_client(
+            endpoint_url=env["AWS_ENDPOINT_URL"],
+            region_name=env["AWS_REGION"],
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        )
+        uploader = Uploader(spool, s3, cloud.resources.uploads_bucket)
+        uploader.start()
+        analyze = cloud.functions["analyze"]
+        first_invocation = len(analyze.durations)
+        try:
+            for n in range(events):
+                camera = f"bench-latency-{n:03d}"
+                event = FrameEvent(
+                    camera_id=camera,
+                    track_id=f"{camera}-track",
+                    seq=1,
+                    captured_at=datetime.now(UTC),
+                    kind="face",
+                    jpeg=frames[n % len(frames)],
+                )
+                before = sent_emails(cloud.moto_url)
+                started = time.perf_counter()
+                spool.submit(event)
+                if wait_for_email(cloud.moto_url, before) is None:
+                    lost.append(camera)
+                else:
+                    latencies.append(time.perf_counter() - started)
+                tick()
+            handler = handler_times(analyze.durations[first_invocation:])
+            router_errors = list(cloud.router.errors) if cloud.router else []
+        finally:
+            uploader.stop(drain_timeout=5)
+    if not latencies:
+        raise RuntimeError(f"no email arrived for any of {events} events; router: {router_errors}")
+    return {
+        "events": len(latencies),
+        "sent": events,
+        "lost": lost,
+        **summarize(latencies),
+        "latencies_seconds": [round(x, 4) for x in latencies],
+        "analyze_handler": handler,
+        "router_errors": router_errors[:10],
+        "notes": [
+            "one event at a time, each from its own camera id (no cooldown suppression); "
+            "stranger faces; default LocalConfig; router long-polls each queue with 1 s waits; "
+            "handler INFO logs and metrics switched off (POWERTOOLS_* variables)",
+        ],
+    }

@@ -1,0 +1,295 @@
+"""Writes the results: latest.json, the Markdown summary latest.md and the PNG plots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from bench.targets import PASS, Verdict
+
+PIPELINE_ORDER = ("doorman", "naive", "decode-only")
+UPLOAD_ORDER = ("doorman", "naive", "motion-only (1/s)", "motion-only (every frame)")
+
+
+def write_json(results: dict[str, Any], out_dir: Path) -> Path:
+    path = out_dir / "latest.json"
+    path.write_text(json.dumps(results, indent=2, sort_keys=False, default=str) + "\n")
+    return path
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def targets_table(verdicts: list[Verdict]) -> list[str]:
+    rows = [[v.status, v.name, v.target, v.value, v.baseline, v.detail] for v in verdicts]
+    return _table(["result", "target", "goal", "measured", "baseline", "note"], rows)
+
+
+def _throughput_lines(section: dict[str, Any]) -> list[str]:
+    runs = section.get("runs", [])
+    keys = sorted({(r["scene"], r["resolution"]) for r in runs}, key=lambda k: (k[1], k[0]))
+    rows = []
+    for scene, res in keys:
+        by = {r["pipeline"]: r for r in runs if (r["scene"], r["resolution"]) == (scene, res)}
+        cells = [scene, res]
+        for pipeline in PIPELINE_ORDER:
+            run = by.get(pipeline)
+            if run is None:
+                cells.append("-")
+                continue
+            cap = " (capped)" if run.get("capped") else ""
+            cells.append(
+                f"{run['fps']:.1f} fps, {run['peak_rss_mb']:.0f} MB, {run['frames']} fr{cap}"
+            )
+        doorman, naive, decode = (by.get(p) for p in PIPELINE_ORDER)
+        cells.append(f"{doorman['fps'] / naive['fps']:.1f}x" if doorman and naive else "-")
+        cells.append(f"{doorman['fps'] / decode['fps']:.0%}" if doorman and decode else "-")
+        rows.append(cells)
+    header = ["scene", "res", *PIPELINE_ORDER, "doorman/naive", "doorman/decode"]
+    notes = [f"- {n}" for n in section.get("notes", [])]
+    return _table(header, rows) + notes + ([""] if notes else [])
+
+
+def _uploads_lines(section: dict[str, Any]) -> list[str]:
+    totals = section["totals"]
+    every = totals.get("motion-only (every frame)", {}).get("uploads") or 0
+    rows = []
+    for name in UPLOAD_ORDER:
+        t = totals.get(name)
+        if t is None:
+            continue
+        cut = f"{1 - t['uploads'] / every:.1%}" if every else "-"
+        recall = f"{t['recall']:.0%} ({t['covered_tracks']}/{t['tracks']})"
+        rows.append([name, str(t["uploads"]), cut, recall, str(t["false_face_uploads"])])
+    lines = _table(
+        ["pipeline", "uploads", "fewer than motion-only", "track recall", "false face uploads"],
+        rows,
+    )
+    per_scenario = [
+        [s["scenario"], str(s["tracks"])]
+        + [str(s["uploads"].get(name, "-")) for name in UPLOAD_ORDER]
+        for s in section.get("scenarios", [])
+    ]
+    lines += _table(["scenario", "person tracks", *UPLOAD_ORDER], per_scenario)
+    return lines + [f"- {n}" for n in section.get("notes", [])] + [""]
+
+
+def _accuracy_lines(section: dict[str, Any]) -> list[str]:
+    lines = [
+        f"{len(section['people'])} people, {section['enroll_photos_per_person']} enrollment "
+        f"photos each; {section['genuine_probes']} held-out genuine probes, "
+        f"{section['stranger_probes']} leave-one-out stranger probes.",
+        "",
+    ]
+    if section.get("not_enrolled"):
+        lines += [f"Not enrolled (no face indexed): {', '.join(section['not_enrolled'])}.", ""]
+    shown = {70, 80, 85, 88, 90, 92, 95, 97, 99}
+    rows = [
+        [f"{p['threshold']:.0f}", f"{p['tar']:.1%}", f"{p['far']:.1%}", str(p["misidentified"])]
+        for p in section["roc"]
+        if int(p["threshold"]) in shown
+    ]
+    lines += _table(["threshold", "TAR", "FAR", "misidentified"], rows)
+    stats = section.get("similarity_stats", {})
+    if stats:
+        lines += [", ".join(f"{k} {v:.1f}" for k, v in stats.items()), ""]
+    return lines
+
+
+def _latency_lines(section: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            "edge event -> email in SES",
+            str(section["events"]),
+            f"{section['p50_seconds']:.2f} s",
+            f"{section['p95_seconds']:.2f} s",
+            f"{section['max_seconds']:.2f} s",
+        ]
+    ]
+    handler = section.get("analyze_handler")
+    if handler:
+        rows.append(
+            [
+                "analyze handler per frame",
+                str(handler["frames"]),
+                f"{handler['p50_ms']:.0f} ms",
+                f"{handler['p95_ms']:.0f} ms",
+                f"{handler['max_ms']:.0f} ms",
+            ]
+        )
+    return (
+        _table(["what", "n", "p50", "p95", "max"], rows)
+        + [f"- {n}" for n in section.get("notes", [])]
+        + [""]
+    )
+
+
+def _costs_lines(section: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            r["pipeline"],
+            f"{r['uploads_per_day']:.0f}" if r["pipeline"] != "24/7 streaming" else "-",
+            f"${r['rekognition_usd']:.2f}",
+            f"${r['usd_per_month']:.2f}",
+        ]
+        for r in section["rows"]
+    ]
+    note = f"Prices as of {section['prices_as_of']} ({section['region']}); {section['assumption']}."
+    header = ["pipeline", "uploads/day", "Rekognition/month", "total/month"]
+    return [*_table(header, rows), note, ""]
+
+
+def markdown(results: dict[str, Any], verdicts: list[Verdict]) -> str:
+    meta = results.get("meta", {})
+    passed = sum(1 for v in verdicts if v.status == PASS)
+    lines = [
+        "# Doorman benchmark",
+        "",
+        f"Run {meta.get('started_at', '?')}, {meta.get('duration_seconds', 0):.0f} s, "
+        f"{meta.get('cpus', '?')} CPUs, load average {meta.get('load_start', '?')} at start "
+        f"and {meta.get('load_end', '?')} at the end."
+        + (" Quick mode (short runs)." if meta.get("quick") else ""),
+        "",
+        f"## Targets: {passed}/{len(verdicts)} pass",
+        "",
+        *targets_table(verdicts),
+    ]
+    sections = (
+        ("Throughput (one pinned core)", "throughput", _throughput_lines),
+        ("Uploads and recall (whole scenario set)", "uploads", _uploads_lines),
+        ("Recognition accuracy (face service)", "accuracy", _accuracy_lines),
+        ("End-to-end latency (localcloud)", "latency", _latency_lines),
+        ("Cost per camera-month", "costs", _costs_lines),
+    )
+    for title, key, render in sections:
+        lines += [f"## {title}", ""]
+        if key in results:
+            lines += render(results[key])
+        else:
+            error = results.get("errors", {}).get(key, "not run")
+            lines += [f"Not measured: {error}", ""]
+    plots = results.get("plots", [])
+    if plots:
+        lines += ["## Plots", ""] + [f"![{Path(p).stem}]({Path(p).name})" for p in plots] + [""]
+    return "\n".join(lines)
+
+
+def write_markdown(results: dict[str, Any], verdicts: list[Verdict], out_dir: Path) -> Path:
+    path = out_dir / "latest.md"
+    path.write_text(markdown(results, verdicts))
+    return path
+
+
+# --- plots --------------------------------------------------------------------------------
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_throughput(section: dict[str, Any], path: Path) -> Path:
+    plt = _pyplot()
+    runs = section["runs"]
+    groups = sorted({(r["scene"], r["resolution"]) for r in runs}, key=lambda k: (k[1], k[0]))
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    width = 0.8 / len(PIPELINE_ORDER)
+    for n, pipeline in enumerate(PIPELINE_ORDER):
+        values = [
+            next(
+                (
+                    r["fps"]
+                    for r in runs
+                    if (r["pipeline"], r["scene"], r["resolution"]) == (pipeline, *g)
+                ),
+                0.0,
+            )
+            for g in groups
+        ]
+        xs = [i + (n - 1) * width for i in range(len(groups))]
+        bars = ax.bar(xs, values, width, label=pipeline)
+        ax.bar_label(bars, labels=[f"{v:.1f}" for v in values], fontsize=7)
+    ax.axhline(30, color="grey", linestyle="--", linewidth=0.8, label="30 fps target")
+    ax.set_xticks(range(len(groups)), [f"{s} {r}" for s, r in groups])
+    ax.set_yscale("log")
+    ax.set_ylabel("frames per second (one core, log scale)")
+    ax.set_title("Edge throughput")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_roc(section: dict[str, Any], path: Path) -> Path:
+    plt = _pyplot()
+    points = section["roc"]
+    thresholds = [p["threshold"] for p in points]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
+    left.plot(thresholds, [p["tar"] for p in points], marker=".", label="TAR (genuine)")
+    left.plot(thresholds, [p["far"] for p in points], marker=".", label="FAR (strangers)")
+    left.axvline(section["default_threshold"], color="grey", linestyle="--", linewidth=0.8)
+    left.set_xlabel("similarity threshold")
+    left.set_ylabel("rate")
+    left.set_ylim(-0.02, 1.02)
+    left.set_title("Accept rates by threshold")
+    left.legend(fontsize=8)
+    right.plot([p["far"] for p in points], [p["tar"] for p in points], marker="o")
+    for p in points:
+        if int(p["threshold"]) in (70, 80, 90, 95, 99):
+            right.annotate(f"{p['threshold']:.0f}", (p["far"], p["tar"]), fontsize=7)
+    right.set_xlabel("false accept rate")
+    right.set_ylabel("true accept rate")
+    right.set_xlim(-0.02, 1.02)
+    right.set_ylim(-0.02, 1.02)
+    right.set_title("ROC (thresholds 70-99)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_uploads(section: dict[str, Any], path: Path) -> Path:
+    plt = _pyplot()
+    totals = section["totals"]
+    names = [n for n in UPLOAD_ORDER if n in totals]
+    counts = [totals[n]["uploads"] for n in names]
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    bars = ax.bar(
+        names, [max(c, 0.8) for c in counts], color=["C2", "C1", "C0", "C0"][: len(names)]
+    )
+    ax.bar_label(
+        bars,
+        labels=[
+            f"{c} uploads\nrecall {totals[n]['recall']:.0%}"
+            for n, c in zip(names, counts, strict=True)
+        ],
+        fontsize=8,
+    )
+    ax.set_yscale("log")
+    ax.set_ylabel("uploads over the scenario set (log scale)")
+    ax.set_title("What each pipeline sends to the cloud")
+    ax.tick_params(axis="x", labelsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def write_plots(results: dict[str, Any], out_dir: Path) -> list[Path]:
+    plots = []
+    if "throughput" in results:
+        plots.append(plot_throughput(results["throughput"], out_dir / "throughput.png"))
+    if "accuracy" in results:
+        plots.append(plot_roc(results["accuracy"], out_dir / "roc.png"))
+    if "uploads" in results:
+        plots.append(plot_uploads(results["uploads"], out_dir / "uploads.png"))
+    return plots

@@ -1,0 +1,140 @@
+"""Frames per second on one pinned core, and peak memory, for each pipeline.
+
+Every measurement runs in a fresh child process under `taskset -c 0` with one thread for
+OpenCV, OpenMP and BLAS, so pipelines cannot borrow the second core and each peak RSS is
+its own. The child sets up (loads models, builds the pipeline) before the clock starts;
+the clock covers opening the video, decoding and processing every frame.
+
+    python -m bench.throughput --pipeline doorman --video bench/.cache/busy-1080p.mp4
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+PIPELINES = ("doorman", "naive", "decode-only")
+SINGLE_THREAD_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+    "OPENCV_FOR_THREADS_NUM": "1",
+}
+PINNED_CORE = "0"
+CHILD_TIMEOUT_SECONDS = 600
+
+
+def _decode_only(video: Path, max_frames: int | None) -> Callable[[], int]:
+    from bench.baselines import iter_frames
+
+    def run() -> int:
+        frames = 0
+        for _ in iter_frames(video, max_frames):
+            frames += 1
+        return frames
+
+    return run
+
+
+def _naive(video: Path, max_frames: int | None) -> Callable[[], int]:
+    from bench.baselines import NaivePipeline, iter_frames
+    from bench.faces import known_faces
+
+    pipeline = NaivePipeline(known_faces())
+
+    def run() -> int:
+        frames = 0
+        for _, frame in iter_frames(video, max_frames):
+            pipeline.process(frame)
+            frames += 1
+        return frames
+
+    return run
+
+
+def _doorman(video: Path, max_frames: int | None) -> Callable[[], int]:
+    from bench.doorman import DoormanRunner
+
+    runner = DoormanRunner(video, max_frames=max_frames)
+    return runner.run
+
+
+RUNNERS: dict[str, Callable[[Path, int | None], Callable[[], int]]] = {
+    "decode-only": _decode_only,
+    "naive": _naive,
+    "doorman": _doorman,
+}
+
+
+def child(pipeline: str, video: Path, max_frames: int | None) -> dict[str, Any]:
+    """Runs inside the pinned child: set up, then time one pass over the video."""
+    import cv2
+
+    cv2.setNumThreads(1)
+    run = RUNNERS[pipeline](video, max_frames)
+    started = time.perf_counter()
+    frames = run()
+    seconds = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "pipeline": pipeline,
+        "frames": frames,
+        "seconds": seconds,
+        "fps": frames / seconds if seconds else 0.0,
+        "peak_rss_mb": peak_kb / 1024,
+        "affinity": sorted(os.sched_getaffinity(0)),
+    }
+
+
+def measure(pipeline: str, video: Path, max_frames: int | None = None) -> dict[str, Any]:
+    """Run one measurement in a child pinned to one core; returns the child's numbers."""
+    if pipeline not in RUNNERS:
+        raise ValueError(f"unknown pipeline {pipeline!r}; choose from {', '.join(RUNNERS)}")
+    argv = [sys.executable, "-m", "bench.throughput", "--pipeline", pipeline, "--video", str(video)]
+    if max_frames is not None:
+        argv += ["--max-frames", str(max_frames)]
+    taskset = shutil.which("taskset")
+    if taskset is None:
+        raise RuntimeError("taskset (util-linux) is needed to pin measurements to one core")
+    env = {**os.environ, **SINGLE_THREAD_ENV}
+    done = subprocess.run(
+        [taskset, "-c", PINNED_CORE, *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=CHILD_TIMEOUT_SECONDS,
+        check=False,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.strip().splitlines()[-15:])
+        raise RuntimeError(f"{pipeline} on {video.name} failed ({done.returncode}):\n{tail}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if result["affinity"] != [int(PINNED_CORE)]:
+        raise RuntimeError(f"child was not pinned: affinity {result['affinity']}")
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pipeline", choices=PIPELINES, required=True)
+    parser.add_argument("--video", type=Path, required=True)
+    parser.add_argument("--max-frames", type=int, default=None)
+    args = parser.parse_args(argv)
+    if not args.video.is_file():
+        parser.error(f"no such video: {args.video}")
+    print(json.dumps(child(args.pipeline, args.video, args.max_frames)))
+
+
+if __name__ == "__main__":
+    main()

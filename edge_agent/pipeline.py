@@ -1,0 +1,415 @@
+"""The edge pipeline: frames in, at most one good frame per person out.
+
+    FrameSource.read() -> MotionGate.detect(gray) -> FaceDetector.locate(rgb, regions)
+    -> Tracker.update(dets, t) -> BestFrame.consider(...) -> Recognizer.identify(...)
+    -> EventSink.submit(event)
+
+This module only composes the stages; it imports no image library. Each stage is a
+Protocol with one verb, so tests and benchmarks can swap any of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from edge_agent.events import EventSink, FaceBox, FrameEvent
+
+log = logging.getLogger(__name__)
+
+Image = Any  # an HxWxC (or HxW) uint8 numpy array; typed loosely to keep numpy out
+
+
+@dataclass(frozen=True)
+class Box:
+    """Pixel rectangle, right/bottom exclusive."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    @property
+    def width(self) -> int:
+        return max(0, self.right - self.left)
+
+    @property
+    def height(self) -> int:
+        return max(0, self.bottom - self.top)
+
+    @property
+    def area(self) -> int:
+        return self.width * self.height
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return ((self.left + self.right) / 2, (self.top + self.bottom) / 2)
+
+    def iou(self, other: Box) -> float:
+        inter = self.intersection(other)
+        union = self.area + other.area - inter.area
+        return inter.area / union if union else 0.0
+
+    def intersection(self, other: Box) -> Box:
+        left, top = max(self.left, other.left), max(self.top, other.top)
+        right, bottom = min(self.right, other.right), min(self.bottom, other.bottom)
+        return Box(left, top, max(left, right), max(top, bottom))
+
+    def union(self, other: Box) -> Box:
+        return Box(
+            min(self.left, other.left),
+            min(self.top, other.top),
+            max(self.right, other.right),
+            max(self.bottom, other.bottom),
+        )
+
+    def padded(self, fraction: float, width: int, height: int) -> Box:
+        """Grow by `fraction` of the box size on every side, clipped to the frame."""
+        dx, dy = round(self.width * fraction), round(self.height * fraction)
+        return Box(
+            max(0, self.left - dx),
+            max(0, self.top - dy),
+            min(width, self.right + dx),
+            min(height, self.bottom + dy),
+        )
+
+    def to_face_box(self) -> FaceBox:
+        return FaceBox(top=self.top, right=self.right, bottom=self.bottom, left=self.left)
+
+
+class Frame(Protocol):
+    """One decoded frame. `gray` and `rgb` are converted on first use and cached."""
+
+    index: int
+    t: float  # epoch seconds: wall clock (live) or file start + presentation time
+    bgr: Image
+
+    @property
+    def gray(self) -> Image: ...
+
+    @property
+    def rgb(self) -> Image: ...
+
+
+@dataclass(frozen=True)
+class Motion:
+    regions: tuple[Box, ...] = ()
+    changed_fraction: float = 0.0
+    recalibrated: bool = False
+
+    @property
+    def area(self) -> int:
+        return sum(box.area for box in self.regions)
+
+
+@dataclass(frozen=True)
+class Detection:
+    box: Box
+    score: float
+    quality: float = 0.0
+    sharpness: float = 0.0
+    frontalness: float = 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class Candidate:
+    """A frame kept as a possible best frame of a track."""
+
+    quality: float
+    frame_index: int
+    t: float
+    bgr: Image
+    box: Box
+    face_rgb: Image | None = None  # padded face crop, for local recognition
+    face_in_crop: Box | None = None
+
+
+@dataclass(eq=False)
+class Track:
+    track_id: str
+    first_t: float
+    last_t: float
+    box: Box
+    segment_start_t: float
+    hits: int = 1
+    seq: int = 0  # events already emitted for this track
+    frames: list[Candidate] = field(default_factory=list)  # top-k, best first
+    faces: list[Candidate] = field(default_factory=list)  # crops for recognition
+
+
+@dataclass(frozen=True)
+class TrackUpdate:
+    matched: tuple[tuple[Track, Detection], ...] = ()
+    ended: tuple[Track, ...] = ()
+
+    @property
+    def started(self) -> tuple[Track, ...]:
+        return tuple(track for track, _ in self.matched if track.hits == 1)
+
+
+class FrameSource(Protocol):
+    def read(self) -> Frame | None:
+        """Next frame; None when the source is finished (files) or closed."""
+        ...
+
+
+class MotionGate(Protocol):
+    def detect(self, gray: Image) -> Motion:
+        """Changed regions in full-frame pixels; empty for no motion or recalibration."""
+        ...
+
+
+class FaceDetector(Protocol):
+    def locate(self, rgb: Image, regions: list[Box]) -> list[Detection]:
+        """Faces inside the given regions, scored for quality."""
+        ...
+
+
+class Tracker(Protocol):
+    live: list[Track]
+
+    def update(self, detections: list[Detection], t: float) -> TrackUpdate:
+        """Assign detections to tracks; end tracks not seen for the gap."""
+        ...
+
+
+class BestFrame(Protocol):
+    def consider(self, track: Track, frame: Frame, detection: Detection) -> None:
+        """Keep this frame in the track's top-k (and its face crop) if it is good enough."""
+        ...
+
+
+class Recognizer(Protocol):
+    def identify(self, faces: list[Candidate]) -> str:
+        """person_id voted across a track's face crops, or "unknown"."""
+        ...
+
+
+class JpegEncoder(Protocol):
+    def encode(self, bgr: Image) -> bytes: ...
+
+
+@dataclass
+class Stats:
+    frames: int = 0
+    motion_frames: int = 0
+    recalibrations: int = 0
+    detector_runs: int = 0
+    faces: int = 0
+    tracks: int = 0
+    events: int = 0
+    face_events: int = 0
+    motion_events: int = 0
+    withheld: int = 0  # known faces kept local by upload = "unknown-only"
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    camera_id: str
+    detect_every_k: int = 2
+    padding: float = 0.25
+    max_track_seconds: float = 30.0
+    motion_snapshot_interval_seconds: float = 60.0
+    motion_min_seconds: float = 0.5
+    motion_gap_seconds: float = 2.0
+    upload_unknown_only: bool = False
+
+
+@dataclass
+class _MotionEpisode:
+    """A stretch of motion; it becomes a snapshot only if no face was seen in it."""
+
+    track_id: str
+    start_t: float
+    last_t: float
+    best_area: int = 0
+    best: Candidate | None = None
+    saw_face: bool = False
+
+
+class Pipeline:
+    """Runs frames through the stages and submits events; keeps counters in `stats`."""
+
+    def __init__(
+        self,
+        settings: PipelineSettings,
+        source: FrameSource,
+        motion: MotionGate,
+        detector: FaceDetector,
+        tracker: Tracker,
+        best: BestFrame,
+        encoder: JpegEncoder,
+        sink: EventSink,
+        recognizer: Recognizer | None = None,
+        new_track_id: Callable[[float], str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.source = source
+        self.motion = motion
+        self.detector = detector
+        self.tracker = tracker
+        self.best = best
+        self.encoder = encoder
+        self.sink = sink
+        self.recognizer = recognizer
+        self.stats = Stats()
+        self.stop_requested = threading.Event()
+        self._new_track_id = new_track_id or TrackIds(settings.camera_id)
+        self._last_detect_index: int | None = None
+        self._episode: _MotionEpisode | None = None
+        self._last_snapshot_t: float | None = None
+        self._size: tuple[int, int] | None = None
+
+    def run(self, on_frame: Callable[[Frame], None] | None = None) -> Stats:
+        """Process until the source ends or `stop_requested` is set, then flush."""
+        while not self.stop_requested.is_set():
+            frame = self.source.read()
+            if frame is None:
+                break
+            self.process(frame)
+            if on_frame is not None:
+                on_frame(frame)
+        self.flush()
+        return self.stats
+
+    def process(self, frame: Frame) -> None:
+        self.stats.frames += 1
+        height, width = frame.bgr.shape[:2]
+        self._size = (width, height)
+        motion = self.motion.detect(frame.gray)
+        if motion.recalibrated:
+            self.stats.recalibrations += 1
+        if motion.regions:
+            self.stats.motion_frames += 1
+
+        regions = list(motion.regions) + [track.box for track in self.tracker.live]
+        detections: list[Detection] = []
+        if regions and self._detection_due(frame.index):
+            padded = [box.padded(self.settings.padding, width, height) for box in regions]
+            detections = self.detector.locate(frame.rgb, padded)
+            self._last_detect_index = frame.index
+            self.stats.detector_runs += 1
+            self.stats.faces += len(detections)
+
+        update = self.tracker.update(detections, frame.t)
+        self.stats.tracks += len(update.started)
+        for track, detection in update.matched:
+            self.best.consider(track, frame, detection)
+        for track in update.ended:
+            self._emit_track(track)
+        for track in self.tracker.live:
+            if frame.t - track.segment_start_t >= self.settings.max_track_seconds:
+                self._emit_track(track)  # a long visit: report it now, keep tracking
+                track.segment_start_t = frame.t
+
+        self._follow_motion(frame, motion, saw_face=bool(self.tracker.live))
+
+    def flush(self) -> None:
+        """End every live track and motion episode (end of file, SIGTERM)."""
+        for track in self.tracker.update([], float("inf")).ended:
+            self._emit_track(track)
+        if self._episode is not None:
+            self._end_episode(self._episode.last_t)
+
+    def _detection_due(self, index: int) -> bool:
+        last = self._last_detect_index
+        return last is None or index - last >= self.settings.detect_every_k
+
+    def _emit_track(self, track: Track) -> None:
+        if not track.frames:
+            return
+        match = None
+        if self.recognizer is not None and track.faces:
+            match = self.recognizer.identify(track.faces)
+        candidates, track.frames, track.faces = track.frames, [], []
+        if self.settings.upload_unknown_only and match not in (None, "unknown"):
+            self.stats.withheld += len(candidates)
+            log.info("known face kept local", extra={"track_id": track.track_id})
+            return
+        for candidate in candidates:
+            track.seq += 1
+            self._submit(track.track_id, track.seq, "face", candidate, match)
+
+    def _follow_motion(self, frame: Frame, motion: Motion, saw_face: bool) -> None:
+        episode = self._episode
+        if motion.regions:
+            if episode is None:
+                episode = self._episode = _MotionEpisode(
+                    self._new_track_id(frame.t), start_t=frame.t, last_t=frame.t
+                )
+            episode.last_t = frame.t
+            if motion.area > episode.best_area:
+                episode.best_area = motion.area
+                box = motion.regions[0]
+                for region in motion.regions[1:]:
+                    box = box.union(region)
+                episode.best = Candidate(0.0, frame.index, frame.t, frame.bgr.copy(), box)
+        if episode is None:
+            return
+        episode.saw_face = episode.saw_face or saw_face
+        quiet_for = frame.t - episode.last_t
+        if quiet_for >= self.settings.motion_gap_seconds and not saw_face:
+            self._end_episode(frame.t)
+        elif frame.t - episode.start_t >= self.settings.max_track_seconds:
+            self._end_episode(frame.t)  # long motion: report, then start a new episode
+
+    def _end_episode(self, t: float) -> None:
+        episode, self._episode = self._episode, None
+        if episode is None or episode.saw_face or episode.best is None:
+            return
+        if episode.last_t - episode.start_t < self.settings.motion_min_seconds:
+            return
+        last = self._last_snapshot_t
+        interval = self.settings.motion_snapshot_interval_seconds
+        if last is not None and episode.best.t - last < interval:
+            log.debug("motion snapshot rate-limited", extra={"track_id": episode.track_id})
+            return
+        self._last_snapshot_t = episode.best.t
+        self._submit(episode.track_id, 1, "motion", episode.best, None)
+
+    def _submit(
+        self, track_id: str, seq: int, kind: str, candidate: Candidate, match: str | None
+    ) -> None:
+        faces = (candidate.box.to_face_box(),) if kind == "face" else ()
+        event = FrameEvent(
+            camera_id=self.settings.camera_id,
+            track_id=track_id,
+            seq=seq,
+            captured_at=datetime.fromtimestamp(candidate.t, UTC),
+            kind=kind,  # type: ignore[arg-type]
+            jpeg=self.encoder.encode(candidate.bgr),
+            local_match=match,
+            faces=faces,
+            quality=round(candidate.quality, 4),
+        )
+        self.sink.submit(event)
+        self.stats.events += 1
+        if kind == "face":
+            self.stats.face_events += 1
+        else:
+            self.stats.motion_events += 1
+        log.info(
+            "event",
+            extra={
+                "key": event.key(),
+                "kind": kind,
+                "local_match": match,
+                "frame": candidate.frame_index,
+            },
+        )
+
+
+class TrackIds:
+    """Stable, unique ids: `{camera}-{start epoch ms}-{n}`; the same file gives the same ids."""
+
+    def __init__(self, camera_id: str) -> None:
+        self.camera_id = camera_id
+        self.count = 0
+
+    def __call__(self, t: float) -> str:
+        self.count += 1
+        return f"{self.camera_id}-{round(t * 1000)}-{self.count}"

@@ -1,0 +1,75 @@
+"""Groups face detections over time into person tracks (IoU first, then centroid distance).
+
+Detections are matched greedily, best pair first. A pair matches when the boxes overlap by
+at least `iou_threshold`, or, failing that, when their centres are closer than
+`max_centroid_distance` face widths (fast walkers at low frame rates do not overlap).
+A track ends when it has not been seen for `track_gap_seconds`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from edge_agent.config import FacesConfig
+from edge_agent.pipeline import Detection, Track, TrackUpdate
+
+
+class IouCentroidTracker:
+    def __init__(self, config: FacesConfig, new_track_id: Callable[[float], str]) -> None:
+        self.iou_threshold = config.iou_threshold
+        self.max_distance = config.max_centroid_distance
+        self.gap = config.track_gap_seconds
+        self.new_track_id = new_track_id
+        self.live: list[Track] = []
+
+    def update(self, detections: list[Detection], t: float) -> TrackUpdate:
+        pairs = sorted(
+            (
+                (cost, i, j)
+                for i, track in enumerate(self.live)
+                for j, detection in enumerate(detections)
+                if (cost := self._cost(track, detection)) is not None
+            ),
+            key=lambda item: item[0],
+        )
+        used_tracks: set[int] = set()
+        used_detections: set[int] = set()
+        matched = []
+        for _, i, j in pairs:
+            if i in used_tracks or j in used_detections:
+                continue
+            used_tracks.add(i)
+            used_detections.add(j)
+            track, detection = self.live[i], detections[j]
+            track.box, track.last_t, track.hits = detection.box, t, track.hits + 1
+            matched.append((track, detection))
+
+        for j, detection in enumerate(detections):
+            if j in used_detections:
+                continue
+            track = Track(
+                track_id=self.new_track_id(t),
+                first_t=t,
+                last_t=t,
+                box=detection.box,
+                segment_start_t=t,
+            )
+            self.live.append(track)
+            matched.append((track, detection))
+
+        ended = tuple(track for track in self.live if t - track.last_t > self.gap)
+        self.live = [track for track in self.live if t - track.last_t <= self.gap]
+        return TrackUpdate(matched=tuple(matched), ended=ended)
+
+    def _cost(self, track: Track, detection: Detection) -> float | None:
+        """Lower is better; None when the pair cannot match."""
+        iou = track.box.iou(detection.box)
+        if iou >= self.iou_threshold and iou > 0:
+            return 1.0 - iou  # in [0, 1)
+        (ax, ay), (bx, by) = track.box.center, detection.box.center
+        size = max(1, track.box.width, detection.box.width)
+        distance = math.hypot(ax - bx, ay - by) / size
+        if distance <= self.max_distance:
+            return 1.0 + distance  # always after any IoU match
+        return None

@@ -1,0 +1,231 @@
+"""Enrollment: make the collection and People agree with one faces-bucket object.
+
+Every event (created, tagged, removed) is handled the same way: read the object's current
+state and reconcile. The State table keeps one photo record per object (the fingerprint of
+the inputs last enrolled, the outcome and the face ids), so a repeated or self-caused event
+(our own `enrollment` tag write) changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from shared.adapters.faces import FaceIndex, ImageNotAccepted, image_bytes, image_in_s3
+from shared.adapters.storage import ObjectHead, Storage
+from shared.adapters.tables import PeopleTable, StateTable
+from shared.enrollment import (
+    OUTCOME_TAG,
+    Claim,
+    crowd_outcome,
+    fingerprint,
+    unindexed_outcome,
+)
+from shared.enrollment import claim_from as resolve_claim
+from shared.imaging import MAX_INLINE_IMAGE_BYTES, MAX_S3_IMAGE_BYTES, ImageRejected, load_image
+from shared.records import iso_utc
+from shared.schemas import BoundingBox, Person, PhotoRecord
+from shared.slugs import hashed_slug, same_person_name, slugify
+
+REMOVED = "removed"
+_IMAGE_ERROR_OUTCOMES = {
+    "ImageTooLargeException": "too-large",
+    "InvalidImageFormatException": "bad-image",
+    "InvalidParameterException": "bad-image",
+    "InvalidS3ObjectException": "bad-image",
+}
+_REJECT_OUTCOMES = {"too-large": "too-large", "too-small": "low-quality"}
+_WRITE_ATTEMPTS = 5
+
+
+class EnrollmentConflict(Exception):
+    """Another enrollment changed the same item meanwhile; the record is retried."""
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: str
+    person_id: str = ""
+    changed: bool = True
+
+
+class Enroller:
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        faces: FaceIndex,
+        people: PeopleTable,
+        state: StateTable,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.storage = storage
+        self.faces = faces
+        self.people = people
+        self.state = state
+        self.clock = clock
+
+    def reconcile(self, bucket: str, key: str) -> Result:
+        head = self.storage.head(bucket, key)
+        old = self.state.get_photo(bucket, key)
+        if head is None:
+            if old:
+                self._retire(old)
+                self.state.delete_photo(bucket, key)
+            return Result(REMOVED, old.person_id if old else "", changed=old is not None)
+
+        tags = self.storage.tags(bucket, key)
+        current = fingerprint(head.etag, head.version_id, tags)
+        if old and old.fingerprint == current:
+            if old.outcome == "indexed":  # repair a People write lost to a crash
+                self._attach(old.person_id, self._claim(tags, key), key, old.face_ids)
+            self._tag(bucket, key, old.outcome)
+            return Result(old.outcome, old.person_id, changed=False)
+
+        claim = self._claim(tags, key)
+        outcome, person_id, face_ids = self._enroll(bucket, key, head, claim)
+        record = PhotoRecord(
+            bucket=bucket,
+            key=key,
+            fingerprint=current,
+            outcome=outcome,
+            person_id=person_id,
+            face_ids=face_ids,
+        )
+        if not self.state.put_photo(record, replaces=old):
+            self._drop_faces(face_ids)
+            raise EnrollmentConflict(f"{bucket}/{key} was enrolled concurrently")
+        if old:
+            self._retire(old)
+        if outcome == "indexed":
+            assert isinstance(claim, Claim)
+            self._attach(person_id, claim, key, face_ids)
+        self._tag(bucket, key, outcome)
+        return Result(outcome, person_id)
+
+    @staticmethod
+    def _claim(tags: dict[str, str], key: str) -> Claim | str:
+        return resolve_claim(tags, key)
+
+    def _enroll(
+        self, bucket: str, key: str, head: ObjectHead, claim: Claim | str
+    ) -> tuple[str, str, list[str]]:
+        if isinstance(claim, str):
+            return claim, "", []
+        if head.size > MAX_S3_IMAGE_BYTES:
+            return "too-large", "", []
+        data = self.storage.read(bucket, key)
+        try:
+            load_image(data)
+        except ImageRejected as rejected:
+            return _REJECT_OUTCOMES.get(rejected.reason, "bad-image"), "", []
+        image = (
+            image_bytes(data)
+            if len(data) <= MAX_INLINE_IMAGE_BYTES
+            else image_in_s3(bucket, key, head.version_id)
+        )
+        try:
+            detected = self.faces.detect_faces(image)
+            crowd = crowd_outcome(
+                BoundingBox.from_aws(face["BoundingBox"]) for face in detected["FaceDetails"]
+            )
+            if crowd:
+                return crowd, "", []
+            person_id = self._person_id(claim)
+            indexed = self.faces.index_face(image, external_image_id=person_id)
+        except ImageNotAccepted as exc:
+            return _IMAGE_ERROR_OUTCOMES[exc.code], "", []
+        face_ids = [r["Face"]["FaceId"] for r in indexed.get("FaceRecords", [])]
+        if not face_ids:
+            reasons = [r for u in indexed.get("UnindexedFaces", []) for r in u.get("Reasons", [])]
+            return unindexed_outcome(reasons), "", []
+        return "indexed", person_id, face_ids
+
+    def _person_id(self, claim: Claim) -> str:
+        """The slug of the name, or slug-<hash> when another name already owns that slug."""
+        base = slugify(claim.name)
+        owner = self.people.get(base)
+        if owner is None or same_person_name(owner.name, claim.name):
+            return base
+        return hashed_slug(claim.name)
+
+    def _attach(self, person_id: str, claim: Claim | str, key: str, face_ids: list[str]) -> None:
+        if not isinstance(claim, Claim):
+            return
+        for _ in range(_WRITE_ATTEMPTS):
+            now = iso_utc(self.clock())
+            person = self.people.get(person_id)
+            if person is None:
+                fresh = Person(
+                    person_id=person_id,
+                    name=claim.name,
+                    watchlist=claim.watchlist,
+                    photos={key: face_ids},
+                    face_ids=face_ids,
+                    enrolled_at=now,
+                    updated_at=now,
+                )
+                if self.people.save(fresh, expected_version=None):
+                    return
+                continue
+            if not same_person_name(person.name, claim.name):
+                self._drop_faces(face_ids)
+                raise EnrollmentConflict(f"{person_id} now belongs to another name")
+            if (
+                person.photos.get(key) == face_ids
+                and person.name == claim.name
+                and person.watchlist == claim.watchlist
+            ):
+                return
+            photos = {**person.photos, key: face_ids}
+            updated = person.model_copy(
+                update={
+                    "name": claim.name,
+                    "watchlist": claim.watchlist,
+                    "photos": photos,
+                    "face_ids": _all_faces(photos),
+                    "updated_at": now,
+                    "version": person.version + 1,
+                }
+            )
+            if self.people.save(updated, expected_version=person.version):
+                return
+        raise EnrollmentConflict(f"People item {person_id} kept changing")
+
+    def _retire(self, old: PhotoRecord) -> None:
+        """Delete the faces an earlier enrollment of this photo indexed, and forget them."""
+        self._drop_faces(old.face_ids)
+        if not old.person_id:
+            return
+        for _ in range(_WRITE_ATTEMPTS):
+            person = self.people.get(old.person_id)
+            if person is None or old.key not in person.photos:
+                return
+            photos = {k: v for k, v in person.photos.items() if k != old.key}
+            if not photos:
+                if self.people.delete(person.person_id, expected_version=person.version):
+                    return
+                continue
+            updated = person.model_copy(
+                update={
+                    "photos": photos,
+                    "face_ids": _all_faces(photos),
+                    "updated_at": iso_utc(self.clock()),
+                    "version": person.version + 1,
+                }
+            )
+            if self.people.save(updated, expected_version=person.version):
+                return
+        raise EnrollmentConflict(f"People item {old.person_id} kept changing")
+
+    def _drop_faces(self, face_ids: list[str]) -> None:
+        if face_ids:
+            self.faces.delete_faces(face_ids)
+
+    def _tag(self, bucket: str, key: str, outcome: str) -> None:
+        self.storage.tag(bucket, key, OUTCOME_TAG, outcome)
+
+
+def _all_faces(photos: dict[str, list[str]]) -> list[str]:
+    return sorted({face for faces in photos.values() for face in faces})

@@ -1,0 +1,76 @@
+"""notify: one Alert -> email to the right people, SNS, and the optional webhook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.adapters.messaging import Mailer, Parameters, Publisher, Webhook, WebhookError
+from shared.adapters.storage import Storage
+from shared.messages import render_email, sns_subject, webhook_text
+from shared.schemas import Alert
+from shared.settings import NotifySettings
+
+WEBHOOK_ATTEMPTS = 2
+
+
+@dataclass(frozen=True)
+class Ports:
+    mailer: Mailer
+    publisher: Publisher
+    storage: Storage
+    parameters: Parameters
+    webhook: Webhook
+
+
+def recipients(alert: Alert, owner: str, authorities: list[str]) -> list[str]:
+    """critical -> owner and authorities; anything else -> owner. No duplicates."""
+    wanted = [owner, *(authorities if alert.severity == "critical" else [])]
+    return list(dict.fromkeys(address for address in wanted if address))
+
+
+class Notifier:
+    def __init__(self, ports: Ports, settings: NotifySettings) -> None:
+        self.ports = ports
+        self.settings = settings
+
+    def frame_url(self, alert: Alert) -> str | None:
+        if not (alert.bucket and alert.key):
+            return None
+        return self.ports.storage.presigned_get(
+            alert.bucket, alert.key, self.settings.presign_seconds
+        )
+
+    def email(self, alert: Alert) -> str:
+        message = render_email(
+            alert, self.frame_url(alert), link_minutes=self.settings.presign_seconds // 60
+        )
+        to = recipients(alert, self.settings.owner_email, self.settings.authorities_emails)
+        return self.ports.mailer.send(to, message)
+
+    def publish(self, alert: Alert) -> str:
+        return self.ports.publisher.publish(
+            sns_subject(alert),
+            alert.model_dump(mode="json"),
+            {"severity": alert.severity, "reason": alert.reason, "camera_id": alert.camera_id},
+        )
+
+    def webhook_url(self) -> str | None:
+        if not self.settings.webhook_parameter:
+            return None
+        url = self.ports.parameters.get(self.settings.webhook_parameter)
+        return url.strip() if Webhook.usable(url) else None
+
+    def post_webhook(self, alert: Alert) -> str:
+        """ "posted", "off" (no URL configured) or "failed: ..." after a bounded retry."""
+        url = self.webhook_url()
+        if url is None:
+            return "off"
+        payload = {"text": webhook_text(alert, self.frame_url(alert))}
+        error = ""
+        for _ in range(WEBHOOK_ATTEMPTS):
+            try:
+                self.ports.webhook.post(url, payload)
+                return "posted"
+            except WebhookError as exc:
+                error = str(exc)
+        return f"failed: {error}"

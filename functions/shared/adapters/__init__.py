@@ -1,0 +1,1 @@
+"""Thin adapters around injected boto3 clients: the only place functions talk to AWS."""

@@ -1,0 +1,85 @@
+"""Alerts: alerts queue (with DLQ) -> notify function; SNS topic; SES identities; SSM switches."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import Duration
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_ses as ses
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from infra.constructs.function import DoormanFunction, FunctionDefaults
+from infra.constructs.work_queue import WorkQueue
+
+TIMEOUT = Duration.seconds(30)
+ARMED, DISARMED = "armed", "disarmed"
+
+
+class Alerts(Construct):
+    """Everything that turns an Alert message into mail, SNS and a webhook post.
+
+    - `topic`: encrypted with `key` (a customer managed key, so CloudWatch alarms can publish
+      to it too); the owner gets an email subscription (confirm the mail AWS sends).
+    - `identities`: SES email identities for the sender and every recipient, so a sandbox
+      account can send after each address clicks its verification link.
+    - `armed`: the armed/disarmed switch analyze reads.
+    - `webhook`: the name of an SSM parameter the user creates (SecureString) to enable the
+      Slack-compatible webhook; the stack never holds the URL.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        key: kms.IKey,
+        owner_email: str,
+        addresses: Sequence[str],
+        webhook_parameter: str,
+        environment: Mapping[str, str],
+        defaults: FunctionDefaults,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.work = WorkQueue(self, "Alerts", consumer_timeout=TIMEOUT)
+        self.topic = sns.Topic(
+            self, "Topic", display_name="Doorman alerts", master_key=key, enforce_ssl=True
+        )
+        self.topic.add_subscription(subscriptions.EmailSubscription(owner_email))
+        self.identities = [
+            ses.EmailIdentity(self, f"Identity{index}", identity=ses.Identity.email(address))
+            for index, address in enumerate(addresses)
+        ]
+        self.armed = ssm.StringParameter(
+            self,
+            "Armed",
+            description="Doorman switch: 'armed' alerts on strangers, 'disarmed' only records "
+            "them (barred people always alert). `doorman arm|disarm` sets it.",
+            string_value=ARMED,
+            allowed_pattern=f"^({ARMED}|{DISARMED})$",
+        )
+        self.webhook = ssm.StringParameter.from_secure_string_parameter_attributes(
+            self, "Webhook", parameter_name=webhook_parameter
+        )
+        self.handler = DoormanFunction(
+            self,
+            "Notify",
+            package="notify",
+            description="Send alert mail, SNS and webhook posts",
+            # The topic and the webhook switch belong to this construct; the rest comes in.
+            environment={
+                **environment,
+                "ALERTS_TOPIC_ARN": self.topic.topic_arn,
+                "WEBHOOK_PARAMETER": webhook_parameter,
+            },
+            timeout=TIMEOUT,
+            memory_size=256,
+            defaults=defaults,
+        )
+        self.handler.function.add_event_source(
+            sources.SqsEventSource(self.work.queue, batch_size=5, report_batch_item_failures=True)
+        )

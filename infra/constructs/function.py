@@ -1,0 +1,121 @@
+"""Lambda defaults in one place: every Doorman function is built by `DoormanFunction`.
+
+Newest Python runtime CDK offers, arm64, JSON logs into a log group with retention, X-Ray,
+the Powertools public layer by ARN, the project's dependency layer, and its own role that
+starts empty: the stack grants each function exactly what it calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.nag import acknowledge, default_policy
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS_DIR = REPO_ROOT / "functions"
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+ARCHITECTURE = lambda_.Architecture.ARM_64
+METRICS_NAMESPACE = "Doorman"
+POWERTOOLS_ACCOUNT = "017000801446"
+# Everything under functions/ ships, except caches and tests.
+ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "tests", "**/tests", "**/.pytest_cache"]
+
+_RETENTION = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+}
+
+
+def powertools_layer_arn(scope: Construct, version: int) -> str:
+    """Powertools for AWS Lambda (Python) v3 public layer for RUNTIME on ARCHITECTURE."""
+    runtime = RUNTIME.name.replace(".", "")  # python3.14 -> python314
+    return (
+        f"arn:aws:lambda:{Stack.of(scope).region}:{POWERTOOLS_ACCOUNT}:layer:"
+        f"AWSLambdaPowertoolsPythonV3-{runtime}-{ARCHITECTURE.name}:{version}"
+    )
+
+
+@dataclass(frozen=True)
+class FunctionDefaults:
+    """What every function shares, decided once by the stack."""
+
+    layers: Sequence[lambda_.ILayerVersion]
+    log_retention_days: int
+    removal_policy: RemovalPolicy
+
+
+class DoormanFunction(Construct):
+    """One Lambda function with its own role and log group. `function` and `role` are public."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        package: str,
+        description: str,
+        environment: Mapping[str, str],
+        timeout: Duration,
+        memory_size: int,
+        defaults: FunctionDefaults,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=_RETENTION[defaults.log_retention_days],
+            removal_policy=defaults.removal_policy,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Doorman {package} function",
+        )
+        self.log_group.grant_write(self.role)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=f"{package}.handler.lambda_handler",
+            code=lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=ASSET_EXCLUDES),
+            role=self.role,
+            timeout=timeout,
+            memory_size=memory_size,
+            layers=list(defaults.layers),
+            log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            tracing=lambda_.Tracing.ACTIVE,
+            environment={
+                **environment,
+                "POWERTOOLS_SERVICE_NAME": package,
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+            },
+        )
+        acknowledge(
+            default_policy(self.role),
+            "AwsSolutions-IAM5[Resource::*]",
+            "X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no "
+            "resource type, so IAM only accepts '*' for them.",
+        )

@@ -1,0 +1,148 @@
+"""Dashboard and alarms. Every alarm publishes to the alerts topic."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.constructs.function import METRICS_NAMESPACE
+
+FIVE_MINUTES = Duration.minutes(5)
+ONE_DAY = Duration.days(1)
+REKOGNITION_OPERATIONS = ("DetectFaces", "SearchFacesByImage", "DetectLabels", "IndexFaces")
+# Powertools metrics the handlers emit (functions/*/handler.py), as (service, metric name).
+FRAME_METRICS = ("FramesAnalyzed", "FramesRejected", "FramesIgnored")
+FACE_METRICS = (("analyze", "FacesDetected"), ("enroll", "EnrollmentIndexed"))
+ALERT_METRICS = (("analyze", "AlertsQueued"), ("notify", "AlertsSent"), ("notify", "WebhookFailures"))
+CUSTOM_METRICS = (
+    *(("analyze", name) for name in FRAME_METRICS),
+    *FACE_METRICS,
+    *ALERT_METRICS,
+)
+
+
+class Monitoring(Construct):
+    """`dashboard` shows throughput, alerts, errors, DLQ depth and Rekognition calls per day;
+    `alarms` fire on any message in a dead-letter queue and on any function error."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        dashboard_name: str,
+        functions: Mapping[str, lambda_.IFunction],
+        dead_letter_queues: Mapping[str, sqs.IQueue],
+        topic: sns.ITopic,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.alarms: list[cloudwatch.Alarm] = []
+        for name, queue in dead_letter_queues.items():
+            self._alarm(
+                f"{name}DeadLetters",
+                queue.metric_approximate_number_of_messages_visible(
+                    period=FIVE_MINUTES, statistic="Maximum"
+                ),
+                f"Messages are waiting in the {name} dead-letter queue",
+                topic,
+            )
+        for name, function in functions.items():
+            self._alarm(
+                f"{name}Errors",
+                function.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+                f"The {name} function failed",
+                topic,
+            )
+
+        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Frames analyzed",
+                left=[_custom(name, "analyze") for name in FRAME_METRICS],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Faces",
+                left=[_custom(name, service) for service, name in FACE_METRICS],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Alerts",
+                left=[
+                    *(_custom(name, service) for service, name in ALERT_METRICS),
+                    topic.metric_number_of_messages_published(
+                        period=FIVE_MINUTES, label="published to SNS"
+                    ),
+                ],
+                width=8,
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Function errors",
+                left=[
+                    function.metric_errors(period=FIVE_MINUTES, label=name)
+                    for name, function in functions.items()
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Dead-letter queue depth",
+                left=[
+                    queue.metric_approximate_number_of_messages_visible(
+                        period=FIVE_MINUTES, statistic="Maximum", label=name
+                    )
+                    for name, queue in dead_letter_queues.items()
+                ],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Rekognition calls per day",
+                left=[
+                    cloudwatch.Metric(
+                        namespace="AWS/Rekognition",
+                        metric_name="SuccessfulRequestCount",
+                        dimensions_map={"Operation": operation},
+                        statistic="Sum",
+                        period=ONE_DAY,
+                        label=operation,
+                    )
+                    for operation in REKOGNITION_OPERATIONS
+                ],
+                width=8,
+            ),
+        )
+
+    def _alarm(
+        self, construct_id: str, metric: cloudwatch.Metric, description: str, topic: sns.ITopic
+    ) -> None:
+        alarm = metric.create_alarm(
+            self,
+            construct_id,
+            alarm_description=description,
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(actions.SnsAction(topic))
+        self.alarms.append(alarm)
+
+
+def _custom(metric_name: str, service: str) -> cloudwatch.Metric:
+    """A Powertools metric: namespace Doorman, dimension `service` = the function's name."""
+    return cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=metric_name,
+        dimensions_map={"service": service},
+        statistic="Sum",
+        period=FIVE_MINUTES,
+        label=f"{service} {metric_name}",
+    )

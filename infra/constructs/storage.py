@@ -1,0 +1,106 @@
+"""The three Doorman buckets (uploads, faces, audit) plus the bucket their access logs go to."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from infra.nag import acknowledge
+
+CLASSIFICATION_TAG = "classification"
+
+
+class Storage(Construct):
+    """Private, encrypted, TLS-only buckets; uploads and audit expire by lifecycle rules.
+
+    Frames are tagged `classification=alarm|quiet|rejected` by analyze. Quiet frames go after
+    `quiet_retention_days`, everything else under `frames/` and `kvs/` after
+    `frame_retention_days` (S3 applies the shortest matching expiration).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        frame_retention_days: int,
+        quiet_retention_days: int,
+        audit_retention_days: int,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._removal_policy = removal_policy
+
+        self.access_logs = self._bucket(
+            "AccessLogs",
+            lifecycle_rules=[s3.LifecycleRule(id="expire-logs", expiration=Duration.days(90))],
+        )
+        acknowledge(
+            self.access_logs,
+            "AwsSolutions-S1",
+            "This is the server access log bucket; logging it into itself would loop.",
+        )
+
+        frame_days = Duration.days(frame_retention_days)
+        self.uploads = self._bucket(
+            "Uploads",
+            server_access_logs_prefix="uploads/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-quiet-frames",
+                    tag_filters={CLASSIFICATION_TAG: "quiet"},
+                    expiration=Duration.days(quiet_retention_days),
+                ),
+                s3.LifecycleRule(
+                    id="expire-alarm-frames",
+                    tag_filters={CLASSIFICATION_TAG: "alarm"},
+                    expiration=frame_days,
+                ),
+                s3.LifecycleRule(id="expire-frames", prefix="frames/", expiration=frame_days),
+                s3.LifecycleRule(id="expire-kvs-images", prefix="kvs/", expiration=frame_days),
+                s3.LifecycleRule(
+                    id="abort-incomplete-uploads",
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                ),
+            ],
+        )
+        self.faces = self._bucket(
+            "Faces",
+            server_access_logs_prefix="faces/",
+            versioned=True,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-old-photo-versions",
+                    noncurrent_version_expiration=Duration.days(30),
+                    expired_object_delete_marker=True,
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                )
+            ],
+        )
+        self.audit = self._bucket(
+            "Audit",
+            server_access_logs_prefix="audit/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-audit", expiration=Duration.days(audit_retention_days)
+                )
+            ],
+        )
+
+    def _bucket(self, construct_id: str, **props) -> s3.Bucket:
+        destroy = self._removal_policy == RemovalPolicy.DESTROY
+        if "server_access_logs_prefix" in props:
+            props["server_access_logs_bucket"] = self.access_logs
+        return s3.Bucket(
+            self,
+            construct_id,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=self._removal_policy,
+            auto_delete_objects=destroy,
+            **props,
+        )
+

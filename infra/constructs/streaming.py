@@ -1,0 +1,120 @@
+"""Optional streaming path (context streaming=true).
+
+One Kinesis Video Stream per camera, one face-search stream processor per video stream (a
+processor reads exactly one stream) over the collection, and one encrypted Kinesis Data
+Stream that all processors write to and analyze reads.
+
+Note: Rekognition streaming video has been closed to new AWS accounts since 2026-04-30;
+accounts that used it in the last 12 months keep it. The default path does not need it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_kinesisvideo as kinesisvideo
+from aws_cdk import aws_rekognition as rekognition
+from constructs import Construct
+
+from infra.constructs.face_collection import FaceCollection
+
+VIDEO_RETENTION_HOURS = 24
+
+
+class Streaming(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        name_prefix: str,
+        cameras: Sequence[str],
+        collection: FaceCollection,
+        face_match_threshold: float,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if not 0 <= face_match_threshold <= 100:
+            # Rekognition's scale is 0-100; 0.80 would match almost anyone.
+            raise ValueError(f"face_match_threshold {face_match_threshold} is not in 0-100")
+        self.video_streams = {
+            camera: kinesisvideo.CfnStream(
+                self,
+                f"Video-{camera}",
+                name=f"{name_prefix}-{camera}",
+                data_retention_in_hours=VIDEO_RETENTION_HOURS,
+                media_type="video/h264",
+            )
+            for camera in cameras
+        }
+        self.face_search_stream = kinesis.Stream(
+            self,
+            "FaceSearchResults",
+            shard_count=1,
+            retention_period=Duration.hours(24),
+            # AWS managed key (aws/kinesis): no key policy to keep in step with Rekognition.
+            encryption=kinesis.StreamEncryption.MANAGED,
+        )
+        self.role = self._service_role()
+        self.processors = {}
+        for camera, video in self.video_streams.items():
+            processor = rekognition.CfnStreamProcessor(
+                self,
+                f"Processor-{camera}",
+                name=f"{name_prefix}-{camera}",
+                role_arn=self.role.role_arn,
+                kinesis_video_stream=rekognition.CfnStreamProcessor.KinesisVideoStreamProperty(
+                    arn=video.attr_arn
+                ),
+                kinesis_data_stream=rekognition.CfnStreamProcessor.KinesisDataStreamProperty(
+                    arn=self.face_search_stream.stream_arn
+                ),
+                face_search_settings=rekognition.CfnStreamProcessor.FaceSearchSettingsProperty(
+                    collection_id=collection.collection_id,
+                    face_match_threshold=face_match_threshold,
+                ),
+            )
+            # CloudFormation cannot see the collection id is a reference: say it explicitly.
+            processor.add_resource_dependency(collection.resource)
+            processor.node.add_dependency(self.role)
+            self.processors[camera] = processor
+
+    @property
+    def video_stream_names(self) -> list[str]:
+        return [stream.name for stream in self.video_streams.values()]
+
+    @property
+    def video_stream_arns(self) -> list[str]:
+        return [stream.attr_arn for stream in self.video_streams.values()]
+
+    @property
+    def processor_names(self) -> list[str]:
+        return [processor.name for processor in self.processors.values()]
+
+    def _service_role(self) -> iam.Role:
+        """Rekognition may read exactly these video streams and write exactly this stream."""
+        account = Stack.of(self).account
+        role = iam.Role(
+            self,
+            "RekognitionRole",
+            description="Rekognition face-search stream processors of this stack",
+            assumed_by=iam.ServicePrincipal(
+                "rekognition.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": account}},
+            ),
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["kinesisvideo:GetDataEndpoint", "kinesisvideo:GetMedia"],
+                resources=self.video_stream_arns,
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["kinesis:PutRecord", "kinesis:PutRecords"],
+                resources=[self.face_search_stream.stream_arn],
+            )
+        )
+        return role

@@ -1,0 +1,72 @@
+"""Grants the L2 constructs do not offer at the precision Doorman wants.
+
+`Bucket.grant_read` hands out `s3:GetObject*`, `s3:List*` and friends; functions here get the
+exact object actions under the exact prefixes they touch, and each wildcard-by-prefix
+resource is acknowledged for cdk-nag on that role alone, with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+
+from infra.nag import acknowledge, default_policy, wildcard_resource
+
+# Rekognition APIs that take no resource (they see an image, not a collection): IAM only
+# accepts "*" for them. https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrekognition.html
+REKOGNITION_WITHOUT_RESOURCES = ("rekognition:DetectFaces", "rekognition:DetectLabels")
+
+
+def grant_objects(
+    role: iam.Role,
+    bucket: s3.IBucket,
+    *,
+    actions: Sequence[str],
+    prefixes: Sequence[str],
+    reason: str,
+) -> None:
+    """Allow `actions` on objects under each prefix (`"frames/"`, or `""` for the bucket)."""
+    role.add_to_policy(
+        iam.PolicyStatement(
+            actions=list(actions),
+            resources=[bucket.arn_for_objects(f"{prefix}*") for prefix in prefixes],
+        )
+    )
+    for prefix in prefixes:
+        acknowledge(
+            default_policy(role),
+            wildcard_resource(bucket.node.default_child, f"/{prefix}*"),
+            reason,
+        )
+
+
+def grant_rekognition(
+    role: iam.Role,
+    collection_arn: str,
+    *,
+    collection_actions: Sequence[str],
+    image_actions: Sequence[str] = (),
+) -> None:
+    """Collection APIs on the one collection; image-only APIs on "*" (no resource type)."""
+    role.add_to_policy(
+        iam.PolicyStatement(actions=list(collection_actions), resources=[collection_arn])
+    )
+    if image_actions:
+        unknown = set(image_actions) - set(REKOGNITION_WITHOUT_RESOURCES)
+        if unknown:
+            raise ValueError(f"{sorted(unknown)} support resource-level permissions")
+        # A policy of their own, so the '*' acknowledgement covers these statements only.
+        images = iam.Policy(
+            role,
+            "RekognitionImageApis",
+            statements=[iam.PolicyStatement(actions=list(image_actions), resources=["*"])],
+            roles=[role],
+        )
+        acknowledge(
+            images,
+            "AwsSolutions-IAM5[Resource::*]",
+            f"{' and '.join(image_actions)} look at an image, not a collection: they have no "
+            "resource type, so IAM only accepts '*'.",
+        )

@@ -1,0 +1,186 @@
+"""`LocalCloud`: the whole cloud side of Doorman on this machine.
+
+moto and the face service (localcloud.services), the resources the stack creates
+(localcloud.provision) and the router that runs enroll, analyze and notify on their queues
+(localcloud.router). Used by the tests, the demo and `doorman local up`:
+
+    with LocalCloud() as cloud:
+        cloud.client("s3").put_object(Bucket=cloud.resources.faces_bucket, ...)
+        cloud.drain()
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from edge_agent.resources import StackResources
+
+from . import motofixes
+from .__main__ import LocalServices, export_lines, start_services
+from .provision import LocalConfig, function_environments, provision, write_resources
+from .router import KinesisSource, LocalFunction, QueueSource, Router
+from .services import REGION
+
+# Records per invocation for each SQS event source (enroll, frames, alerts).
+BATCH_SIZES = {"enroll": 5, "analyze": 10, "notify": 10}
+TIMEOUTS = {"enroll": 60, "analyze": 90, "notify": 30}
+
+
+class LocalCloud:
+    """Start with `with LocalCloud() as cloud:` (own moto and face service), or pass the
+    `endpoints` (local_env() of running services) to provision and route on those."""
+
+    def __init__(
+        self,
+        config: LocalConfig | None = None,
+        *,
+        data_dir: Path | None = None,
+        endpoints: dict[str, str] | None = None,
+    ) -> None:
+        self.config = config or LocalConfig()
+        self.data_dir = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="doorman-"))
+        self._endpoints = dict(endpoints) if endpoints else None
+        self.services: LocalServices | None = None
+        self.resources: StackResources | None = None
+        self.functions: dict[str, LocalFunction] = {}
+        self.router: Router | None = None
+        self.resources_file: Path | None = None
+
+    # ---- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> LocalCloud:
+        motofixes.apply()
+        if self._endpoints is None:
+            self.services = start_services(data_dir=self.data_dir)
+            self._endpoints = self.services.env()
+        try:
+            self._provision_and_route()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _provision_and_route(self) -> None:
+        env = self.env()
+        self.resources = provision(env, self.config)
+        self.resources_file = write_resources(self.resources, env, self.data_dir)
+        environments = function_environments(self.resources, self.config)
+        self.functions = {
+            name: LocalFunction(
+                name,
+                {**env, **environments[name]},
+                region=REGION,
+                prefix=self.config.prefix,
+                timeout_s=TIMEOUTS[name],
+            )
+            for name in ("enroll", "analyze", "notify")
+        }
+        sqs = self.client("sqs")
+        queues = {
+            "enroll": self.resources.enroll_queue_url,
+            "analyze": self.resources.frames_queue_url,
+            "notify": self.resources.alerts_queue_url,
+        }
+        sources = [
+            QueueSource(
+                function=self.functions[name],
+                queue_url=url,
+                queue_arn=self.queue_arn(url),
+                batch_size=BATCH_SIZES[name],
+                visibility_timeout=self.config.visibility_timeout,
+            )
+            for name, url in queues.items()
+        ]
+        stream = None
+        if self.resources.face_search_stream:
+            failures = sqs.create_queue(QueueName=f"{self.config.prefix}-stream-failures")
+            stream = KinesisSource(
+                self.client("kinesis"),
+                sqs,
+                self.functions["analyze"],
+                stream_name=self.resources.face_search_stream,
+                failure_queue_url=failures["QueueUrl"],
+                region=REGION,
+            )
+        self.router = Router(sqs, sources, region=REGION, stream=stream).start()
+
+    def stop(self) -> None:
+        if self.router:
+            self.router.stop()
+            self.router = None
+        if self.services:
+            self.services.stop()
+            self.services = None
+
+    def __enter__(self) -> LocalCloud:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---- helpers for callers -----------------------------------------------------------
+
+    def env(self) -> dict[str, str]:
+        """Environment that points boto3 (and the doorman CLI) at this cloud."""
+        assert self._endpoints, "LocalCloud is not started"
+        return dict(self._endpoints)
+
+    def client(self, service: str) -> Any:
+        env = self.env()
+        endpoint = (
+            env["AWS_ENDPOINT_URL_REKOGNITION"]
+            if service == "rekognition"
+            else env["AWS_ENDPOINT_URL"]
+        )
+        return boto3.client(
+            service,
+            endpoint_url=endpoint,
+            region_name=env["AWS_REGION"],
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    def queue_arn(self, queue_url: str) -> str:
+        attributes = self.client("sqs").get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["QueueArn"]
+        )
+        return attributes["Attributes"]["QueueArn"]
+
+    def drain(self, timeout: float = 60.0) -> None:
+        assert self.router
+        self.router.drain(timeout)
+
+    @property
+    def moto_url(self) -> str:
+        return self.env()["AWS_ENDPOINT_URL"]
+
+
+def run_cloud(
+    moto_port: int = 0,
+    face_port: int = 0,
+    data_dir: Path | None = None,
+    config: LocalConfig | None = None,
+    stop_event: threading.Event | None = None,
+) -> None:
+    """`doorman local up`: services + resources + router until Ctrl-C / SIGTERM."""
+    from .__main__ import run_services
+
+    holder: dict[str, LocalCloud] = {}
+
+    def on_ready(services: LocalServices) -> None:
+        cloud = LocalCloud(config, data_dir=data_dir or services.data_dir, endpoints=services.env())
+        holder["cloud"] = cloud.start()
+        print(f"# Resources: {cloud.resources_file}", flush=True)
+        for line in export_lines({"DOORMAN_LOCAL_DIR": str(cloud.data_dir)}):
+            print(line, flush=True)
+
+    try:
+        run_services(moto_port, face_port, data_dir, on_ready=on_ready, stop_event=stop_event)
+    finally:
+        if "cloud" in holder:
+            holder["cloud"].stop()

@@ -1,0 +1,401 @@
+"""The Rekognition operations, as plain functions of a request dict to a response dict.
+
+Shapes, defaults and errors follow the Rekognition API reference. Local differences are
+listed in the package docstring.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from . import facedetail, images
+from .detection import Detection, FaceEngine
+from .errors import InvalidParameterException, UnknownOperationException
+from .similarity import distance_for, similarity
+from .store import FACE_MODEL_VERSION, CollectionStore
+
+COLLECTION_ID = re.compile(r"[a-zA-Z0-9_.\-]{1,255}")
+EXTERNAL_IMAGE_ID = re.compile(r"[a-zA-Z0-9_.\-:]{1,255}")
+FACE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+ATTRIBUTES = {
+    "DEFAULT", "ALL", "AGE_RANGE", "BEARD", "EMOTIONS", "EYE_DIRECTION", "EYEGLASSES",
+    "EYES_OPEN", "GENDER", "MOUTH_OPEN", "MUSTACHE", "FACE_OCCLUDED", "SMILE", "SUNGLASSES",
+}  # fmt: skip
+MAX_DETECTED_FACES = 100
+LABEL_MODEL_VERSION = "3.0"
+
+
+@dataclass(frozen=True)
+class QualityBar:
+    """Minimums a face must meet under a QualityFilter level."""
+
+    confidence: float
+    face_px: int
+    sharpness: float
+    brightness: float
+    max_yaw: float
+
+
+QUALITY_BARS = {
+    "LOW": QualityBar(confidence=50, face_px=20, sharpness=2, brightness=4, max_yaw=80),
+    "MEDIUM": QualityBar(confidence=70, face_px=32, sharpness=5, brightness=8, max_yaw=65),
+    "HIGH": QualityBar(confidence=90, face_px=48, sharpness=15, brightness=15, max_yaw=45),
+}
+QUALITY_BARS["AUTO"] = QUALITY_BARS["MEDIUM"]
+
+
+def _require(params: dict, name: str) -> Any:
+    if params.get(name) is None:
+        raise InvalidParameterException(f"Missing required parameter {name}.")
+    return params[name]
+
+
+def _int(params: dict, name: str, default: int, low: int, high: int) -> int:
+    value = params.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidParameterException(f"{name} must be an integer from {low} to {high}.")
+    return value
+
+
+def _percent(params: dict, name: str, default: float) -> float:
+    value = params.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
+        raise InvalidParameterException(f"{name} must be a number from 0 to 100.")
+    return float(value)
+
+
+def _collection_id(params: dict) -> str:
+    value = _require(params, "CollectionId")
+    if not isinstance(value, str) or not COLLECTION_ID.fullmatch(value):
+        raise InvalidParameterException(
+            "CollectionId must match [a-zA-Z0-9_.\\-]+ and be 1-255 characters."
+        )
+    return value
+
+
+def _quality_filter(params: dict, default: str) -> str:
+    value = params.get("QualityFilter", default)
+    if value not in ("NONE", *QUALITY_BARS):
+        raise InvalidParameterException("QualityFilter must be NONE, AUTO, LOW, MEDIUM or HIGH.")
+    return value
+
+
+def _all_attributes(params: dict, name: str) -> bool:
+    wanted = params.get(name) or ["DEFAULT"]
+    if not isinstance(wanted, list) or any(a not in ATTRIBUTES for a in wanted):
+        raise InvalidParameterException(f"{name} has an unknown attribute.")
+    return any(a != "DEFAULT" for a in wanted)
+
+
+class RekognitionApi:
+    def __init__(
+        self,
+        engine: FaceEngine,
+        store: CollectionStore,
+        reader: images.ObjectReader | None = None,
+    ) -> None:
+        self._engine = engine
+        self._store = store
+        self._reader = reader
+        self.operations: dict[str, Callable[[dict], dict]] = {
+            name: getattr(self, name)
+            for name in (
+                "CreateCollection", "DescribeCollection", "ListCollections", "DeleteCollection",
+                "IndexFaces", "ListFaces", "DeleteFaces", "SearchFaces", "SearchFacesByImage",
+                "DetectFaces", "DetectLabels", "CompareFaces",
+            )
+        }  # fmt: skip
+
+    def call(self, operation: str, params: dict) -> dict:
+        try:
+            handler = self.operations[operation]
+        except KeyError:
+            raise UnknownOperationException(f"Unknown operation {operation}.") from None
+        return handler(params)
+
+    # Images ------------------------------------------------------------------------------
+    def _faces(self, params: dict, name: str = "Image"):
+        image = images.load(_require(params, name), self._reader)
+        detections = self._engine.detect(image.rgb)[:MAX_DETECTED_FACES]
+        return image, detections
+
+    def _quality_reasons(
+        self, rgb: np.ndarray, detection: Detection, level: str, detail: dict
+    ) -> list[str]:
+        if level == "NONE":
+            return []
+        bar = QUALITY_BARS[level]
+        reasons = []
+        if detection.confidence < bar.confidence:
+            reasons.append("LOW_CONFIDENCE")
+        if min(detection.box.width, detection.box.height) < bar.face_px:
+            reasons.append("SMALL_BOUNDING_BOX")
+        if detail["Quality"]["Sharpness"] < bar.sharpness:
+            reasons.append("LOW_SHARPNESS")
+        if detail["Quality"]["Brightness"] < bar.brightness:
+            reasons.append("LOW_BRIGHTNESS")
+        if abs(detail["Pose"]["Yaw"]) > bar.max_yaw:
+            reasons.append("EXTREME_POSE")
+        return reasons
+
+    def _searchable_face(self, params: dict, name: str, level: str):
+        """The largest face of an image that passes the quality bar, with its encoding."""
+        image, detections = self._faces(params, name)
+        if not detections:
+            raise InvalidParameterException(
+                "There are no faces in the image. Should be at least 1."
+            )
+        largest = detections[0]
+        detail = facedetail.face_detail(image.rgb, largest, all_attributes=False)
+        if self._quality_reasons(image.rgb, largest, level, detail):
+            raise InvalidParameterException("The largest face does not meet the quality bar.")
+        vector = self._engine.encode(image.rgb, [largest])[0]
+        return image, largest, detail, vector
+
+    # Collections (the methods carry the AWS operation names) ---------------------------
+    def CreateCollection(self, params: dict) -> dict:
+        collection = self._store.create(_collection_id(params))
+        return {
+            "StatusCode": 200,
+            "CollectionArn": collection.arn,
+            "FaceModelVersion": FACE_MODEL_VERSION,
+        }
+
+    def DescribeCollection(self, params: dict) -> dict:
+        collection = self._store.get(_collection_id(params))
+        return {
+            "FaceCount": len(collection.faces),
+            "FaceModelVersion": FACE_MODEL_VERSION,
+            "CollectionARN": collection.arn,
+            "CreationTimestamp": collection.created_at,
+            "UserCount": 0,
+        }
+
+    def ListCollections(self, params: dict) -> dict:
+        max_results = _int(params, "MaxResults", 1000, 0, 4096)
+        ids, token = self._store.list_ids(max_results, params.get("NextToken"))
+        response = {"CollectionIds": ids, "FaceModelVersions": [FACE_MODEL_VERSION] * len(ids)}
+        if token:
+            response["NextToken"] = token
+        return response
+
+    def DeleteCollection(self, params: dict) -> dict:
+        self._store.delete(_collection_id(params))
+        return {"StatusCode": 200}
+
+    # Faces -------------------------------------------------------------------------------
+    def IndexFaces(self, params: dict) -> dict:
+        collection_id = _collection_id(params)
+        external_id = params.get("ExternalImageId")
+        if external_id is not None and (
+            not isinstance(external_id, str) or not EXTERNAL_IMAGE_ID.fullmatch(external_id)
+        ):
+            raise InvalidParameterException(
+                "ExternalImageId must match [a-zA-Z0-9_.\\-:]+ and be 1-255 characters."
+            )
+        max_faces = _int(params, "MaxFaces", MAX_DETECTED_FACES, 1, 1_000_000)
+        level = _quality_filter(params, "AUTO")
+        all_attributes = _all_attributes(params, "DetectionAttributes")
+        self._store.get(collection_id)
+        image, detections = self._faces(params)
+        accepted: list[tuple[Detection, dict]] = []
+        unindexed = []
+        for detection in detections:  # largest first
+            detail = facedetail.face_detail(image.rgb, detection, all_attributes)
+            reasons = self._quality_reasons(image.rgb, detection, level, detail)
+            if not reasons and len(accepted) >= max_faces:
+                reasons = ["EXCEEDS_MAX_FACES"]
+            if reasons:
+                unindexed.append({"Reasons": reasons, "FaceDetail": detail})
+            else:
+                accepted.append((detection, detail))
+        vectors = self._engine.encode(image.rgb, [d for d, _ in accepted])
+        image_id = str(uuid.uuid4())
+        entries = [
+            (str(uuid.uuid4()), image_id, external_id, detail["BoundingBox"], detection.confidence)
+            for detection, detail in accepted
+        ]
+        stored = self._store.add_faces(collection_id, entries, vectors) if entries else []
+        records = []
+        for face, (_, detail) in zip(stored, accepted, strict=True):
+            record_face = face.to_api()
+            record_face.pop("IndexFacesModelVersion")
+            records.append({"Face": record_face, "FaceDetail": detail})
+        return {
+            "FaceRecords": records,
+            "FaceModelVersion": FACE_MODEL_VERSION,
+            "UnindexedFaces": unindexed,
+        }
+
+    def ListFaces(self, params: dict) -> dict:
+        collection_id = _collection_id(params)
+        max_results = _int(params, "MaxResults", 1000, 0, 4096)
+        faces, token = self._store.list_faces(collection_id, max_results, params.get("NextToken"))
+        wanted = params.get("FaceIds")
+        if wanted:
+            faces = [f for f in faces if f.face_id in set(wanted)]
+        response = {"Faces": [f.to_api() for f in faces], "FaceModelVersion": FACE_MODEL_VERSION}
+        if token:
+            response["NextToken"] = token
+        return response
+
+    def DeleteFaces(self, params: dict) -> dict:
+        collection_id = _collection_id(params)
+        face_ids = _require(params, "FaceIds")
+        if not isinstance(face_ids, list) or not 1 <= len(face_ids) <= 4096:
+            raise InvalidParameterException("FaceIds must list 1 to 4096 face ids.")
+        for face_id in face_ids:
+            if not isinstance(face_id, str) or not FACE_ID.fullmatch(face_id):
+                raise InvalidParameterException(f"Invalid FaceId: {face_id!r}")
+        deleted = self._store.delete_faces(collection_id, face_ids)
+        missing = [f for f in dict.fromkeys(face_ids) if f not in set(deleted)]
+        response: dict = {"DeletedFaces": deleted}
+        if missing:
+            response["UnsuccessfulFaceDeletions"] = [
+                {"FaceId": f, "Reasons": ["FACE_NOT_FOUND"]} for f in missing
+            ]
+        return response
+
+    def SearchFaces(self, params: dict) -> dict:
+        collection_id = _collection_id(params)
+        face_id = _require(params, "FaceId")
+        if not isinstance(face_id, str) or not FACE_ID.fullmatch(face_id):
+            raise InvalidParameterException(f"Invalid FaceId: {face_id!r}")
+        max_faces = _int(params, "MaxFaces", 4096, 1, 4096)
+        threshold = _percent(params, "FaceMatchThreshold", 80.0)
+        vector = self._store.vector_of(collection_id, face_id)
+        if vector is None:
+            raise InvalidParameterException(
+                f"Face {face_id} was not found in collection {collection_id}."
+            )
+        matches = self._store.search(
+            collection_id, vector, distance_for(threshold), max_faces, exclude_face_id=face_id
+        )
+        return {
+            "SearchedFaceId": face_id,
+            "FaceMatches": self._face_matches(matches, threshold),
+            "FaceModelVersion": FACE_MODEL_VERSION,
+        }
+
+    def SearchFacesByImage(self, params: dict) -> dict:
+        collection_id = _collection_id(params)
+        max_faces = _int(params, "MaxFaces", 4096, 1, 4096)
+        threshold = _percent(params, "FaceMatchThreshold", 80.0)
+        level = _quality_filter(params, "NONE")
+        self._store.get(collection_id)
+        _, largest, detail, vector = self._searchable_face(params, "Image", level)
+        matches = self._store.search(collection_id, vector, distance_for(threshold), max_faces)
+        return {
+            "SearchedFaceBoundingBox": detail["BoundingBox"],
+            "SearchedFaceConfidence": largest.confidence,
+            "FaceMatches": self._face_matches(matches, threshold),
+            "FaceModelVersion": FACE_MODEL_VERSION,
+        }
+
+    @staticmethod
+    def _face_matches(matches, threshold: float) -> list[dict]:
+        out = []
+        for match in matches:
+            score = round(similarity(match.distance), 4)
+            if score >= threshold:
+                out.append({"Similarity": score, "Face": match.face.to_api()})
+        return out
+
+    # Images only -------------------------------------------------------------------------
+    def DetectFaces(self, params: dict) -> dict:
+        all_attributes = _all_attributes(params, "Attributes")
+        image, detections = self._faces(params)
+        details = [facedetail.face_detail(image.rgb, d, all_attributes) for d in detections]
+        return {"FaceDetails": details}
+
+    def DetectLabels(self, params: dict) -> dict:
+        max_labels = _int(params, "MaxLabels", 1000, 0, 1_000_000)
+        min_confidence = _percent(params, "MinConfidence", 55.0)
+        image, detections = self._faces(params)
+        labels = face_labels(image.width, image.height, detections)
+        labels = [label for label in labels if label["Confidence"] >= min_confidence]
+        return {"Labels": labels[:max_labels], "LabelModelVersion": LABEL_MODEL_VERSION}
+
+    def CompareFaces(self, params: dict) -> dict:
+        threshold = _percent(params, "SimilarityThreshold", 80.0)
+        level = _quality_filter(params, "NONE")
+        _, source, source_detail, source_vector = self._searchable_face(
+            params, "SourceImage", level
+        )
+        target, faces = self._faces(params, "TargetImage")
+        if not faces:
+            raise InvalidParameterException("There are no faces in the target image.")
+        vectors = self._engine.encode(target.rgb, faces)
+        scores = similarity(np.linalg.norm(vectors - source_vector, axis=1))
+        matched, unmatched = [], []
+        for face, score in zip(faces, np.atleast_1d(scores), strict=True):
+            detail = facedetail.face_detail(target.rgb, face, all_attributes=False)
+            compared = {key: detail[key] for key in ("BoundingBox", "Confidence", "Landmarks")}
+            compared.update(Pose=detail["Pose"], Quality=detail["Quality"])
+            if score >= threshold:
+                matched.append({"Similarity": round(float(score), 4), "Face": compared})
+            else:
+                unmatched.append(compared)
+        matched.sort(key=lambda m: -m["Similarity"])
+        return {
+            "SourceImageFace": {
+                "BoundingBox": source_detail["BoundingBox"],
+                "Confidence": source.confidence,
+            },
+            "FaceMatches": matched,
+            "UnmatchedFaces": unmatched,
+        }
+
+
+def face_labels(width: int, height: int, detections: list[Detection]) -> list[dict]:
+    """Face, Person and Human labels from detected faces.
+
+    Each face is a `Face` instance; each face also implies a `Person` instance whose box is
+    an estimate (head and shoulders: 3 face widths wide, 4 face heights tall below the
+    brow, clipped to the image). Confidences are the face detection confidences.
+    """
+    if not detections:
+        return []
+    best = max(d.confidence for d in detections)
+    face_instances, person_instances = [], []
+    for d in detections:
+        face_instances.append(
+            {
+                "BoundingBox": facedetail.bounding_box(d.box, width, height),
+                "Confidence": d.confidence,
+            }
+        )
+        body = type(d.box)(
+            d.box.left - d.box.width,
+            d.box.top - d.box.height // 2,
+            d.box.right + d.box.width,
+            d.box.bottom + 3 * d.box.height,
+        )
+        person_instances.append(
+            {
+                "BoundingBox": facedetail.bounding_box(body, width, height),
+                "Confidence": d.confidence,
+            }
+        )
+
+    def label(name: str, instances: list, parents: list[str], category: str) -> dict:
+        return {
+            "Name": name,
+            "Confidence": best,
+            "Instances": instances,
+            "Parents": [{"Name": p} for p in parents],
+            "Aliases": [{"Name": "Human"}] if name == "Person" else [],
+            "Categories": [{"Name": category}],
+        }
+
+    return [
+        label("Person", person_instances, [], "Person Description"),
+        label("Human", [], [], "Person Description"),
+        label("Face", face_instances, ["Person", "Head"], "Person Description"),
+    ]

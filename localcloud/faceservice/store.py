@@ -1,0 +1,268 @@
+"""Face collections: metadata plus an (N, 128) matrix of encodings, searched with numpy.
+
+With a data directory, each collection lives in one `<CollectionId>.npz` (the matrix and a
+JSON metadata string), rewritten atomically (temp file + rename) after every change, so a
+restart finds exactly the faces that were acknowledged. One lock guards every collection.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import (
+    InvalidPaginationTokenException,
+    ResourceAlreadyExistsException,
+    ResourceNotFoundException,
+)
+
+FACE_MODEL_VERSION = "7.0"
+ENCODING_SIZE = 128
+
+
+@dataclass(frozen=True)
+class StoredFace:
+    face_id: str
+    image_id: str
+    external_image_id: str | None
+    bounding_box: dict[str, float]
+    confidence: float
+    seq: int
+
+    def to_api(self) -> dict:
+        """The `Face` shape of ListFaces/SearchFaces."""
+        face = {
+            "FaceId": self.face_id,
+            "BoundingBox": self.bounding_box,
+            "ImageId": self.image_id,
+            "Confidence": self.confidence,
+            "IndexFacesModelVersion": FACE_MODEL_VERSION,
+        }
+        if self.external_image_id is not None:
+            face["ExternalImageId"] = self.external_image_id
+        return face
+
+
+@dataclass
+class Collection:
+    collection_id: str
+    arn: str
+    created_at: float
+    faces: list[StoredFace] = field(default_factory=list)
+    vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, ENCODING_SIZE), np.float32))
+    next_seq: int = 0
+    _rows: dict[str, int] = field(default_factory=dict, repr=False)
+    _squared_norms: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.reindex()
+
+    def reindex(self) -> None:
+        """Refresh the FaceId -> row map and the cached norms after a change."""
+        self._rows = {face.face_id: row for row, face in enumerate(self.faces)}
+        self._squared_norms = np.einsum("ij,ij->i", self.vectors, self.vectors)
+
+    def row_of(self, face_id: str) -> int | None:
+        return self._rows.get(face_id)
+
+    def distances(self, vector: np.ndarray) -> np.ndarray:
+        """Euclidean distance from `vector` to every face: |a-b|^2 = |a|^2 + |b|^2 - 2ab.
+
+        einsum, not `@`: a matrix-vector product this small is dominated by BLAS thread
+        start-up on a busy machine (0.2 ms single-threaded vs 15 ms with BLAS threads).
+        """
+        vector = vector.astype(np.float32)
+        dots = np.einsum("ij,j->i", self.vectors, vector)
+        squared = self._squared_norms + float(np.dot(vector, vector)) - 2.0 * dots
+        return np.sqrt(np.maximum(squared, 0.0))
+
+
+@dataclass(frozen=True)
+class Match:
+    face: StoredFace
+    distance: float
+
+
+def _encode_token(value: str) -> str:
+    return base64.urlsafe_b64encode(value.encode()).decode()
+
+
+def _decode_token(token: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(token.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidPaginationTokenException("Invalid pagination token.") from exc
+
+
+class CollectionStore:
+    def __init__(self, data_dir: Path | None = None, arn_prefix: str = "") -> None:
+        self._data_dir = Path(data_dir) if data_dir else None
+        self._arn_prefix = arn_prefix or "aws:rekognition:us-east-1:123456789012:collection/"
+        self._lock = threading.RLock()
+        self._collections: dict[str, Collection] = {}
+        if self._data_dir:
+            self._data_dir.mkdir(parents=True, exist_ok=True)
+            for path in sorted(self._data_dir.glob("*.npz")):
+                collection = _load(path)
+                self._collections[collection.collection_id] = collection
+
+    # Collections -------------------------------------------------------------------------
+    def create(self, collection_id: str) -> Collection:
+        with self._lock:
+            if collection_id in self._collections:
+                raise ResourceAlreadyExistsException(
+                    f"The collection id: {collection_id} already exists"
+                )
+            collection = Collection(collection_id, self._arn_prefix + collection_id, time.time())
+            self._collections[collection_id] = collection
+            self._save(collection)
+            return collection
+
+    def get(self, collection_id: str) -> Collection:
+        with self._lock:
+            try:
+                return self._collections[collection_id]
+            except KeyError:
+                raise ResourceNotFoundException(
+                    f"The collection id: {collection_id} does not exist"
+                ) from None
+
+    def delete(self, collection_id: str) -> None:
+        with self._lock:
+            self.get(collection_id)
+            del self._collections[collection_id]
+            if self._data_dir:
+                self._path(collection_id).unlink(missing_ok=True)
+
+    def list_ids(self, max_results: int, token: str | None) -> tuple[list[str], str | None]:
+        with self._lock:
+            ids = sorted(self._collections)
+        if token:
+            after = _decode_token(token)
+            ids = [i for i in ids if i > after]
+        page = ids[:max_results]
+        more = len(ids) > max_results
+        return page, (_encode_token(page[-1]) if more and page else None)
+
+    # Faces -------------------------------------------------------------------------------
+    def add_faces(
+        self,
+        collection_id: str,
+        entries: list[tuple[str, str, str | None, dict, float]],
+        vectors: np.ndarray,
+    ) -> list[StoredFace]:
+        """Add (face_id, image_id, external_image_id, bounding_box, confidence) rows."""
+        with self._lock:
+            collection = self.get(collection_id)
+            added = []
+            for face_id, image_id, external_id, box, confidence in entries:
+                added.append(
+                    StoredFace(face_id, image_id, external_id, box, confidence, collection.next_seq)
+                )
+                collection.next_seq += 1
+            collection.faces.extend(added)
+            collection.vectors = np.vstack([collection.vectors, vectors.astype(np.float32)])
+            collection.reindex()
+            self._save(collection)
+            return added
+
+    def list_faces(
+        self, collection_id: str, max_results: int, token: str | None
+    ) -> tuple[list[StoredFace], str | None]:
+        with self._lock:
+            faces = list(self.get(collection_id).faces)
+        if token:
+            try:
+                after = int(_decode_token(token))
+            except ValueError as exc:
+                raise InvalidPaginationTokenException("Invalid pagination token.") from exc
+            faces = [f for f in faces if f.seq > after]
+        page = faces[:max_results]
+        more = len(faces) > max_results
+        return page, (_encode_token(str(page[-1].seq)) if more and page else None)
+
+    def delete_faces(self, collection_id: str, face_ids: list[str]) -> list[str]:
+        wanted = set(face_ids)
+        with self._lock:
+            collection = self.get(collection_id)
+            keep = np.array([f.face_id not in wanted for f in collection.faces], dtype=bool)
+            deleted = [f.face_id for f in collection.faces if f.face_id in wanted]
+            if deleted:
+                collection.faces = [f for f, k in zip(collection.faces, keep, strict=True) if k]
+                collection.vectors = collection.vectors[keep]
+                collection.reindex()
+                self._save(collection)
+            return deleted
+
+    def vector_of(self, collection_id: str, face_id: str) -> np.ndarray | None:
+        with self._lock:
+            collection = self.get(collection_id)
+            row = collection.row_of(face_id)
+            return None if row is None else collection.vectors[row].copy()
+
+    def search(
+        self,
+        collection_id: str,
+        vector: np.ndarray,
+        max_distance: float,
+        max_faces: int,
+        exclude_face_id: str | None = None,
+    ) -> list[Match]:
+        """Nearest faces within `max_distance`, closest first (one vectorised pass)."""
+        with self._lock:
+            collection = self.get(collection_id)
+            faces = collection.faces
+            if not faces:
+                return []
+            distances = collection.distances(vector)
+        candidates = np.flatnonzero(distances <= max_distance)
+        order = candidates[np.argsort(distances[candidates], kind="stable")]
+        matches = [Match(faces[i], float(distances[i])) for i in order]
+        if exclude_face_id is not None:
+            matches = [m for m in matches if m.face.face_id != exclude_face_id]
+        return matches[:max_faces]
+
+    # Persistence -------------------------------------------------------------------------
+    def _path(self, collection_id: str) -> Path:
+        assert self._data_dir is not None
+        return self._data_dir / f"{collection_id}.npz"
+
+    def _save(self, collection: Collection) -> None:
+        if not self._data_dir:
+            return
+        meta = {
+            "collection_id": collection.collection_id,
+            "arn": collection.arn,
+            "created_at": collection.created_at,
+            "next_seq": collection.next_seq,
+            "faces": [asdict(f) for f in collection.faces],
+        }
+        fd, tmp = tempfile.mkstemp(dir=self._data_dir, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                np.savez(out, vectors=collection.vectors, meta=np.array(json.dumps(meta)))
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, self._path(collection.collection_id))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def _load(path: Path) -> Collection:
+    with np.load(path, allow_pickle=False) as data:
+        meta = json.loads(str(data["meta"]))
+        vectors = data["vectors"].astype(np.float32)
+    faces = [StoredFace(**f) for f in meta["faces"]]
+    return Collection(
+        meta["collection_id"], meta["arn"], meta["created_at"], faces, vectors, meta["next_seq"]
+    )

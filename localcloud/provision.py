@@ -1,0 +1,291 @@
+"""Create in moto (and the face service) the resources the CDK stack creates, with the
+same roles: three buckets with their S3 -> SQS notifications, three work queues with
+DLQs, four tables, the alerts topic, SES identities, the SSM switches and the collection.
+
+`provision()` returns the `StackResources` the CLI reads, and `write_resources()` stores
+them as resources.json (the same keys as the stack's CloudFormation outputs).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from edge_agent.resources import StackResources
+
+RESOURCES_FILE = "resources.json"
+ENDPOINTS_FILE = "endpoints.json"  # read by the doorman CLI (edge_agent/operator/discovery.py)
+MAX_RECEIVE_COUNT = 3
+
+
+@dataclass(frozen=True)
+class LocalConfig:
+    """What cdk.json context sets in AWS, with local defaults."""
+
+    prefix: str = "doorman"
+    owner_email: str = "owner@example.com"
+    sender_email: str = "doorman@example.com"
+    authorities_emails: tuple[str, ...] = ("police@example.com",)
+    known_threshold: float = 90.0
+    barred_threshold: float = 95.0
+    possible_match_threshold: float = 80.0
+    cooldown_seconds: int = 300
+    alarm_labels: tuple[str, ...] = ("Person", "Human")
+    labels_on_every_image: bool = False
+    event_retention_days: int = 30
+    presign_seconds: int = 3600
+    armed: str = "armed"
+    webhook_url: str = ""  # when set, the webhook parameter is created (SecureString)
+    # Short locally so failed records come back (and reach a DLQ) within seconds.
+    visibility_timeout: int = 4
+    streaming: bool = False
+    cameras: tuple[str, ...] = field(default=("front-door",))
+
+    def name(self, role: str) -> str:
+        return f"{self.prefix}-{role}"
+
+
+def _clients(env: dict[str, str]) -> dict[str, Any]:
+    session = boto3.session.Session(
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        region_name=env["AWS_REGION"],
+    )
+    moto = env["AWS_ENDPOINT_URL"]
+    names = ("s3", "sqs", "dynamodb", "sns", "ses", "ssm", "kinesis")
+    clients = {name: session.client(name, endpoint_url=moto) for name in names}
+    clients["rekognition"] = session.client(
+        "rekognition", endpoint_url=env["AWS_ENDPOINT_URL_REKOGNITION"]
+    )
+    return clients
+
+
+def _bucket(s3: Any, name: str, *, versioned: bool = False) -> None:
+    s3.create_bucket(Bucket=name)
+    s3.put_public_access_block(
+        Bucket=name,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_encryption(
+        Bucket=name,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    if versioned:
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+
+
+def _queue(sqs: Any, name: str, visibility: int) -> tuple[str, str]:
+    """A work queue with its DLQ (maxReceiveCount 3); returns (url, arn)."""
+    dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    url = sqs.create_queue(
+        QueueName=name,
+        Attributes={
+            "VisibilityTimeout": str(visibility),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": MAX_RECEIVE_COUNT}
+            ),
+        },
+    )["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    return url, arn
+
+
+def _allow_s3(sqs: Any, queue_url: str, queue_arn: str, bucket: str) -> None:
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "s3.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{bucket}"}},
+            }
+        ],
+    }
+    sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)})
+
+
+def _table(dynamodb: Any, name: str, keys: list[tuple[str, str]], ttl: str | None = None) -> None:
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k, _ in keys],
+        KeySchema=[{"AttributeName": k, "KeyType": kind} for k, kind in keys],
+    )
+    if ttl:
+        dynamodb.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl}
+        )
+
+
+def provision(env: dict[str, str], config: LocalConfig | None = None) -> StackResources:
+    """Create everything; returns the resource names (CloudFormation output equivalents)."""
+    config = config or LocalConfig()
+    c = _clients(env)
+    s3, sqs = c["s3"], c["sqs"]
+
+    uploads, faces, audit = (config.name(r) for r in ("uploads", "faces", "audit"))
+    _bucket(s3, uploads)
+    _bucket(s3, faces, versioned=True)
+    _bucket(s3, audit)
+
+    frames_url, frames_arn = _queue(sqs, config.name("frames"), config.visibility_timeout)
+    enroll_url, enroll_arn = _queue(sqs, config.name("enroll"), config.visibility_timeout)
+    alerts_url, _ = _queue(sqs, config.name("alerts"), config.visibility_timeout)
+    _allow_s3(sqs, frames_url, frames_arn, uploads)
+    _allow_s3(sqs, enroll_url, enroll_arn, faces)
+    s3.put_bucket_notification_configuration(
+        Bucket=uploads,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "Id": f"frames-{prefix.rstrip('/')}",
+                    "QueueArn": frames_arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}},
+                }
+                for prefix in ("frames/", "kvs/")
+            ]
+        },
+    )
+    s3.put_bucket_notification_configuration(
+        Bucket=faces,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "Id": "enrollment",
+                    "QueueArn": enroll_arn,
+                    "Events": [
+                        "s3:ObjectCreated:*",
+                        "s3:ObjectRemoved:*",
+                        "s3:ObjectTagging:Put",
+                    ],
+                }
+            ]
+        },
+    )
+
+    dynamodb = c["dynamodb"]
+    people, events, sightings, state = (
+        config.name(r) for r in ("people", "events", "sightings", "state")
+    )
+    _table(dynamodb, people, [("person_id", "HASH")])
+    _table(dynamodb, events, [("camera_id", "HASH"), ("event_time", "RANGE")], ttl="expires_at")
+    _table(dynamodb, sightings, [("person_id", "HASH"), ("sighting_key", "RANGE")])
+    _table(dynamodb, state, [("pk", "HASH")], ttl="expires_at")
+
+    topic_arn = c["sns"].create_topic(Name=config.name("alerts"))["TopicArn"]
+    for address in {config.sender_email, config.owner_email, *config.authorities_emails}:
+        c["ses"].verify_email_identity(EmailAddress=address)
+
+    armed_parameter, webhook_parameter = f"/{config.prefix}/armed", f"/{config.prefix}/webhook-url"
+    c["ssm"].put_parameter(Name=armed_parameter, Value=config.armed, Type="String", Overwrite=True)
+    if config.webhook_url:
+        c["ssm"].put_parameter(
+            Name=webhook_parameter, Value=config.webhook_url, Type="SecureString", Overwrite=True
+        )
+
+    collection_id = config.name("faces")
+    try:
+        c["rekognition"].create_collection(CollectionId=collection_id)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+            raise
+
+    face_search_stream = ""
+    if config.streaming:
+        face_search_stream = config.name("face-search")
+        c["kinesis"].create_stream(StreamName=face_search_stream, ShardCount=1)
+        c["kinesis"].get_waiter("stream_exists").wait(
+            StreamName=face_search_stream, WaiterConfig={"Delay": 0.2, "MaxAttempts": 50}
+        )
+
+    return StackResources(
+        uploads_bucket=uploads,
+        faces_bucket=faces,
+        audit_bucket=audit,
+        people_table=people,
+        events_table=events,
+        sightings_table=sightings,
+        state_table=state,
+        collection_id=collection_id,
+        frames_queue_url=frames_url,
+        enroll_queue_url=enroll_url,
+        alerts_queue_url=alerts_url,
+        alerts_topic_arn=topic_arn,
+        armed_parameter=armed_parameter,
+        webhook_parameter=webhook_parameter,
+        face_search_stream=face_search_stream,
+        video_streams=",".join(f"{config.prefix}-{cam}" for cam in config.cameras)
+        if config.streaming
+        else "",
+    )
+
+
+def function_environments(
+    resources: StackResources, config: LocalConfig
+) -> dict[str, dict[str, str]]:
+    """Each function's environment, exactly the variables its settings model reads."""
+    csv = ",".join
+    return {
+        "enroll": {
+            "PEOPLE_TABLE": resources.people_table,
+            "STATE_TABLE": resources.state_table,
+            "COLLECTION_ID": resources.collection_id,
+        },
+        "analyze": {
+            "AUDIT_BUCKET": resources.audit_bucket,
+            "EVENTS_TABLE": resources.events_table,
+            "SIGHTINGS_TABLE": resources.sightings_table,
+            "PEOPLE_TABLE": resources.people_table,
+            "STATE_TABLE": resources.state_table,
+            "COLLECTION_ID": resources.collection_id,
+            "ALERTS_QUEUE_URL": resources.alerts_queue_url,
+            "ARMED_PARAMETER": resources.armed_parameter,
+            "KNOWN_THRESHOLD": str(config.known_threshold),
+            "BARRED_THRESHOLD": str(config.barred_threshold),
+            "POSSIBLE_MATCH_THRESHOLD": str(config.possible_match_threshold),
+            "COOLDOWN_SECONDS": str(config.cooldown_seconds),
+            "ALARM_LABELS": csv(config.alarm_labels),
+            "LABELS_ON_EVERY_IMAGE": str(config.labels_on_every_image).lower(),
+            "EVENT_RETENTION_DAYS": str(config.event_retention_days),
+        },
+        "notify": {
+            "STATE_TABLE": resources.state_table,
+            "OWNER_EMAIL": config.owner_email,
+            "SENDER_EMAIL": config.sender_email,
+            "AUTHORITIES_EMAILS": csv(config.authorities_emails),
+            "ALERTS_TOPIC_ARN": resources.alerts_topic_arn,
+            "WEBHOOK_PARAMETER": resources.webhook_parameter,
+            "PRESIGN_SECONDS": str(config.presign_seconds),
+        },
+    }
+
+
+def write_resources(resources: StackResources, env: dict[str, str], data_dir: Path) -> Path:
+    """resources.json (stack output keys) and endpoints.json (no credentials) for the CLI."""
+    directory = Path(data_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    endpoints = {k: v for k, v in env.items() if k.startswith("AWS_ENDPOINT_URL")}
+    (directory / ENDPOINTS_FILE).write_text(json.dumps(endpoints, indent=2) + "\n")
+    path = directory / RESOURCES_FILE
+    path.write_text(json.dumps(resources.to_outputs(), indent=2) + "\n")
+    return path

@@ -1,0 +1,134 @@
+"""Start the local cloud's servers on 127.0.0.1: moto (S3, SQS, SNS, SES, DynamoDB, ...) and
+the face service (Rekognition). Each runs in a daemon thread of the calling process and is
+returned as a `RunningService` with `.url` and `.stop()`.
+
+`local_env()` gives the environment that points boto3 at them. The credentials in it are
+moto's well-known fake ones ("testing"); they are only ever passed through the environment.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REGION = "us-east-1"
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+HOST = "127.0.0.1"
+
+
+@dataclass
+class RunningService:
+    name: str
+    url: str
+    _stop: Callable[[], None] = field(repr=False)
+    _stopped: bool = field(default=False, repr=False)
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def stop(self) -> None:
+        if not self._stopped:
+            self._stopped = True
+            self._stop()
+
+    def __enter__(self) -> RunningService:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+@dataclass(frozen=True)
+class LocalEndpoints:
+    moto_url: str
+    face_url: str
+
+    def env(self) -> dict[str, str]:
+        return local_env(self.moto_url, self.face_url)
+
+
+def local_env(moto_url: str, face_url: str) -> dict[str, str]:
+    """Environment variables that send every boto3 client to the local services."""
+    return {
+        "AWS_ENDPOINT_URL": moto_url,
+        "AWS_ENDPOINT_URL_REKOGNITION": face_url,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        **FAKE_CREDENTIALS,
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 (local http URL)
+                return
+        except OSError as exc:
+            if getattr(exc, "code", None):  # an HTTP error status still means it is up
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not come up in {timeout:.0f} s") from exc
+            time.sleep(0.05)
+
+
+def start_moto(port: int = 0) -> RunningService:
+    """moto server (all services, server mode) on 127.0.0.1."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no per-request access log
+    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+    server.start()
+    host, bound = server.get_host_and_port()
+    url = f"http://{host}:{bound}"
+    wait_until_up(f"{url}/moto-api/")
+    return RunningService("moto", url, server.stop)
+
+
+def start_face_service(
+    port: int = 0,
+    data_dir: Path | None = None,
+    s3_endpoint_url: str | None = None,
+    region: str = REGION,
+) -> RunningService:
+    """The Rekognition-compatible face service on 127.0.0.1.
+
+    `s3_endpoint_url` is where S3Object images are read from (moto in local mode). With a
+    `data_dir`, collections persist there across restarts.
+    """
+    from .faceservice import create_server
+
+    server = create_server(
+        port=port, data_dir=data_dir, s3_endpoint_url=s3_endpoint_url, region=region
+    )
+    server.start()
+    wait_until_up(server.url)
+    return RunningService("face-service", server.url, server.stop)
+
+
+def apply_env(env: dict[str, str]) -> dict[str, str | None]:
+    """Set `env` in os.environ; returns the previous values for `restore_env`."""
+    previous = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    return previous
+
+
+def restore_env(previous: dict[str, str | None]) -> None:
+    for key, value in previous.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value

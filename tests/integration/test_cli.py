@@ -1,0 +1,256 @@
+"""The operator CLI against one LocalCloud: real enroll/analyze/notify handlers, moto and the
+face service. Frames are uploaded the way the edge agent uploads them."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from edge_agent.cli import main
+from edge_agent.events import FrameEvent
+from tests.support.images import FACES_DIR, jpeg_bytes, open_rgb
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+# (camera, minutes after T0, sample photo): who the edge "saw".
+FRAMES = [
+    ("front", 0, "grace_hopper.jpg"),
+    ("garden", 1, "astronaut.png"),
+    ("front", 2, "luispedro.jpg"),
+    ("front", 3, "grace_hopper.jpg"),
+]
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory):
+    from localcloud.cloud import LocalCloud
+    from localcloud.provision import LocalConfig
+
+    quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in quiet.items():
+            patch.setenv(key, value)
+        config = LocalConfig(cooldown_seconds=0)
+        with LocalCloud(config, data_dir=tmp_path_factory.mktemp("cli-cloud")) as running:
+            yield running
+
+
+@pytest.fixture(scope="module")
+def run(cloud):
+    """`doorman ...` with the environment a user gets from `doorman local up`."""
+    env = {**cloud.env(), "DOORMAN_LOCAL_DIR": str(cloud.data_dir)}
+
+    def invoke(*args: str, input: str | None = None):
+        return CliRunner().invoke(main, list(args), env=env, input=input, catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture(scope="module")
+def enrolled(run, tmp_path_factory):
+    photos = tmp_path_factory.mktemp("photos")
+    astronaut = photos / "eileen.jpg"
+    astronaut.write_bytes(jpeg_bytes(open_rgb(FACES_DIR / "astronaut.png")))
+    return {
+        "grace": run("enroll", str(FACES_DIR / "grace_hopper.jpg"), "--name", "Grace Hopper"),
+        "eileen": run(
+            "enroll", str(astronaut), "--name", "Eileen Collins", "--watchlist", "barred"
+        ),
+        "jose": run("enroll", str(FACES_DIR / "takeo.jpg"), "--name", "José Núñez"),
+    }
+
+
+@pytest.fixture(scope="module")
+def seen(cloud, enrolled):
+    """Upload the frames like `doorman watch` does, then let analyze and notify run."""
+    s3 = cloud.client("s3")
+    for n, (camera, minutes, photo) in enumerate(FRAMES):
+        event = FrameEvent(
+            camera_id=camera,
+            track_id=f"{camera}-t{n}",
+            seq=1,
+            captured_at=T0 + timedelta(minutes=minutes),
+            kind="face",
+            jpeg=jpeg_bytes(open_rgb(FACES_DIR / photo)),
+        )
+        s3.put_object(
+            Bucket=cloud.resources.uploads_bucket,
+            Key=event.key(),
+            Body=event.jpeg,
+            Metadata=event.metadata(),
+            ContentType="image/jpeg",
+        )
+    cloud.drain(timeout=120)
+    return cloud
+
+
+def test_enroll_prints_the_enrollment_tag_of_each_photo(enrolled):
+    for result in enrolled.values():
+        assert result.exit_code == 0, result.output
+        assert "indexed" in result.output
+
+
+def test_enroll_reports_a_photo_without_a_face_and_exits_1(run, tmp_path):
+    from PIL import Image
+
+    blank = tmp_path / "wall.jpg"
+    blank.write_bytes(jpeg_bytes(Image.new("RGB", (320, 240), (180, 170, 160))))
+    result = run("enroll", str(blank), "--name", "Nobody", "--timeout", "60")
+    assert result.exit_code == 1
+    assert "no-face" in result.output
+    assert "1 of 1 photos not enrolled" in result.output
+
+
+def test_enroll_refuses_a_non_image_before_uploading_anything(run, tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("not a photo")
+    result = run("enroll", str(text), str(FACES_DIR / "grace_hopper.jpg"), "--name", "X")
+    assert result.exit_code == 1
+    assert "not a JPEG or PNG" in result.output
+    assert "uploaded" not in result.output
+
+
+def test_people_lists_watchlists_photo_counts_and_last_seen(run, seen):
+    rows = {row["name"]: row for row in json.loads(run("people", "--json").output)}
+    assert set(rows) >= {"Grace Hopper", "Eileen Collins", "José Núñez"}
+    assert rows["Grace Hopper"]["watchlist"] == "known"
+    assert rows["Eileen Collins"]["watchlist"] == "barred"
+    assert rows["Grace Hopper"]["photos"] == 1
+    assert rows["Grace Hopper"]["last_seen"].startswith(
+        (T0 + timedelta(minutes=3)).strftime("%Y-%m-%dT%H:%M")
+    )
+    assert rows["José Núñez"]["last_seen"] == ""
+    table = run("people")
+    assert table.exit_code == 0
+    assert "José Núñez" in table.output and "never" in table.output
+
+
+def test_events_filter_by_person_camera_and_time(run, seen):
+    everything = json.loads(run("events", "--since", "2h", "--json").output)
+    assert len(everything) == len(FRAMES)
+    grace = json.loads(run("events", "--person", "grace hopper", "--json").output)
+    assert [e["camera_id"] for e in grace] == ["front", "front"]
+    garden = json.loads(run("events", "--camera", "garden", "--json").output)
+    assert len(garden) == 1
+    assert garden[0]["severity"] == "critical" and garden[0]["alerted"]
+    assert garden[0]["faces"][0]["name"] == "Eileen Collins"
+    strangers = json.loads(run("events", "--person", "stranger", "--json").output)
+    assert [e["faces"][0]["status"] for e in strangers] == ["stranger"]
+    later = (T0 + timedelta(minutes=1, seconds=30)).isoformat()
+    assert len(json.loads(run("events", "--since", later, "--json").output)) == 2
+    table = run("events", "--since", "2h")
+    assert table.exit_code == 0
+    assert "Eileen Collins" in table.output and "critical" in table.output
+
+
+def test_events_rejects_a_bad_duration(run):
+    result = run("events", "--since", "yesterday")
+    assert result.exit_code == 1
+    assert "30m, 2h, 7d" in result.output
+
+
+def test_disarm_and_arm_flip_the_ssm_parameter(run, cloud):
+    ssm = cloud.client("ssm")
+    name = cloud.resources.armed_parameter
+    assert run("disarm").exit_code == 0
+    assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == "disarmed"
+    result = run("arm")
+    assert result.exit_code == 0 and "armed" in result.output
+    assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == "armed"
+
+
+def test_stream_commands_explain_that_there_is_no_streaming_path(run):
+    status = run("stream", "status")
+    assert status.exit_code == 0
+    assert "no streaming path" in status.output
+    start = run("stream", "start", "--camera", "front")
+    assert start.exit_code == 1
+    assert "streaming=true" in start.output
+
+
+def test_report_for_one_person_writes_page_and_thumbnails(run, seen, tmp_path):
+    result = run("report", "--since", "2h", "--person", "Grace Hopper", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    events = json.loads((tmp_path / "events.json").read_text())
+    assert len(events) == 2
+    assert len(list((tmp_path / "thumbs").glob("*.jpg"))) == 2
+    html = (tmp_path / "index.html").read_text()
+    assert html.count('<article class="event') == 2
+
+
+def _traces(cloud, person_id: str, prefix: str) -> dict[str, int]:
+    r = cloud.resources
+    faces = cloud.client("rekognition").list_faces(CollectionId=r.collection_id)["Faces"]
+    versions = cloud.client("s3").list_object_versions(Bucket=r.faces_bucket, Prefix=prefix)
+    ddb = cloud.client("dynamodb")
+    sightings = ddb.query(
+        TableName=r.sightings_table,
+        KeyConditionExpression="person_id = :p",
+        ExpressionAttributeValues={":p": {"S": person_id}},
+    )["Items"]
+    return {
+        "faces": sum(f.get("ExternalImageId") == person_id for f in faces),
+        "photo versions": len(versions.get("Versions", []) + versions.get("DeleteMarkers", [])),
+        "people": int("Item" in ddb.get_item(TableName=r.people_table,
+                                             Key={"person_id": {"S": person_id}})),
+        "sightings": len(sightings),
+    }  # fmt: skip
+
+
+def _frames_of(cloud, camera: str) -> list[str]:
+    listing = cloud.client("s3").list_objects_v2(
+        Bucket=cloud.resources.uploads_bucket, Prefix=f"frames/{camera}/"
+    )
+    return [o["Key"] for o in listing.get("Contents", [])]
+
+
+def test_forget_asks_first_then_erases_every_trace(run, seen, cloud):
+    before = _traces(cloud, "grace-hopper", "known/Grace Hopper/")
+    assert before == {"faces": 1, "photo versions": 1, "people": 1, "sightings": 2}
+    assert len(_frames_of(cloud, "front")) == 3
+
+    declined = run("forget", "Grace Hopper", input="n\n")
+    assert declined.exit_code == 1
+    assert _traces(cloud, "grace-hopper", "known/Grace Hopper/") == before
+
+    result = run("forget", "grace hopper", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "is forgotten" in result.output
+    assert _traces(cloud, "grace-hopper", "known/Grace Hopper/") == {
+        "faces": 0,
+        "photo versions": 0,
+        "people": 0,
+        "sightings": 0,
+    }
+    # Her two frames, their events and audit files are gone; the stranger's frame stays.
+    assert len(_frames_of(cloud, "front")) == 1
+    events = json.loads(run("events", "--since", "2h", "--json").output)
+    assert all(f["person_id"] != "grace-hopper" for e in events for f in e["faces"])
+    assert len(events) == 2
+    audit = cloud.client("s3").list_objects_v2(Bucket=cloud.resources.audit_bucket)
+    keys = [o["Key"] for o in audit.get("Contents", [])]
+    assert not [k for k in keys if "front-t0" in k or "front-t3" in k]
+    assert [k for k in keys if "front-t2" in k]  # the stranger's audit files remain
+    # Everyone else is untouched, and a second forget finds nobody.
+    assert _traces(cloud, "eileen-collins", "barred/Eileen Collins/")["faces"] == 1
+    again = run("forget", "Grace Hopper", "--yes")
+    assert again.exit_code == 1 and "nobody called" in again.output
+
+
+def test_commands_without_any_doorman_fail_with_a_clear_message(tmp_path):
+    env = {"DOORMAN_LOCAL_DIR": str(tmp_path)}
+    result = CliRunner().invoke(main, ["people"], env=env)
+    assert result.exit_code == 1
+    assert "no resources.json" in result.output
+
+
+def test_every_command_has_help():
+    for command in ("enroll", "people", "forget", "events", "arm", "disarm", "stream", "cost",
+                    "report", "demo"):  # fmt: skip
+        result = CliRunner().invoke(main, [command, "--help"])
+        assert result.exit_code == 0, command
+        assert "Usage:" in result.output

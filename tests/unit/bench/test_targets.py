@@ -1,0 +1,120 @@
+"""PASS/FAIL logic of the benchmark summary, on hand-made results."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from bench.report import markdown
+from bench.targets import FAIL, MISSING, PASS, all_passed, evaluate
+
+
+def _run(pipeline: str, scene: str, resolution: str, fps: float) -> dict:
+    return {
+        "pipeline": pipeline,
+        "scene": scene,
+        "resolution": resolution,
+        "fps": fps,
+        "frames": 100,
+        "seconds": 100 / fps,
+        "peak_rss_mb": 200.0,
+    }
+
+
+def _uploads(pipeline_uploads: int, covered: int = 4, false: int = 0) -> dict:
+    return {
+        "uploads": pipeline_uploads,
+        "tracks": 4,
+        "covered_tracks": covered,
+        "recall": covered / 4,
+        "false_face_uploads": false,
+        "missed_tracks": [],
+    }
+
+
+GOOD = {
+    "throughput": {
+        "runs": [
+            _run("doorman", "busy", "1080p", 60.0),
+            _run("naive", "busy", "1080p", 2.0),
+            _run("decode-only", "busy", "1080p", 90.0),
+            _run("doorman", "quiet", "720p", 170.0),
+            _run("decode-only", "quiet", "720p", 200.0),
+            _run("doorman", "quiet", "1080p", 80.0),
+            _run("decode-only", "quiet", "1080p", 95.0),
+        ]
+    },
+    "uploads": {
+        "totals": {
+            "doorman": _uploads(5),
+            "naive": _uploads(300, false=12),
+            "motion-only (1/s)": _uploads(60),
+            "motion-only (every frame)": _uploads(900),
+        },
+        "scenarios": [],
+    },
+    "accuracy": {
+        "default_threshold": 90.0,
+        "far_at_default": 0.0,
+        "tar_at_default": 0.975,
+        "stranger_probes": 45,
+        "genuine_probes": 40,
+    },
+    "latency": {"p50_seconds": 0.6, "p95_seconds": 1.2, "max_seconds": 1.5, "events": 50},
+}
+
+
+def _status(results: dict) -> dict[str, str]:
+    return {v.name: v.status for v in evaluate(results)}
+
+
+def test_good_results_pass_every_target() -> None:
+    verdicts = evaluate(GOOD)
+    assert [v.status for v in verdicts] == [PASS] * len(verdicts)
+    assert all_passed(verdicts)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "failing"),
+    [
+        (("throughput", "runs", 0, "fps"), 29.0, "busy 1080p frames per second, one core"),
+        (("throughput", "runs", 1, "fps"), 6.5, "busy 1080p speed-up over naive"),
+        (("throughput", "runs", 3, "fps"), 150.0, "quiet 720p throughput vs decode-only"),
+        (("uploads", "totals", "doorman", "uploads"), 50, "fewer uploads than motion-only"),
+        (("uploads", "totals", "doorman", "recall"), 0.75, "person-track recall"),
+        (("uploads", "totals", "doorman", "false_face_uploads"), 1, "false face uploads"),
+        (("accuracy", "far_at_default"), 0.02, "FAR at the default threshold"),
+        (("accuracy", "tar_at_default"), 0.9, "TAR at the default threshold"),
+        (("latency", "p95_seconds"), 3.0, "end-to-end p95 latency (edge event -> email)"),
+    ],
+)
+def test_each_target_fails_on_its_own(path: tuple, value: float, failing: str) -> None:
+    results = copy.deepcopy(GOOD)
+    node = results
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    statuses = _status(results)
+    assert statuses.pop(failing) == FAIL
+    assert set(statuses.values()) == {PASS}
+
+
+def test_a_missing_section_is_reported_not_passed() -> None:
+    results = {k: v for k, v in GOOD.items() if k != "latency"}
+    verdicts = evaluate(results)
+    latency = [v for v in verdicts if v.status == MISSING]
+    assert [v.name for v in latency] == ["end-to-end p95 latency (edge event -> email)"]
+    assert not all_passed(verdicts)
+
+
+def test_the_markdown_summary_shows_every_verdict() -> None:
+    results = {k: v for k, v in GOOD.items() if k != "accuracy"}
+    results["meta"] = {"started_at": "now", "duration_seconds": 1, "cpus": 2}
+    results["errors"] = {"accuracy": "face service did not start"}
+    verdicts = evaluate(results)
+    text = markdown(results, verdicts)
+    assert f"Targets: {len(verdicts) - 2}/{len(verdicts)} pass" in text
+    assert "Not measured: face service did not start" in text
+    for verdict in verdicts:
+        assert f"| {verdict.status} | {verdict.name} |" in text

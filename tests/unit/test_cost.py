@@ -1,0 +1,84 @@
+"""The cost model against sums worked out by hand from the dated price table."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from edge_agent.operator.cost import PRICES, Usage, compare, estimate, tiered
+
+
+def line(est, service: str, item: str):
+    (found,) = [x for x in est.lines if x.service == service and x.item == item]
+    return found
+
+
+def test_price_table_is_dated_and_has_the_published_image_and_face_prices():
+    assert isinstance(PRICES.as_of, date)
+    assert PRICES.region == "us-east-1"
+    assert PRICES.rekognition_group1[0].price == 0.001
+    assert PRICES.rekognition_group1[0].up_to == 1_000_000
+    assert PRICES.rekognition_face_month == 0.00001
+
+
+def test_two_cameras_ten_frames_a_day_by_hand():
+    est = estimate(cameras=2, events_per_day=10, faces_per_event=1.5, enrolled=4)
+    # 2 cameras x 10 frames x 30 days = 600 frames; 900 face searches; 660 detect calls.
+    assert line(est, "Rekognition", "SearchFacesByImage").monthly_usd == pytest.approx(0.90)
+    assert line(est, "Rekognition", "DetectFaces + DetectLabels").monthly_usd == pytest.approx(0.66)
+    # 4 people x 3 photos = 12 stored faces.
+    assert line(est, "Rekognition", "stored faces").monthly_usd == pytest.approx(0.00012)
+    assert line(est, "S3", "PUT requests").quantity == 2400
+    assert line(est, "S3", "PUT requests").monthly_usd == pytest.approx(0.012)
+    assert line(est, "S3", "GET requests").monthly_usd == pytest.approx(0.00024)
+    # 600 frames kept x 128 KB = 0.0768 GB.
+    assert line(est, "S3", "storage").monthly_usd == pytest.approx(0.0768 * 0.023)
+    # 600 frames + 120 alerts, 3 requests each.
+    assert line(est, "SQS", "requests").monthly_usd == pytest.approx(2160 * 0.4e-6)
+    assert line(est, "DynamoDB", "write request units").quantity == pytest.approx(3420)
+    # 600 x 1.5 s x 1 GB + 120 x 0.5 s x 0.25 GB = 915 GB-s.
+    assert line(est, "Lambda", "compute").quantity == pytest.approx(915)
+    assert line(est, "Lambda", "compute").monthly_usd == pytest.approx(915 * 0.0000166667)
+    assert line(est, "SES", "alert emails").monthly_usd == pytest.approx(0.012)
+    assert line(est, "SNS", "alert publishes").monthly_usd == pytest.approx(0.00006)
+    assert est.total == pytest.approx(sum(x.monthly_usd for x in est.lines))
+    assert est.by_service()["Rekognition"] == pytest.approx(0.90 + 0.66 + 0.00012)
+    assert not [x for x in est.lines if x.service.startswith("Kinesis")]
+
+
+def test_image_prices_fall_by_tier():
+    assert tiered(1_500_000, PRICES.rekognition_group1) == pytest.approx(1000 + 400)
+    assert tiered(40_000_000, PRICES.rekognition_group1) == pytest.approx(
+        1000 + 3200 + 18000 + 2000
+    )
+    assert tiered(0, PRICES.rekognition_group1) == 0
+
+
+def test_an_hour_of_streaming_a_day_by_hand():
+    est = estimate(cameras=1, events_per_day=0, enrolled=0, streaming_minutes=60)
+    assert line(est, "Rekognition", "streaming face search").monthly_usd == pytest.approx(216.0)
+    # 1800 min x 60 s x 1 Mbit/s / 8 = 13.5 GB ingested; 24 h of 720 h kept.
+    assert line(est, "Kinesis Video Streams", "ingestion").quantity == pytest.approx(13.5)
+    assert line(est, "Kinesis Video Streams", "storage").quantity == pytest.approx(0.45)
+    assert line(est, "Kinesis Data Streams", "result shard").monthly_usd == pytest.approx(10.8)
+    assert est.total == pytest.approx(216 + 13.5 * 0.0085 + 0.45 * 0.023 + 10.8)
+
+
+def test_edge_filter_is_far_cheaper_than_every_frame_and_streaming():
+    cmp = compare(Usage(cameras=1, events_per_day=20), motion_frames_per_day=350)
+    assert cmp.every_motion_frame.usage.events_per_day == 350
+    # 350 frames a day: 10,500 searches and 11,550 detect calls, about $22 a month.
+    assert cmp.every_motion_frame.by_service()["Rekognition"] == pytest.approx(
+        10.5 + 11.55 + 0.0003
+    )
+    # 24/7 streaming: 43,200 minutes at $0.12.
+    assert line(cmp.streaming_24_7, "Rekognition", "streaming face search").quantity == 43200
+    assert cmp.edge_filtered.total < cmp.every_motion_frame.total < cmp.streaming_24_7.total
+
+
+def test_nonsense_usage_is_refused():
+    with pytest.raises(ValueError, match="events_per_day"):
+        estimate(events_per_day=-1)
+    with pytest.raises(ValueError, match="alert_share"):
+        estimate(alert_share=2)
