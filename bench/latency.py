@@ -50,6 +50,24 @@ def wait_for_email(
     return None
 
 
+def sample_frame() -> bytes:
+    """A 720p JPEG with one sample face, for when no Doorman event frames are at hand."""
+    import cv2
+
+    from bench.faces import FACES_DIR
+
+    face = cv2.imread(str(FACES_DIR / "grace_hopper.jpg"), cv2.IMREAD_COLOR)
+    if face is None:
+        raise FileNotFoundError(FACES_DIR / "grace_hopper.jpg")
+    frame = np.full((720, 1280, 3), 120, np.uint8)
+    face = cv2.resize(face, (300, 352))
+    frame[180:532, 490:790] = face
+    ok, buffer = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    if not ok:
+        raise RuntimeError("JPEG encoding failed")
+    return buffer.tobytes()
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     if not values:
         raise ValueError("no values")
@@ -101,6 +119,7 @@ def run(
     from edge_agent.spool import Spool
     from edge_agent.uploader import Uploader, s3_client
     from localcloud.cloud import LocalCloud
+    from localcloud.services import apply_env, restore_env
 
     if not frames:
         raise ValueError("latency needs at least one frame with a face")
@@ -115,12 +134,12 @@ def run(
         env = cloud.env()
         assert cloud.resources is not None
         spool = Spool(Path(tmp) / "spool", max_bytes=50_000_000)
-        s3 = s3_client(
-            endpoint_url=env["AWS_ENDPOINT_URL"],
-            region_name=env["AWS_REGION"],
-            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        )
+        # The agent finds the endpoint and credentials in its environment, as in the field.
+        previous = apply_env(env)
+        try:
+            s3 = s3_client(region_name=env["AWS_REGION"])
+        finally:
+            restore_env(previous)
         uploader = Uploader(spool, s3, cloud.resources.uploads_bucket)
         uploader.start()
         analyze = cloud.functions["analyze"]

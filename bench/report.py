@@ -54,6 +54,10 @@ def _throughput_lines(section: dict[str, Any]) -> list[str]:
     return _table(header, rows) + notes + ([""] if notes else [])
 
 
+def _count(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
 def _uploads_lines(section: dict[str, Any]) -> list[str]:
     totals = section["totals"]
     every = totals.get("motion-only (every frame)", {}).get("uploads") or 0
@@ -64,17 +68,41 @@ def _uploads_lines(section: dict[str, Any]) -> list[str]:
             continue
         cut = f"{1 - t['uploads'] / every:.1%}" if every else "-"
         recall = f"{t['recall']:.0%} ({t['covered_tracks']}/{t['tracks']})"
-        rows.append([name, str(t["uploads"]), cut, recall, str(t["false_face_uploads"])])
-    lines = _table(
-        ["pipeline", "uploads", "fewer than motion-only", "track recall", "false face uploads"],
-        rows,
-    )
+        rows.append(
+            [
+                name,
+                str(t["uploads"]),
+                cut,
+                recall,
+                str(t["uploads_without_person"]),
+                _count(t["false_face_uploads"]),
+            ]
+        )
+    header = [
+        "pipeline",
+        "uploads",
+        "fewer than motion-only (every frame)",
+        "track recall",
+        "uploads without a person",
+        "false face uploads",
+    ]
+    lines = _table(header, rows)
+    doorman = totals.get("doorman", {})
+    if "face_uploads" in doorman:
+        lines += [
+            f"Doorman sent {doorman['face_uploads']} face frames and "
+            f"{doorman['motion_uploads']} motion snapshots "
+            f"({doorman['faces_per_upload']:.2f} faces per face frame).",
+            "",
+        ]
+    if doorman.get("missed_tracks"):
+        lines += [f"Doorman missed: {', '.join(doorman['missed_tracks'])}.", ""]
     per_scenario = [
-        [s["scenario"], str(s["tracks"])]
+        [s["scenario"], str(s["frames"]), str(s["tracks"])]
         + [str(s["uploads"].get(name, "-")) for name in UPLOAD_ORDER]
         for s in section.get("scenarios", [])
     ]
-    lines += _table(["scenario", "person tracks", *UPLOAD_ORDER], per_scenario)
+    lines += _table(["scenario", "frames", "person tracks", *UPLOAD_ORDER], per_scenario)
     return lines + [f"- {n}" for n in section.get("notes", [])] + [""]
 
 
@@ -83,6 +111,13 @@ def _accuracy_lines(section: dict[str, Any]) -> list[str]:
         f"{len(section['people'])} people, {section['enroll_photos_per_person']} enrollment "
         f"photos each; {section['genuine_probes']} held-out genuine probes, "
         f"{section['stranger_probes']} leave-one-out stranger probes.",
+        "",
+    ]
+    lines += [
+        f"TAR at {section['default_threshold']:.0f}: {section['tar_at_default']:.1%} of all "
+        f"genuine probes; {section['tar_at_default_face_found']:.1%} of those in which the face "
+        f"service found a face ({section['genuine_without_face']} had none). FAR counts the "
+        f"{section['stranger_probes_with_face']} stranger probes with a detected face.",
         "",
     ]
     if section.get("not_enrolled"):

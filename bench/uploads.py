@@ -20,7 +20,9 @@ Then, against the ground truth:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from typing import Any
 
 import cv2
@@ -223,23 +225,46 @@ def _baselines(scenario: Scenario, truth: dict[str, Any], tracks: list[TruthTrac
     return tallies, baseline
 
 
+def _job(kind: str, scenario: Scenario) -> Any:
+    truth = scenario.truth()
+    tracks = truth_tracks(truth)
+    if kind == DOORMAN:
+        return _doorman(scenario, tracks)
+    return _baselines(scenario, truth, tracks)
+
+
 def run(
-    scenes: Sequence[Scenario], progress: Callable[[], None] | None = None
+    scenes: Sequence[Scenario],
+    progress: Callable[[], None] | None = None,
+    workers: int = 2,
 ) -> tuple[dict[str, Any], list[bytes]]:
-    """The uploads section of the results, and Doorman's face-event JPEGs (for latency)."""
+    """The uploads section of the results, and Doorman's face-event JPEGs (for latency).
+
+    Doorman and the baselines run on each scenario in a pool of `workers` processes: these
+    are counts, not timings, so they may share the machine.
+    """
     tick = progress or (lambda: None)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        longest_first = sorted(enumerate(scenes), key=lambda item: -item[1].truth()["frames"])
+        futures = {
+            (kind, n): pool.submit(_job, kind, scenario)
+            for n, scenario in longest_first
+            for kind in (DOORMAN, "baselines")
+        }
+        for _ in as_completed(futures.values()):
+            tick()
+        outcome = {key: future.result() for key, future in futures.items()}
     totals = {name: PipelineTally() for name in PIPELINES}
     totals[MOTION_EVERY].false_face_uploads = None
     totals[MOTION_PER_SECOND].false_face_uploads = None
     per_scenario = []
     jpegs: list[bytes] = []
-    for scenario in scenes:
+    for n, scenario in enumerate(scenes):
         truth = scenario.truth()
         tracks = truth_tracks(truth)
-        doorman, face_jpegs = _doorman(scenario, tracks)
+        doorman, face_jpegs = outcome[(DOORMAN, n)]
+        tallies, baseline = outcome[("baselines", n)]
         jpegs += face_jpegs
-        tick()
-        tallies, baseline = _baselines(scenario, truth, tracks)
         tallies[DOORMAN] = doorman
         for name, tally in tallies.items():
             totals[name].add(tally)
@@ -256,7 +281,6 @@ def run(
                 },
             }
         )
-        tick()
     section = {
         "totals": {name: tally.as_dict() for name, tally in totals.items()},
         "scenarios": per_scenario,

@@ -22,7 +22,12 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 ENV_PREFIX = "DOORMAN_"
 ENV_NESTED_DELIMITER = "__"
@@ -117,7 +122,7 @@ class RecognitionConfig(Section):
 
 
 class SpoolConfig(Section):
-    dir: Path = Path("~/.local/state/doorman/spool")
+    dir: Path = Field(default=Path("~/.local/state/doorman/spool"), validate_default=True)
     max_bytes: int = Field(default=500_000_000, ge=1_000_000)
 
     @field_validator("dir")
@@ -177,8 +182,8 @@ class AgentConfig(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The file's values arrive as init arguments; the environment overrides them.
-        return (env_settings, init_settings)
+        # load_config merges file, environment and overrides itself, in that order.
+        return (init_settings,)
 
 
 def load_config(
@@ -201,10 +206,8 @@ def load_config(
     if problems:
         raise ConfigError(problems)
     try:
-        config = AgentConfig(**data)
-        if overrides:
-            merged = _deep_merge(config.model_dump(), overrides)
-            config = AgentConfig.model_validate(merged)
+        environment = EnvSettingsSource(AgentConfig)()
+        config = AgentConfig(**_deep_merge(_deep_merge(data, environment), overrides or {}))
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
     return config

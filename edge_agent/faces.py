@@ -14,6 +14,8 @@ Quality = size x sharpness x frontalness, each in [0, 1]:
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import dlib
 import face_recognition_models
@@ -30,10 +32,8 @@ class HogFaceDetector:
     def __init__(self, config: FacesConfig) -> None:
         self.config = config
         self.scale = HOG_MIN_FACE_PX / config.min_face_px
-        self._detector = dlib.get_frontal_face_detector()
-        self._landmarks = dlib.shape_predictor(
-            face_recognition_models.pose_predictor_five_point_model_location()
-        )
+        self._detector = _hog_model()
+        self._landmarks = _five_point_model()
 
     def locate(self, rgb: np.ndarray, regions: list[Box]) -> list[Detection]:
         detections: list[Detection] = []
@@ -78,6 +78,17 @@ class HogFaceDetector:
             sharpness=sharp,
             frontalness=frontal,
         )
+
+
+@functools.cache
+def _hog_model() -> dlib.fhog_object_detector:
+    """dlib takes about a second to build this; build it once per process."""
+    return dlib.get_frontal_face_detector()
+
+
+@functools.cache
+def _five_point_model() -> dlib.shape_predictor:
+    return dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location())
 
 
 def merge_overlapping(boxes: list[Box]) -> list[Box]:

@@ -153,6 +153,8 @@ def _download(s3: Any, bucket: str, photo: _Photo, target: Path) -> str | None:
     """Fetch one photo as JPEG into `target`. Returns a skip reason, or None on success."""
     try:
         body = s3.get_object(Bucket=bucket, Key=photo.key)["Body"].read()
+    except BotoCoreError as error:  # the network went away mid-sync: stop, delete nothing
+        raise GallerySyncError(f"cannot download s3://{bucket}/{photo.key}: {error}") from error
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "error")
         log.warning("gallery: cannot download %s: %s", photo.key, code)

@@ -115,7 +115,7 @@ class Spool:
             raise ValueError(f"spool max_bytes must be positive, got {max_bytes}")
         self.directory = Path(directory)
         self.max_bytes = max_bytes
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # faces are private
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._items: dict[str, SpoolItem] = {}
@@ -145,6 +145,7 @@ class Spool:
             if not self._make_room_for(item):
                 return
             _write_atomic(item.jpeg_path, event.jpeg)
+            _fsync_dir(self.directory)  # the JPEG's name is durable before the commit marker
             _write_atomic(item.sidecar_path, sidecar)
             _fsync_dir(self.directory)
             self._items[name] = item

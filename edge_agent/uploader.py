@@ -41,7 +41,7 @@ CLIENT_CONFIG = Config(
 )
 
 _THROTTLING = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded"}
-_TRANSIENT = {"RequestTimeout", "RequestTimeTooSkewed", "BadDigest", "IncompleteBody"}
+_TRANSIENT = {"RequestTimeout", "BadDigest", "IncompleteBody"}
 _ITEM_REJECTED = {"EntityTooLarge", "MetadataTooLarge", "KeyTooLongError", "InvalidArgument"}
 _WARN_EVERY = 60.0  # seconds between warnings while the network stays down
 _HINTS = {
@@ -50,6 +50,7 @@ _HINTS = {
     "InvalidAccessKeyId": "the credentials from the default chain are not valid",
     "SignatureDoesNotMatch": "the secret key from the default chain does not match",
     "ExpiredToken": "the session credentials expired and were not refreshed",
+    "RequestTimeTooSkewed": "the device clock is wrong; enable NTP time sync",
 }
 
 
@@ -91,12 +92,12 @@ class Uploader:
     ) -> None:
         if not bucket:
             raise ValueError("upload bucket is empty")
-        if not 0 < min_backoff <= max_backoff:
-            raise ValueError("need 0 < min_backoff <= max_backoff")
+        if min_backoff <= 0 or max_backoff <= 0:
+            raise ValueError("backoff times must be positive")
         self.spool = spool
         self.s3 = s3_client
         self.bucket = bucket
-        self.min_backoff = min_backoff
+        self.min_backoff = min(min_backoff, max_backoff)
         self.max_backoff = max_backoff
         self.poll_interval = poll_interval
         self.uploaded = 0
@@ -119,10 +120,7 @@ class Uploader:
             read_timeout=upload.read_timeout_seconds,
             region_name=upload.region,
         )
-        max_backoff = upload.max_backoff_seconds
-        return cls(
-            spool, client, upload.bucket, min_backoff=min(0.5, max_backoff), max_backoff=max_backoff
-        )
+        return cls(spool, client, upload.bucket, max_backoff=upload.max_backoff_seconds)
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:

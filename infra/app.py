@@ -20,4 +20,3 @@ def build(app: App, *, nag: bool = True) -> DoormanStack:
     if nag:
         add_checks(app)
     return stack
-

@@ -63,7 +63,9 @@ def _check_pattern(pattern: re.Pattern[str], what: str):
 
 def _check_retention(value: int) -> int:
     if value not in LOG_RETENTION_DAYS:
-        raise ValueError(f"{value} is not a CloudWatch Logs retention; use one of {LOG_RETENTION_DAYS}")
+        raise ValueError(
+            f"{value} is not a CloudWatch Logs retention; use one of {LOG_RETENTION_DAYS}"
+        )
     return value
 
 
@@ -151,10 +153,14 @@ def _is_cdk_key(key: str) -> bool:
 def _describe(exc: ValidationError) -> str:
     lines = []
     for error in exc.errors():
-        key = ".".join(str(part) for part in error["loc"]) or "context"
+        message = error["msg"].removeprefix("Value error, ")
+        if not error["loc"]:  # a cross-field rule: its message starts with the key
+            lines.append(f"  {message}")
+            continue
+        key = ".".join(str(part) for part in error["loc"])
         if error["type"] == "extra_forbidden":
             message = "unknown context key (check its spelling in cdk.json or -c)"
-        else:
-            message = error["msg"].removeprefix("Value error, ")
+        elif error["type"] != "value_error":
+            message = f"{message} (got {error['input']!r})"
         lines.append(f"  {key}: {message}")
     return "invalid Doorman configuration in the CDK context:\n" + "\n".join(lines)

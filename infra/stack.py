@@ -3,9 +3,7 @@ emits the outputs the `doorman` CLI reads (edge_agent.resources.StackResources).
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
+from aws_cdk import CfnOutput, RemovalPolicy, Stack
 from constructs import Construct
 
 from infra.config import DoormanConfig
@@ -24,6 +22,7 @@ from infra.grants import grant_objects, grant_rekognition
 from infra.nag import acknowledge, acknowledge_cdk_providers, default_policy
 
 FRAME_PREFIXES = ("frames/", "kvs/")
+AUDIT_PREFIXES = ("processed/", "rekognition/")
 # Outputs meant for people, not for the CLI.
 HUMAN_OUTPUTS = (
     "DashboardUrl",
@@ -35,6 +34,7 @@ HUMAN_OUTPUTS = (
 
 def environment(**values: object) -> dict[str, str]:
     """Function environment: settings field names upper-cased, values as text."""
+
     def text(value: object) -> str:
         if isinstance(value, bool):
             return "true" if value else "false"
@@ -48,24 +48,12 @@ def environment(**values: object) -> dict[str, str]:
 class DoormanStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: DoormanConfig, **kwargs):
         super().__init__(scope, construct_id, **kwargs)
+        self.config = config
         removal = (
             RemovalPolicy.DESTROY if config.removal_policy == "destroy" else RemovalPolicy.RETAIN
         )
 
-        key = kms.Key(
-            self,
-            "Key",
-            description="Doorman alerts topic (CloudWatch alarms publish to it too)",
-            enable_key_rotation=True,
-            # It only protects alert messages in flight: nothing to keep after a destroy.
-            removal_policy=RemovalPolicy.DESTROY,
-            pending_window=Duration.days(7),
-        )
-        # CloudWatch alarms publish to the encrypted alerts topic.
-        key.grant(
-            iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey"
-        )
-        storage = Storage(
+        self.storage = Storage(
             self,
             "Storage",
             frame_retention_days=config.frame_retention_days,
@@ -73,28 +61,24 @@ class DoormanStack(Stack):
             audit_retention_days=config.event_retention_days,
             removal_policy=removal,
         )
-        tables = Tables(self, "Tables", removal_policy=removal)
-        collection = FaceCollection(
+        self.tables = Tables(self, "Tables", removal_policy=removal)
+        self.collection = FaceCollection(
             self, "Faces", collection_id=f"{config.stack_name}-faces", removal_policy=removal
         )
-        layers = FunctionLayers(
-            self, "Layers", powertools_version=config.powertools_layer_version
-        )
+        layers = FunctionLayers(self, "Layers", powertools_version=config.powertools_layer_version)
         defaults = FunctionDefaults(
             layers=layers.all,
             log_retention_days=config.log_retention_days,
             removal_policy=removal,
         )
-
-        alerts = Alerts(
+        self.alerts = Alerts(
             self,
             "Alerts",
-            key=key,
             owner_email=config.owner_email,
             addresses=config.recipient_emails,
             webhook_parameter=config.webhook_parameter,
             environment=environment(
-                state_table=tables.state.table_name,
+                state_table=self.tables.state.table_name,
                 owner_email=config.owner_email,
                 sender_email=config.sender_email,
                 authorities_emails=config.authorities_emails,
@@ -102,30 +86,30 @@ class DoormanStack(Stack):
             ),
             defaults=defaults,
         )
-        enrollment = Enrollment(
+        self.enrollment = Enrollment(
             self,
             "Enrollment",
-            faces_bucket=storage.faces,
+            faces_bucket=self.storage.faces,
             environment=environment(
-                people_table=tables.people.table_name,
-                state_table=tables.state.table_name,
-                collection_id=collection.collection_id,
+                people_table=self.tables.people.table_name,
+                state_table=self.tables.state.table_name,
+                collection_id=self.collection.collection_id,
             ),
             defaults=defaults,
         )
-        analysis = Analysis(
+        self.analysis = Analysis(
             self,
             "Analysis",
-            uploads_bucket=storage.uploads,
+            uploads_bucket=self.storage.uploads,
             environment=environment(
-                audit_bucket=storage.audit.bucket_name,
-                events_table=tables.events.table_name,
-                sightings_table=tables.sightings.table_name,
-                people_table=tables.people.table_name,
-                state_table=tables.state.table_name,
-                collection_id=collection.collection_id,
-                alerts_queue_url=alerts.work.queue.queue_url,
-                armed_parameter=alerts.armed.parameter_name,
+                audit_bucket=self.storage.audit.bucket_name,
+                events_table=self.tables.events.table_name,
+                sightings_table=self.tables.sightings.table_name,
+                people_table=self.tables.people.table_name,
+                state_table=self.tables.state.table_name,
+                collection_id=self.collection.collection_id,
+                alerts_queue_url=self.alerts.work.queue.queue_url,
+                armed_parameter=self.alerts.armed.parameter_name,
                 known_threshold=config.known_threshold,
                 barred_threshold=config.barred_threshold,
                 possible_match_threshold=config.possible_match_threshold,
@@ -136,30 +120,37 @@ class DoormanStack(Stack):
             ),
             defaults=defaults,
         )
-        edge = EdgeAccess(
-            self, "Edge", uploads_bucket=storage.uploads, faces_bucket=storage.faces
+        self.edge = EdgeAccess(
+            self, "Edge", uploads_bucket=self.storage.uploads, faces_bucket=self.storage.faces
         )
-
-        streaming = None
+        self.streaming: Streaming | None = None
         if config.streaming:
-            streaming = Streaming(
+            self.streaming = Streaming(
                 self,
                 "Streaming",
                 name_prefix=config.stack_name,
                 cameras=config.cameras,
-                collection=collection,
+                collection=self.collection,
                 face_match_threshold=config.possible_match_threshold,
             )
-            analysis.consume(streaming.face_search_stream)
-            edge.allow_video_streams(streaming.video_stream_arns)
+            self.analysis.consume(self.streaming.face_search_stream)
+            self.edge.allow_video_streams(self.streaming.video_stream_arns)
 
-        # enroll: read photos and their tags, write the outcome tag, manage the collection.
-        enroll = enrollment.handler.role
-        tables.people.grant_read_write_data(enroll)
-        tables.state.grant_read_write_data(enroll)
+        self._grant_enroll()
+        self._grant_analyze()
+        self._grant_notify()
+        self.monitoring = self._monitoring()
+        self._outputs()
+        acknowledge_cdk_providers(self)
+
+    def _grant_enroll(self) -> None:
+        """Read photos and their tags, write the outcome tag, manage the collection."""
+        role = self.enrollment.handler.role
+        self.tables.people.grant_read_write_data(role)
+        self.tables.state.grant_read_write_data(role)
         grant_objects(
-            enroll,
-            storage.faces,
+            role,
+            self.storage.faces,
             actions=[
                 "s3:GetObject",
                 "s3:GetObjectVersion",
@@ -173,8 +164,8 @@ class DoormanStack(Stack):
             "enroll reads them and writes the enrollment tag back.",
         )
         grant_rekognition(
-            enroll,
-            collection.collection_arn,
+            role,
+            self.collection.collection_arn,
             collection_actions=[
                 "rekognition:IndexFaces",
                 "rekognition:DeleteFaces",
@@ -184,75 +175,81 @@ class DoormanStack(Stack):
             image_actions=["rekognition:DetectFaces"],
         )
 
-        # analyze: frames in, events/sightings/audit out, alerts onto the queue.
-        analyze = analysis.handler.role
-        for table in (tables.events, tables.sightings, tables.state):
-            table.grant_read_write_data(analyze)
-        tables.people.grant_read_data(analyze)
+    def _grant_analyze(self) -> None:
+        """Frames in; events, sightings, audit files and frame tags out; alerts queued."""
+        role = self.analysis.handler.role
+        for table in (self.tables.events, self.tables.sightings, self.tables.state):
+            table.grant_read_write_data(role)
+        self.tables.people.grant_read_data(role)
         grant_objects(
-            analyze,
-            storage.uploads,
+            role,
+            self.storage.uploads,
             actions=["s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging"],
             prefixes=FRAME_PREFIXES,
             reason="analyze reads each new frame under its prefix and tags its classification.",
         )
         grant_objects(
-            analyze,
-            storage.audit,
+            role,
+            self.storage.audit,
             actions=["s3:PutObject"],
-            prefixes=["processed/", "rekognition/"],
+            prefixes=AUDIT_PREFIXES,
             reason="analyze writes one processed JSON and the raw responses per frame.",
         )
         grant_rekognition(
-            analyze,
-            collection.collection_arn,
+            role,
+            self.collection.collection_arn,
             collection_actions=["rekognition:SearchFacesByImage"],
             image_actions=["rekognition:DetectFaces", "rekognition:DetectLabels"],
         )
-        alerts.work.queue.grant_send_messages(analyze)
-        alerts.armed.grant_read(analyze)
+        self.alerts.work.queue.grant_send_messages(role)
+        self.alerts.armed.grant_read(role)
 
-        # notify: mail, topic, webhook, and a presigned link to the frame.
-        notify = alerts.handler.role
-        tables.state.grant_read_write_data(notify)
-        for identity in alerts.identities:
-            identity.grant_send_email(notify)
-        alerts.topic.grant_publish(notify)
+    def _grant_notify(self) -> None:
+        """Mail, topic, webhook, a presigned link to the frame, and idempotency records."""
+        role = self.alerts.handler.role
+        self.tables.state.grant_read_write_data(role)
+        for identity in self.alerts.identities:
+            identity.grant_send_email(role)
+        self.alerts.topic.grant_publish(role)
         acknowledge(
-            default_policy(notify),
+            default_policy(role),
             "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
             "Publishing to the encrypted topic needs a data key from the alerts key; the "
             "grant is on that one key ARN (CDK's Topic.grant_publish).",
         )
-        alerts.webhook.grant_read(notify)
+        self.alerts.webhook.grant_read(role)
         grant_objects(
-            notify,
-            storage.uploads,
+            role,
+            self.storage.uploads,
             actions=["s3:GetObject"],
             prefixes=FRAME_PREFIXES,
             reason="notify presigns a GET link to the alerted frame, under its prefix.",
         )
 
+    def _monitoring(self) -> Monitoring:
         dead_letter_queues = {
-            "Enroll": enrollment.work.dlq,
-            "Frames": analysis.work.dlq,
-            "Alerts": alerts.work.dlq,
+            "Enroll": self.enrollment.work.dlq,
+            "Frames": self.analysis.work.dlq,
+            "Alerts": self.alerts.work.dlq,
         }
-        if analysis.stream_failures is not None:
-            dead_letter_queues["StreamFailures"] = analysis.stream_failures
-        monitoring = Monitoring(
+        if self.analysis.stream_failures is not None:
+            dead_letter_queues["StreamFailures"] = self.analysis.stream_failures
+        return Monitoring(
             self,
             "Monitoring",
-            dashboard_name=config.stack_name,
+            dashboard_name=self.config.stack_name,
             functions={
-                "Enroll": enrollment.handler.function,
-                "Analyze": analysis.handler.function,
-                "Notify": alerts.handler.function,
+                "Enroll": self.enrollment.handler.function,
+                "Analyze": self.analysis.handler.function,
+                "Notify": self.alerts.handler.function,
             },
             dead_letter_queues=dead_letter_queues,
-            topic=alerts.topic,
+            topic=self.alerts.topic,
         )
 
+    def _outputs(self) -> None:
+        """Keys = edge_agent.resources.StackResources fields in CamelCase, plus HUMAN_OUTPUTS."""
+        config, storage, tables = self.config, self.storage, self.tables
         outputs = {
             "UploadsBucket": storage.uploads.bucket_name,
             "FacesBucket": storage.faces.bucket_name,
@@ -261,14 +258,14 @@ class DoormanStack(Stack):
             "EventsTable": tables.events.table_name,
             "SightingsTable": tables.sightings.table_name,
             "StateTable": tables.state.table_name,
-            "CollectionId": collection.collection_id,
-            "FramesQueueUrl": analysis.work.queue.queue_url,
-            "EnrollQueueUrl": enrollment.work.queue.queue_url,
-            "AlertsQueueUrl": alerts.work.queue.queue_url,
-            "AlertsTopicArn": alerts.topic.topic_arn,
-            "ArmedParameter": alerts.armed.parameter_name,
+            "CollectionId": self.collection.collection_id,
+            "FramesQueueUrl": self.analysis.work.queue.queue_url,
+            "EnrollQueueUrl": self.enrollment.work.queue.queue_url,
+            "AlertsQueueUrl": self.alerts.work.queue.queue_url,
+            "AlertsTopicArn": self.alerts.topic.topic_arn,
+            "ArmedParameter": self.alerts.armed.parameter_name,
             "WebhookParameter": config.webhook_parameter,
-            "EdgeRoleArn": edge.role.role_arn,
+            "EdgeRoleArn": self.edge.role.role_arn,
             "DashboardUrl": (
                 f"https://{self.region}.console.aws.amazon.com/cloudwatch/home?region="
                 f"{self.region}#dashboards:name={config.stack_name}"
@@ -276,19 +273,17 @@ class DoormanStack(Stack):
             "SesVerification": "Each of these addresses must click the link SES mailed it "
             "before mail can flow (sandbox accounts): " + ", ".join(config.recipient_emails),
         }
-        if streaming is not None:
-            names = streaming.processor_names
+        if self.streaming is not None:
+            names = self.streaming.processor_names
             outputs |= {
                 "StreamProcessorName": ",".join(names),
-                "VideoStreams": ",".join(streaming.video_stream_names),
-                "FaceSearchStream": streaming.face_search_stream.stream_name,
+                "VideoStreams": ",".join(self.streaming.video_stream_names),
+                "FaceSearchStream": self.streaming.face_search_stream.stream_name,
                 "StartStreamProcessorCommand": _commands("start", names, self.region),
                 "StopStreamProcessorCommand": _commands("stop", names, self.region),
             }
-        for key_name, value in outputs.items():
-            CfnOutput(self, key_name, value=value)
-        self.monitoring = monitoring
-        acknowledge_cdk_providers(self)
+        for key, value in outputs.items():
+            CfnOutput(self, key, value=value)
 
 
 def _commands(verb: str, processor_names: list[str], region: str) -> str:

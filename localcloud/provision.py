@@ -65,8 +65,20 @@ def _clients(env: dict[str, str]) -> dict[str, Any]:
     return clients
 
 
+def _exists_already(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") in {
+        "BucketAlreadyOwnedByYou",
+        "ResourceInUseException",
+        "ResourceAlreadyExistsException",
+    }
+
+
 def _bucket(s3: Any, name: str, *, versioned: bool = False) -> None:
-    s3.create_bucket(Bucket=name)
+    try:
+        s3.create_bucket(Bucket=name)
+    except ClientError as exc:
+        if not _exists_already(exc):
+            raise
     s3.put_public_access_block(
         Bucket=name,
         PublicAccessBlockConfiguration={
@@ -124,12 +136,16 @@ def _allow_s3(sqs: Any, queue_url: str, queue_arn: str, bucket: str) -> None:
 
 
 def _table(dynamodb: Any, name: str, keys: list[tuple[str, str]], ttl: str | None = None) -> None:
-    dynamodb.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k, _ in keys],
-        KeySchema=[{"AttributeName": k, "KeyType": kind} for k, kind in keys],
-    )
+    try:
+        dynamodb.create_table(
+            TableName=name,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k, _ in keys],
+            KeySchema=[{"AttributeName": k, "KeyType": kind} for k, kind in keys],
+        )
+    except ClientError as exc:
+        if not _exists_already(exc):
+            raise
     if ttl:
         dynamodb.update_time_to_live(
             TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl}
@@ -137,7 +153,9 @@ def _table(dynamodb: Any, name: str, keys: list[tuple[str, str]], ttl: str | Non
 
 
 def provision(env: dict[str, str], config: LocalConfig | None = None) -> StackResources:
-    """Create everything; returns the resource names (CloudFormation output equivalents)."""
+    """Create everything (what exists already is kept); returns the resource names, the
+    CloudFormation output equivalents. moto's state is per process: give each LocalCloud in
+    one process its own `config.prefix`."""
     config = config or LocalConfig()
     c = _clients(env)
     s3, sqs = c["s3"], c["sqs"]
@@ -207,13 +225,17 @@ def provision(env: dict[str, str], config: LocalConfig | None = None) -> StackRe
     try:
         c["rekognition"].create_collection(CollectionId=collection_id)
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+        if not _exists_already(exc):
             raise
 
     face_search_stream = ""
     if config.streaming:
         face_search_stream = config.name("face-search")
-        c["kinesis"].create_stream(StreamName=face_search_stream, ShardCount=1)
+        try:
+            c["kinesis"].create_stream(StreamName=face_search_stream, ShardCount=1)
+        except ClientError as exc:
+            if not _exists_already(exc):
+                raise
         c["kinesis"].get_waiter("stream_exists").wait(
             StreamName=face_search_stream, WaiterConfig={"Delay": 0.2, "MaxAttempts": 50}
         )

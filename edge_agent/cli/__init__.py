@@ -7,7 +7,7 @@ import importlib
 import click
 
 # Modules that contribute commands; each exposes `commands: list[click.Command]`.
-_COMMAND_MODULES = ("push", "gallery", "local", "ops", "watch")
+_COMMAND_MODULES = ("push", "gallery", "local", "ops", "watch", "demo")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

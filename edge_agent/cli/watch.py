@@ -102,13 +102,28 @@ def with_camera_credentials(spec: str, environ: dict[str, str] | os._Environ) ->
     return urllib.parse.urlunsplit(parts._replace(netloc=f"{auth}@{parts.netloc}"))
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is now (progress bars and test runners swap it)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure_logging(level: str) -> None:
+    """JSON lines on stderr (Powertools' formatter); idempotent, keeps other handlers."""
     from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(LambdaPowertoolsFormatter(service="doorman-edge"))
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
+        root.removeHandler(old)
+    handler = _StderrHandler()
+    handler.setFormatter(LambdaPowertoolsFormatter(service="doorman-edge"))
+    root.addHandler(handler)
     root.setLevel(level.upper())
     for noisy in ("botocore", "boto3", "urllib3", "s3transfer"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

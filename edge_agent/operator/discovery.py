@@ -23,6 +23,7 @@ from edge_agent.resources import DEFAULT_STACK_NAME, StackResources
 
 STACK_ENV = "DOORMAN_STACK"
 LOCAL_DIR_ENV = "DOORMAN_LOCAL_DIR"
+RESOURCES_ENV = "DOORMAN_RESOURCES"  # the resources.json path `doorman local up` exports
 RESOURCES_FILE = "resources.json"
 # Written by localcloud next to resources.json: {"AWS_ENDPOINT_URL": ..., ...}.
 ENDPOINTS_FILE = "endpoints.json"
@@ -63,12 +64,17 @@ def resolve(
     stack: str | None = None, local_dir: Path | str | None = None, local: bool = False
 ) -> Target:
     """The deployment to use: localcloud when asked (flag or env), else the stack's outputs."""
-    directory = local_dir or os.environ.get(LOCAL_DIR_ENV)
+    resources_file = os.environ.get(RESOURCES_ENV)
+    directory = (
+        local_dir
+        or os.environ.get(LOCAL_DIR_ENV)
+        or (str(Path(resources_file).parent) if resources_file else None)
+    )
     if local or directory:
         if not directory:
             raise DiscoveryError(
-                f"--local needs the localcloud data directory: pass --local-dir DIR or set "
-                f"{LOCAL_DIR_ENV} (localcloud prints it when it starts)"
+                f"--local needs the localcloud data directory: pass --local-dir DIR, or set "
+                f"{LOCAL_DIR_ENV} or {RESOURCES_ENV} (`doorman local up` prints the exports)"
             )
         return from_local_dir(Path(directory))
     return from_stack(stack or os.environ.get(STACK_ENV) or DEFAULT_STACK_NAME)

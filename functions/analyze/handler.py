@@ -121,6 +121,7 @@ def _is_kinesis(event: dict[str, Any]) -> bool:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    metrics.add_metric(name="Records", unit=MetricUnit.Count, value=len(event.get("Records", [])))
     idempotency.register_lambda_context(context)
     if _is_kinesis(event):
         return process_partial_response(

@@ -54,6 +54,7 @@ def handle_record(record: SQSRecord) -> None:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    metrics.add_metric(name="Records", unit=MetricUnit.Count, value=len(event.get("Records", [])))
     return process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context
     )

@@ -5,6 +5,7 @@ channel failed) never reaches anyone twice."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -42,37 +43,44 @@ persistence = state_persistence(settings.state_table, aws_client("dynamodb"))
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-@idempotent_function(
-    data_keyword_argument="alert", config=idempotency, persistence_store=persistence
+# At most one run per alert_id and channel; duplicates get the recorded result back.
+once_per_alert = functools.partial(
+    idempotent_function,
+    data_keyword_argument="alert",
+    config=idempotency,
+    persistence_store=persistence,
 )
+
+
+@once_per_alert
 def send_email(*, alert: Alert) -> str:
-    return notifier.email(alert)
+    message_id = notifier.email(alert)
+    metrics.add_metric(name="AlertsSent", unit=MetricUnit.Count, value=1)
+    return message_id
 
 
-@idempotent_function(
-    data_keyword_argument="alert", config=idempotency, persistence_store=persistence
-)
+@once_per_alert
 def publish_alert(*, alert: Alert) -> str:
     return notifier.publish(alert)
 
 
-@idempotent_function(
-    data_keyword_argument="alert", config=idempotency, persistence_store=persistence
-)
+@once_per_alert
 def post_webhook(*, alert: Alert) -> str:
-    return notifier.post_webhook(alert)
+    result = notifier.post_webhook(alert)
+    if result.startswith("failed"):
+        logger.warning("webhook failed", alert_id=alert.alert_id, error=result)
+        metrics.add_metric(name="WebhookFailures", unit=MetricUnit.Count, value=1)
+    elif result == "posted":
+        metrics.add_metric(name="WebhookPosts", unit=MetricUnit.Count, value=1)
+    return result
 
 
 @tracer.capture_method
 def handle_record(record: SQSRecord) -> None:
     alert = Alert.model_validate_json(record.body)  # malformed: raises, ends in the DLQ
     send_email(alert=alert)
-    metrics.add_metric(name="AlertsSent", unit=MetricUnit.Count, value=1)
     publish_alert(alert=alert)
     webhook = post_webhook(alert=alert)
-    if webhook.startswith("failed"):
-        logger.warning("webhook failed", alert_id=alert.alert_id, error=webhook)
-        metrics.add_metric(name="WebhookFailures", unit=MetricUnit.Count, value=1)
     logger.info(
         "alert delivered",
         alert_id=alert.alert_id,
@@ -87,6 +95,7 @@ def handle_record(record: SQSRecord) -> None:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    metrics.add_metric(name="Records", unit=MetricUnit.Count, value=len(event.get("Records", [])))
     idempotency.register_lambda_context(context)
     return process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context

@@ -81,8 +81,3 @@ def fingerprint(etag: str, version_id: str, tags: Mapping[str, str]) -> str:
     """Identifies the inputs of an enrollment: the photo's bytes and its person tags."""
     parts = [etag, version_id, tags.get(NAME_TAG, "\0"), tags.get(WATCHLIST_TAG, "\0")]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
-
-
-def with_outcome(tags: Mapping[str, str], outcome: str) -> dict[str, str]:
-    """The object's tags with the outcome set, keeping every user tag."""
-    return {**tags, OUTCOME_TAG: outcome}

@@ -13,6 +13,7 @@ from .schemas import BoundingBox
 MAX_S3_IMAGE_BYTES = 15 * 1024 * 1024  # Rekognition's limit for S3Object images
 MAX_INLINE_IMAGE_BYTES = 5 * 1024 * 1024  # ... and for Bytes
 MIN_IMAGE_SIDE = 80
+MAX_PIXELS = 50_000_000  # decoding more would not fit a small Lambda's memory
 MIN_FACE_SIDE = 40
 CROP_MARGIN = 0.3  # of the face size, on each side
 CROP_MIN_SIDE = 160  # crops are upscaled so the searched face is comfortably detectable
@@ -39,13 +40,16 @@ def sniff_format(data: bytes) -> Literal["jpeg", "png"] | None:
 
 
 def load_image(data: bytes) -> Image.Image:
-    """Decode and validate: JPEG/PNG magic, at most 15 MB, decodable, each side >= 80 px."""
+    """Decode and validate: JPEG/PNG magic, at most 15 MB and 50 Mpx, decodable, each side
+    at least 80 px."""
     if len(data) > MAX_S3_IMAGE_BYTES:
         raise ImageRejected("too-large", f"{len(data)} bytes")
     if sniff_format(data) is None:
         raise ImageRejected("not-an-image", "neither JPEG nor PNG")
     try:
-        image = Image.open(io.BytesIO(data))
+        image = Image.open(io.BytesIO(data))  # reads the header only
+        if image.width * image.height > MAX_PIXELS:
+            raise ImageRejected("too-large", "x".join(map(str, image.size)))
         image.load()
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError, SyntaxError) as exc:
         raise ImageRejected("corrupt", str(exc)) from exc

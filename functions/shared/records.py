@@ -76,7 +76,7 @@ def parse_time(value: str | float | None) -> datetime | None:
 
 
 def key_safe(text: str) -> str:
-    return _KEY_SAFE.sub("-", text).strip("-") or "unknown"
+    return _KEY_SAFE.sub("-", text).strip("-.") or "unknown"
 
 
 def is_frame_key(key: str) -> bool:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_ses as ses
@@ -23,8 +24,9 @@ ARMED, DISARMED = "armed", "disarmed"
 class Alerts(Construct):
     """Everything that turns an Alert message into mail, SNS and a webhook post.
 
-    - `topic`: encrypted with `key` (a customer managed key, so CloudWatch alarms can publish
-      to it too); the owner gets an email subscription (confirm the mail AWS sends).
+    - `topic`: encrypted with `key`, a customer managed key (with the AWS managed aws/sns key
+      CloudWatch alarms could not publish to it); the owner gets an email subscription
+      (confirm the mail AWS sends).
     - `identities`: SES email identities for the sender and every recipient, so a sandbox
       account can send after each address clicks its verification link.
     - `armed`: the armed/disarmed switch analyze reads.
@@ -37,7 +39,6 @@ class Alerts(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        key: kms.IKey,
         owner_email: str,
         addresses: Sequence[str],
         webhook_parameter: str,
@@ -46,8 +47,21 @@ class Alerts(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.work = WorkQueue(self, "Alerts", consumer_timeout=TIMEOUT)
+        self.key = kms.Key(
+            self,
+            "Key",
+            description="Doorman alerts topic (CloudWatch alarms publish to it too)",
+            enable_key_rotation=True,
+            # It only protects alert messages in flight: nothing to keep after a destroy.
+            removal_policy=RemovalPolicy.DESTROY,
+            pending_window=Duration.days(7),
+        )
+        # CloudWatch alarms publish to the encrypted topic.
+        self.key.grant(
+            iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey"
+        )
         self.topic = sns.Topic(
-            self, "Topic", display_name="Doorman alerts", master_key=key, enforce_ssl=True
+            self, "Topic", display_name="Doorman alerts", master_key=self.key, enforce_ssl=True
         )
         self.topic.add_subscription(subscriptions.EmailSubscription(owner_email))
         self.identities = [

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_rekognition as rekognition
 from constructs import Construct
 
 
 class FaceCollection(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, collection_id: str,
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        collection_id: str,
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -17,4 +21,3 @@ class FaceCollection(Construct):
         self.resource.apply_removal_policy(removal_policy)
         self.collection_id = collection_id
         self.collection_arn = self.resource.attr_arn
-        self.region = Stack.of(self).region

@@ -20,7 +20,11 @@ REKOGNITION_OPERATIONS = ("DetectFaces", "SearchFacesByImage", "DetectLabels", "
 # Powertools metrics the handlers emit (functions/*/handler.py), as (service, metric name).
 FRAME_METRICS = ("FramesAnalyzed", "FramesRejected", "FramesIgnored")
 FACE_METRICS = (("analyze", "FacesDetected"), ("enroll", "EnrollmentIndexed"))
-ALERT_METRICS = (("analyze", "AlertsQueued"), ("notify", "AlertsSent"), ("notify", "WebhookFailures"))
+ALERT_METRICS = (
+    ("analyze", "AlertsQueued"),
+    ("notify", "AlertsSent"),
+    ("notify", "WebhookFailures"),
+)
 CUSTOM_METRICS = (
     *(("analyze", name) for name in FRAME_METRICS),
     *FACE_METRICS,

@@ -82,9 +82,7 @@ class Storage(Construct):
             "Audit",
             server_access_logs_prefix="audit/",
             lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="expire-audit", expiration=Duration.days(audit_retention_days)
-                )
+                s3.LifecycleRule(id="expire-audit", expiration=Duration.days(audit_retention_days))
             ],
         )
 
@@ -103,4 +101,3 @@ class Storage(Construct):
             auto_delete_objects=destroy,
             **props,
         )
-

@@ -5,19 +5,25 @@ Detection is two-stage, because dlib's HOG detector alone cannot separate a weak
 
 1. HOG proposes candidates down to score `CANDIDATE_SCORE`. Images up to `UPSAMPLE_MAX_PIXELS`
    are upsampled once, so faces down to ~40 px are found; larger images (full HD frames) are
-   not, which keeps them at a few hundred ms.
+   not, which keeps them at a few hundred ms. Images larger than `DETECT_MAX_SIDE` are
+   searched shrunk to it (landmarks and encodings still use the full image).
 2. Candidates scoring at least `ACCEPT_SCORE` are faces. Weaker ones are re-checked by dlib's
    CNN (MMOD) detector on a small crop around the candidate; only those it confirms are kept.
 
 `Confidence` (0-100) is a logistic map of the HOG score, or of the CNN score for candidates
 the CNN confirmed: 99+ for clear faces, lower for marginal ones. All dlib calls run under one
 lock: the CNN and the predictors keep per-call state and are not safe to share across threads.
+
+Results are memoised per image content (a small LRU keyed by a hash of the pixels), so
+DetectFaces followed by DetectLabels or SearchFacesByImage on the same image detects once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import cv2
@@ -32,6 +38,9 @@ ACCEPT_SCORE = 0.5
 CNN_FACE_PX = 90  # candidate face side after scaling, for the CNN check
 CNN_PAD = 0.5  # margin around a candidate, as a fraction of its side
 OVERLAP_IOU = 0.3
+DETECT_MAX_SIDE = 1920
+CACHED_IMAGES = 64
+CACHED_ENCODINGS = 512
 
 
 @dataclass(frozen=True)
@@ -97,16 +106,58 @@ class FaceEngine:
             face_recognition_models.cnn_face_detector_model_location()
         )
         self._lock = threading.Lock()
+        self._detections: OrderedDict[bytes, list[Detection]] = OrderedDict()
+        self._encodings: OrderedDict[tuple[bytes, Box], np.ndarray] = OrderedDict()
 
     def detect(self, rgb: np.ndarray) -> list[Detection]:
         """Faces in the image, largest first."""
+        key = _image_key(rgb)
+        with self._lock:
+            cached = _lru_get(self._detections, key)
+        if cached is None:
+            cached = self._detect(rgb)
+            with self._lock:
+                _lru_put(self._detections, key, cached, CACHED_IMAGES)
+        return list(cached)
+
+    def encode(self, rgb: np.ndarray, detections: list[Detection]) -> np.ndarray:
+        """(len(detections), 128) float32 encodings."""
+        if not detections:
+            return np.zeros((0, 128), np.float32)
+        key = _image_key(rgb)
+        with self._lock:
+            vectors = [_lru_get(self._encodings, (key, d.box)) for d in detections]
+            missing = [i for i, vector in enumerate(vectors) if vector is None]
+            if missing:
+                computed = face_recognition.face_encodings(
+                    rgb, known_face_locations=[detections[i].box.css() for i in missing]
+                )
+                for i, vector in zip(missing, computed, strict=True):
+                    vectors[i] = np.asarray(vector, dtype=np.float32)
+                    _lru_put(
+                        self._encodings, (key, detections[i].box), vectors[i], CACHED_ENCODINGS
+                    )
+        return np.vstack(vectors)
+
+    def _detect(self, rgb: np.ndarray) -> list[Detection]:
         height, width = rgb.shape[:2]
         upsample = 1 if width * height <= UPSAMPLE_MAX_PIXELS else 0
+        # Large photos (a 12 MP phone picture) are searched at full-HD size, then mapped back.
+        shrink = min(DETECT_MAX_SIDE / max(height, width), 1.0)
+        searched = rgb
+        if shrink < 1.0:
+            size = (round(width * shrink), round(height * shrink))
+            searched = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
         with self._lock:
-            rects, scores, _ = self._hog.run(rgb, upsample, CANDIDATE_SCORE)
+            rects, scores, _ = self._hog.run(searched, upsample, CANDIDATE_SCORE)
             kept: list[tuple[Box, float]] = []
             for rect, score in sorted(zip(rects, scores, strict=True), key=lambda rs: -rs[1]):
-                box = Box(rect.left(), rect.top(), rect.right(), rect.bottom())
+                box = Box(
+                    *(
+                        round(v / shrink)
+                        for v in (rect.left(), rect.top(), rect.right(), rect.bottom())
+                    )
+                )
                 if any(box.iou(other) > OVERLAP_IOU for other, _ in kept):
                     continue
                 if score >= ACCEPT_SCORE:
@@ -123,16 +174,6 @@ class FaceEngine:
             for (box, conf), shape in zip(kept, shapes, strict=True)
         ]
         return sorted(detections, key=lambda d: -d.box.area)
-
-    def encode(self, rgb: np.ndarray, detections: list[Detection]) -> np.ndarray:
-        """(len(detections), 128) float32 encodings."""
-        if not detections:
-            return np.zeros((0, 128), np.float32)
-        with self._lock:
-            vectors = face_recognition.face_encodings(
-                rgb, known_face_locations=[d.box.css() for d in detections]
-            )
-        return np.asarray(vectors, dtype=np.float32)
 
     def _cnn_score(self, rgb: np.ndarray, box: Box) -> float | None:
         """Best MMOD score for a face inside a small crop around `box`, or None."""
@@ -151,3 +192,23 @@ class FaceEngine:
         )
         found = self._cnn(crop, 0)
         return max((d.confidence for d in found), default=None)
+
+
+def _image_key(rgb: np.ndarray) -> bytes:
+    digest = hashlib.blake2b(repr(rgb.shape).encode(), digest_size=16)
+    digest.update(np.ascontiguousarray(rgb).data)
+    return digest.digest()
+
+
+def _lru_get(cache: OrderedDict, key):
+    value = cache.get(key)
+    if value is not None:
+        cache.move_to_end(key)
+    return value
+
+
+def _lru_put(cache: OrderedDict, key, value, limit: int) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > limit:
+        cache.popitem(last=False)

@@ -93,6 +93,25 @@ def _all_attributes(params: dict, name: str) -> bool:
     return any(a != "DEFAULT" for a in wanted)
 
 
+def quality_reasons(detection: Detection, detail: dict, level: str) -> list[str]:
+    """Why a face fails the QualityFilter `level` (Rekognition's reason names); [] if it passes."""
+    if level == "NONE":
+        return []
+    bar = QUALITY_BARS[level]
+    reasons = []
+    if detection.confidence < bar.confidence:
+        reasons.append("LOW_CONFIDENCE")
+    if min(detection.box.width, detection.box.height) < bar.face_px:
+        reasons.append("SMALL_BOUNDING_BOX")
+    if detail["Quality"]["Sharpness"] < bar.sharpness:
+        reasons.append("LOW_SHARPNESS")
+    if detail["Quality"]["Brightness"] < bar.brightness:
+        reasons.append("LOW_BRIGHTNESS")
+    if abs(detail["Pose"]["Yaw"]) > bar.max_yaw:
+        reasons.append("EXTREME_POSE")
+    return reasons
+
+
 class RekognitionApi:
     def __init__(
         self,
@@ -125,25 +144,6 @@ class RekognitionApi:
         detections = self._engine.detect(image.rgb)[:MAX_DETECTED_FACES]
         return image, detections
 
-    def _quality_reasons(
-        self, rgb: np.ndarray, detection: Detection, level: str, detail: dict
-    ) -> list[str]:
-        if level == "NONE":
-            return []
-        bar = QUALITY_BARS[level]
-        reasons = []
-        if detection.confidence < bar.confidence:
-            reasons.append("LOW_CONFIDENCE")
-        if min(detection.box.width, detection.box.height) < bar.face_px:
-            reasons.append("SMALL_BOUNDING_BOX")
-        if detail["Quality"]["Sharpness"] < bar.sharpness:
-            reasons.append("LOW_SHARPNESS")
-        if detail["Quality"]["Brightness"] < bar.brightness:
-            reasons.append("LOW_BRIGHTNESS")
-        if abs(detail["Pose"]["Yaw"]) > bar.max_yaw:
-            reasons.append("EXTREME_POSE")
-        return reasons
-
     def _searchable_face(self, params: dict, name: str, level: str):
         """The largest face of an image that passes the quality bar, with its encoding."""
         image, detections = self._faces(params, name)
@@ -153,7 +153,7 @@ class RekognitionApi:
             )
         largest = detections[0]
         detail = facedetail.face_detail(image.rgb, largest, all_attributes=False)
-        if self._quality_reasons(image.rgb, largest, level, detail):
+        if quality_reasons(largest, detail, level):
             raise InvalidParameterException("The largest face does not meet the quality bar.")
         vector = self._engine.encode(image.rgb, [largest])[0]
         return image, largest, detail, vector
@@ -208,7 +208,7 @@ class RekognitionApi:
         unindexed = []
         for detection in detections:  # largest first
             detail = facedetail.face_detail(image.rgb, detection, all_attributes)
-            reasons = self._quality_reasons(image.rgb, detection, level, detail)
+            reasons = quality_reasons(detection, detail, level)
             if not reasons and len(accepted) >= max_faces:
                 reasons = ["EXCEEDS_MAX_FACES"]
             if reasons:

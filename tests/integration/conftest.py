@@ -122,7 +122,9 @@ class CloudKit:
         faces, token = [], None
         while True:
             page = self.rekognition.list_faces(
-                CollectionId=self.r.collection_id, MaxResults=1000, **({"NextToken": token} if token else {})
+                CollectionId=self.r.collection_id,
+                MaxResults=1000,
+                **({"NextToken": token} if token else {}),
             )
             faces += [f["FaceId"] for f in page["Faces"] if f.get("ExternalImageId") == person_id]
             token = page.get("NextToken")
@@ -197,9 +199,7 @@ class CloudKit:
 def local_cloud(
     aws_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalCloud]:
-    config = LocalConfig(
-        prefix=f"dm{uuid.uuid4().hex[:6]}", visibility_timeout=2, streaming=True
-    )
+    config = LocalConfig(prefix=f"dm{uuid.uuid4().hex[:6]}", visibility_timeout=2, streaming=True)
     cloud = LocalCloud(config, data_dir=tmp_path_factory.mktemp("cloud"), endpoints=aws_env)
     cloud.start()
     yield cloud

@@ -13,7 +13,11 @@ from edge_agent.cli import main
 from edge_agent.events import FrameEvent
 from tests.support.images import FACES_DIR, jpeg_bytes, open_rgb
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore:No application metrics to publish"),
+]
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
 # (camera, minutes after T0, sample photo): who the edge "saw".
@@ -34,7 +38,8 @@ def cloud(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         for key, value in quiet.items():
             patch.setenv(key, value)
-        config = LocalConfig(cooldown_seconds=0)
+        # moto's state is per process: a prefix of our own keeps other tests' data out.
+        config = LocalConfig(prefix="doorman-cli", cooldown_seconds=0)
         with LocalCloud(config, data_dir=tmp_path_factory.mktemp("cli-cloud")) as running:
             yield running
 

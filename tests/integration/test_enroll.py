@@ -81,7 +81,9 @@ def test_each_failure_gets_its_outcome_tag_and_enrolls_nobody(enrolled, sample_f
     assert not cloud.dlq_messages(cloud.r.enroll_queue_url, wait=0)
 
 
-def test_key_path_enrollment_keeps_the_unicode_name(enrolled, sample_faces: dict[str, Path]) -> None:
+def test_key_path_enrollment_keeps_the_unicode_name(
+    enrolled, sample_faces: dict[str, Path]
+) -> None:
     cloud = enrolled
     key = "barred/José Núñez/takeo.jpg"
     cloud.put_photo(key, sample_faces["takeo"].read_bytes())

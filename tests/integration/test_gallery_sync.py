@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from edge_agent.cli import main
-from edge_agent.gallery_sync import MANIFEST, sync_gallery
+from edge_agent.gallery_sync import MANIFEST, GallerySyncError, sync_gallery
 from tests.support.images import corrupt_jpeg, rgba_png
 from tests.unit.edge_delivery.factory import s3_client
 
@@ -163,3 +163,20 @@ def test_cli_sync_reports_counts_and_a_missing_bucket_clearly(
         "cannot list s3://no-such-bucket-x1" in missing.output and "NoSuchBucket" in missing.output
     )
     assert len(photos_of(gallery)) == 3  # a failed sync deletes nothing
+
+
+def test_a_dead_network_stops_the_sync_without_deleting_anything(
+    faces_bucket, tmp_path: Path
+) -> None:
+    from localcloud.services import free_port
+
+    s3, bucket, _ = faces_bucket
+    gallery = tmp_path / "gallery"
+    sync_gallery(s3, bucket, gallery)
+    before = photos_of(gallery)
+    dead = s3_client(
+        f"http://127.0.0.1:{free_port()}", connect_timeout=0.5, retries={"max_attempts": 1}
+    )
+    with pytest.raises(GallerySyncError, match=f"cannot list s3://{bucket}"):
+        sync_gallery(dead, bucket, gallery)
+    assert photos_of(gallery) == before

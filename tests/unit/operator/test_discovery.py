@@ -18,7 +18,7 @@ FIELDS = {
 
 @pytest.fixture
 def clean_env(monkeypatch):
-    for name in ("DOORMAN_LOCAL_DIR", "DOORMAN_STACK", "AWS_ENDPOINT_URL",
+    for name in ("DOORMAN_LOCAL_DIR", "DOORMAN_RESOURCES", "DOORMAN_STACK", "AWS_ENDPOINT_URL",
                  "AWS_ENDPOINT_URL_REKOGNITION", "AWS_REGION", "AWS_DEFAULT_REGION",
                  "AWS_PROFILE", "AWS_CONFIG_FILE"):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
@@ -60,3 +60,12 @@ def test_local_dir_without_resources_file(clean_env, tmp_path):
 def test_stack_without_region_says_what_to_set(clean_env):
     with pytest.raises(DiscoveryError, match="AWS_REGION"):
         resolve(stack="Doorman")
+
+
+def test_resources_path_exported_by_local_up_is_enough(clean_env, tmp_path):
+    _write_resources(tmp_path)
+    clean_env.setenv("DOORMAN_RESOURCES", str(tmp_path / "resources.json"))
+    clean_env.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:2")
+    target = resolve()
+    assert target.local
+    assert target.client("dynamodb").meta.endpoint_url == "http://127.0.0.1:2"

@@ -1,0 +1,214 @@
+"""`python -m bench` (what `make bench` runs): Doorman against its baselines, in one run.
+
+Sections: throughput (one pinned core), uploads and recall (scenario set), recognition
+accuracy (face service), end-to-end latency (localcloud), cost per camera-month. Writes
+bench/results/latest.json, latest.md and the PNG plots, and prints every target with
+PASS or FAIL. A section that crashes is reported (and makes the exit status 1); the
+others still run. `--quick` shortens everything for development.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from bench import report
+from bench.targets import FAIL, MISSING, PASS, all_passed, evaluate
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+SECTIONS = ("throughput", "uploads", "accuracy", "latency", "costs")
+UNDER_LOAD = 1.0  # load average (2 cores) above which timings are marked as under load
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="short runs for development")
+    parser.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help=f"comma-separated sections to run (default: all of {','.join(SECTIONS)})",
+    )
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="results folder")
+    parser.add_argument("--latency-events", type=int, default=None, help="default 50 (10 quick)")
+    parser.add_argument(
+        "--strict", action="store_true", help="exit 1 when a target fails, not only on errors"
+    )
+    args = parser.parse_args(argv)
+    args.sections = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = set(args.sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
+    return args
+
+
+def _meta() -> dict[str, Any]:
+    import cv2
+
+    return {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "load_start": round(os.getloadavg()[0], 2),
+        "python": platform.python_version(),
+        "opencv": cv2.__version__,
+        "machine": platform.machine(),
+    }
+
+
+class Run:
+    """Runs sections, keeping going when one fails; collects results and errors."""
+
+    def __init__(self, progress: Progress, results: dict[str, Any]) -> None:
+        self.progress = progress
+        self.results = results
+
+    def section(self, name: str, total: int, work: Callable[[Callable[[], None]], Any]) -> Any:
+        task: TaskID = self.progress.add_task(name, total=total)
+
+        def tick() -> None:
+            self.progress.advance(task)
+
+        started = time.monotonic()
+        try:
+            value = work(tick)
+        except Exception as exc:
+            self.results.setdefault("errors", {})[name] = f"{type(exc).__name__}: {exc}"
+            self.results.setdefault("tracebacks", {})[name] = traceback.format_exc()
+            self.progress.update(task, description=f"[red]{name} failed")
+            return None
+        finally:
+            self.results.setdefault("section_seconds", {})[name] = round(
+                time.monotonic() - started, 1
+            )
+        self.progress.update(task, completed=total)
+        return value
+
+
+def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
+    from bench import accuracy, costs, latency, scenes, throughput, uploads
+
+    results: dict[str, Any] = {"meta": {**_meta(), "quick": args.quick}}
+    wanted = set(args.sections)
+    started = time.monotonic()
+    columns = (
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        step = Run(progress, results)
+        videos = None
+        if wanted & {"throughput", "uploads", "costs"}:
+            videos = step.section(
+                "scenarios",
+                scenes.video_count(),
+                lambda tick: scenes.prepare(args.quick, on_ready=tick),
+            )
+        if "throughput" in wanted and videos is not None:
+            section = step.section(
+                "throughput",
+                throughput.measurement_count(len(videos.throughput)),
+                lambda tick: throughput.run_all(videos.throughput, args.quick, tick),
+            )
+            if section is not None:
+                results["throughput"] = section
+        face_jpegs: list[bytes] = []
+        if wanted & {"uploads", "costs"} and videos is not None:
+            outcome = step.section(
+                "uploads",
+                2 * len(videos.uploads),  # Doorman and the baselines per scenario
+                lambda tick: uploads.run(videos.uploads, tick),
+            )
+            if outcome is not None:
+                results["uploads"], face_jpegs = outcome
+        if "accuracy" in wanted:
+            probes = 3 if args.quick else accuracy.PROBES_PER_PERSON
+            count = accuracy.search_count(len(accuracy.sample_people()), probes)
+            section = step.section(
+                "accuracy", count, lambda tick: accuracy.run(tick, probes=probes)
+            )
+            if section is not None:
+                results["accuracy"] = section
+        if "latency" in wanted:
+            events = args.latency_events or (10 if args.quick else latency.EVENTS)
+            frames = face_jpegs or [latency.sample_frame()]
+            section = step.section(
+                "latency", events, lambda tick: latency.run(frames, events, tick)
+            )
+            if section is not None:
+                section["frames_from"] = (
+                    "Doorman face events of the scenario set" if face_jpegs else "sample frame"
+                )
+                results["latency"] = section
+        if "costs" in wanted and "uploads" in results:
+            section = step.section("costs", 1, lambda tick: costs.camera_month(results["uploads"]))
+            if section is not None:
+                results["costs"] = section
+    meta = results["meta"]
+    meta["duration_seconds"] = round(time.monotonic() - started, 1)
+    meta["load_end"] = round(os.getloadavg()[0], 2)
+    meta["under_load"] = max(meta["load_start"], meta["load_end"]) > UNDER_LOAD
+    return results
+
+
+def _print_summary(console: Console, results: dict[str, Any], verdicts: list) -> None:
+    styles = {PASS: "green", FAIL: "red", MISSING: "yellow"}
+    table = Table(title="Doorman benchmark targets", show_lines=False)
+    for column in ("result", "target", "goal", "measured", "baseline", "note"):
+        table.add_column(column, overflow="fold")
+    for v in verdicts:
+        table.add_row(
+            f"[{styles[v.status]}]{v.status}[/]", v.name, v.target, v.value, v.baseline, v.detail
+        )
+    console.print(table)
+    meta = results["meta"]
+    if meta.get("under_load"):
+        console.print(
+            f"[yellow]Measured under load: load average {meta['load_start']} at start, "
+            f"{meta['load_end']} at the end (2 cores); timings are pessimistic.[/]"
+        )
+    for name, error in results.get("errors", {}).items():
+        console.print(f"[red]{name} failed:[/] {error}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    console = Console(width=None if sys.stdout.isatty() else 150)
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = run(args, console)
+    verdicts = evaluate(results)
+    results["targets"] = [v.as_dict() for v in verdicts]
+    try:
+        results["plots"] = [str(p) for p in report.write_plots(results, args.out)]
+    except Exception as exc:  # a plot must not cost the numbers
+        results.setdefault("errors", {})["plots"] = f"{type(exc).__name__}: {exc}"
+    json_path = report.write_json(results, args.out)
+    md_path = report.write_markdown(results, verdicts, args.out)
+    _print_summary(console, results, verdicts)
+    console.print(f"Results: {json_path}  Summary: {md_path}")
+    if results.get("errors"):
+        return 1
+    return 1 if args.strict and not all_passed(verdicts) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

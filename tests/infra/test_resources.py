@@ -1,0 +1,413 @@
+"""Every resource the issue names is in the template, with the properties that matter."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk.assertions import Match
+
+from infra.constructs.function import FUNCTIONS_DIR, RUNTIME
+
+pytestmark = pytest.mark.infra
+
+FUNCTIONS = {"enroll", "analyze", "notify"}
+
+
+def ref_id(value) -> str:
+    """Logical id behind {"Ref": id} or {"Fn::GetAtt": [id, attr]}."""
+    if "Ref" in value:
+        return value["Ref"]
+    return value["Fn::GetAtt"][0]
+
+
+def functions_by_package(stack) -> dict[str, tuple[str, dict]]:
+    found = {}
+    for logical_id, resource in stack.resources("AWS::Lambda::Function").items():
+        handler = resource["Properties"].get("Handler", "")
+        package = handler.split(".")[0]
+        if package in FUNCTIONS:
+            found[package] = (logical_id, resource["Properties"])
+    return found
+
+
+# -- storage -------------------------------------------------------------------------------
+
+
+def test_buckets_are_private_encrypted_and_tls_only(each_mode):
+    buckets = each_mode.resources("AWS::S3::Bucket")
+    assert len(buckets) == 4  # uploads, faces, audit, access logs
+    for bucket in buckets.values():
+        props = bucket["Properties"]
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
+        rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    policies = each_mode.resources("AWS::S3::BucketPolicy")
+    tls_only = {
+        ref_id(policy["Properties"]["Bucket"])
+        for policy in policies.values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Effect"] == "Deny"
+        and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    }
+    assert tls_only == set(buckets)
+
+
+def test_data_buckets_log_access_and_faces_is_versioned(each_mode):
+    stack = each_mode.stack
+    storage = stack.node.find_child("Storage")
+    logical = {
+        name: stack.get_logical_id(getattr(storage, name).node.default_child)
+        for name in ("uploads", "faces", "audit", "access_logs")
+    }
+    buckets = each_mode.resources("AWS::S3::Bucket")
+    for name in ("uploads", "faces", "audit"):
+        logging = buckets[logical[name]]["Properties"]["LoggingConfiguration"]
+        assert ref_id(logging["DestinationBucketName"]) == logical["access_logs"]
+    assert buckets[logical["faces"]]["Properties"]["VersioningConfiguration"] == {
+        "Status": "Enabled"
+    }
+
+
+def test_uploads_lifecycle_expires_by_classification_tag_and_by_prefix(each_mode):
+    stack = each_mode.stack
+    uploads = stack.get_logical_id(stack.node.find_child("Storage").uploads.node.default_child)
+    rules = each_mode.resources("AWS::S3::Bucket")[uploads]["Properties"]["LifecycleConfiguration"][
+        "Rules"
+    ]
+
+    def days(**match) -> int:
+        for rule in rules:
+            if all(rule.get(key) == value for key, value in match.items()):
+                assert rule["Status"] == "Enabled"
+                return rule["ExpirationInDays"]
+        raise AssertionError(f"no lifecycle rule {match}")
+
+    assert days(TagFilters=[{"Key": "classification", "Value": "quiet"}]) == 1
+    assert days(TagFilters=[{"Key": "classification", "Value": "alarm"}]) == 30
+    assert days(Prefix="frames/") == 30  # catch-all: untagged or rejected frames
+    assert days(Prefix="kvs/") == 30
+
+
+def test_audit_bucket_expires(each_mode):
+    stack = each_mode.stack
+    audit = stack.get_logical_id(stack.node.find_child("Storage").audit.node.default_child)
+    rules = each_mode.resources("AWS::S3::Bucket")[audit]["Properties"]["LifecycleConfiguration"][
+        "Rules"
+    ]
+    assert [rule["ExpirationInDays"] for rule in rules] == [30]
+
+
+def test_removal_policy_follows_context(synthesized):
+    retained = synthesized["default"].json["Resources"]
+    destroyed = synthesized["streaming"].json["Resources"]
+    for resources, policy in ((retained, "Retain"), (destroyed, "Delete")):
+        for resource in resources.values():
+            if resource["Type"] in ("AWS::S3::Bucket", "AWS::DynamoDB::Table"):
+                assert resource["DeletionPolicy"] == policy
+    # destroy empties the buckets first, so `cdk destroy` can delete them
+    assert len(synthesized["streaming"].resources("Custom::S3AutoDeleteObjects")) == 4
+    assert not synthesized["default"].resources("Custom::S3AutoDeleteObjects")
+
+
+# -- tables --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "keys", "ttl"),
+    [
+        ("people", [("person_id", "HASH")], None),
+        ("events", [("camera_id", "HASH"), ("event_time", "RANGE")], "expires_at"),
+        ("sightings", [("person_id", "HASH"), ("sighting_key", "RANGE")], "expires_at"),
+        ("state", [("pk", "HASH")], "expires_at"),
+    ],
+)
+def test_tables(each_mode, name, keys, ttl):
+    stack = each_mode.stack
+    table = getattr(stack.node.find_child("Tables"), name)
+    props = each_mode.resources("AWS::DynamoDB::Table")[
+        stack.get_logical_id(table.node.default_child)
+    ]["Properties"]
+    assert [(k["AttributeName"], k["KeyType"]) for k in props["KeySchema"]] == keys
+    assert {a["AttributeType"] for a in props["AttributeDefinitions"]} == {"S"}
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    if ttl:
+        assert props["TimeToLiveSpecification"] == {"AttributeName": ttl, "Enabled": True}
+    else:
+        assert "TimeToLiveSpecification" not in props
+
+
+# -- queues and event sources --------------------------------------------------------------
+
+
+def test_work_queues_have_dlq_encryption_and_tls(each_mode):
+    queues = each_mode.resources("AWS::SQS::Queue")
+    work = {qid: q for qid, q in queues.items() if "RedrivePolicy" in q["Properties"]}
+    assert len(work) == 3  # enroll, frames, alerts
+    for queue in queues.values():
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    for queue in work.values():
+        redrive = queue["Properties"]["RedrivePolicy"]
+        assert redrive["maxReceiveCount"] == 3
+        assert ref_id(redrive["deadLetterTargetArn"]) in queues
+    tls_only = {
+        ref_id(queue_ref)
+        for policy in each_mode.resources("AWS::SQS::QueuePolicy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Effect"] == "Deny"
+        and statement.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+        for queue_ref in policy["Properties"]["Queues"]
+    }
+    assert tls_only == set(queues)
+
+
+def test_sqs_consumers_report_batch_failures_and_visibility_is_six_timeouts(each_mode):
+    queues = each_mode.resources("AWS::SQS::Queue")
+    functions = each_mode.resources("AWS::Lambda::Function")
+    mappings = [
+        m["Properties"]
+        for m in each_mode.resources("AWS::Lambda::EventSourceMapping").values()
+        if ref_id(m["Properties"]["EventSourceArn"]) in queues
+    ]
+    assert len(mappings) == 3
+    for mapping in mappings:
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        queue = queues[ref_id(mapping["EventSourceArn"])]["Properties"]
+        timeout = functions[ref_id(mapping["FunctionName"])]["Properties"]["Timeout"]
+        assert queue["VisibilityTimeout"] >= 6 * timeout
+
+
+def test_bucket_notifications_feed_the_queues(each_mode):
+    stack = each_mode.stack
+    storage = stack.node.find_child("Storage")
+    uploads = stack.get_logical_id(storage.uploads.node.default_child)
+    faces = stack.get_logical_id(storage.faces.node.default_child)
+    frames_queue = stack.get_logical_id(
+        stack.node.find_child("Analysis").work.queue.node.default_child
+    )
+    enroll_queue = stack.get_logical_id(
+        stack.node.find_child("Enrollment").work.queue.node.default_child
+    )
+    by_bucket = {
+        ref_id(n["Properties"]["BucketName"]): n["Properties"]["NotificationConfiguration"]
+        for n in each_mode.resources("Custom::S3BucketNotifications").values()
+    }
+    frames = by_bucket[uploads]["QueueConfigurations"]
+    assert {
+        (c["Events"][0], c["Filter"]["Key"]["FilterRules"][0]["Value"], ref_id(c["QueueArn"]))
+        for c in frames
+    } == {
+        ("s3:ObjectCreated:*", "frames/", frames_queue),
+        ("s3:ObjectCreated:*", "kvs/", frames_queue),
+    }
+    enroll = by_bucket[faces]["QueueConfigurations"]
+    assert {(c["Events"][0], ref_id(c["QueueArn"])) for c in enroll} == {
+        ("s3:ObjectCreated:*", enroll_queue),
+        ("s3:ObjectTagging:Put", enroll_queue),
+        ("s3:ObjectRemoved:*", enroll_queue),
+    }
+
+
+# -- functions -----------------------------------------------------------------------------
+
+
+def test_runtime_is_the_newest_python_cdk_offers():
+    pythons = [
+        getattr(lambda_.Runtime, name)
+        for name in dir(lambda_.Runtime)
+        if name.startswith("PYTHON_3_")
+    ]
+    newest = max(pythons, key=lambda runtime: int(runtime.name.split(".")[1]))
+    assert RUNTIME.name == newest.name
+
+
+def test_functions_share_the_defaults(each_mode):
+    functions = functions_by_package(each_mode)
+    assert set(functions) == FUNCTIONS
+    log_groups = each_mode.resources("AWS::Logs::LogGroup")
+    roles = set()
+    for package, (_, props) in functions.items():
+        assert props["Handler"] == f"{package}.handler.lambda_handler"
+        assert props["Runtime"] == RUNTIME.name
+        assert props["Architectures"] == ["arm64"]
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert props["LoggingConfig"]["LogFormat"] == "JSON"
+        log_group = log_groups[ref_id(props["LoggingConfig"]["LogGroup"])]["Properties"]
+        assert log_group["RetentionInDays"] == 30
+        layers = [layer for layer in props["Layers"] if "Fn::Join" in layer]
+        arn = "".join(p if isinstance(p, str) else "{region}" for p in layers[0]["Fn::Join"][1])
+        assert arn == (
+            "arn:aws:lambda:{region}:017000801446:layer:"
+            "AWSLambdaPowertoolsPythonV3-python314-arm64:38"
+        )
+        roles.add(ref_id(props["Role"]))
+    assert len(roles) == 3  # one role per function
+
+
+def test_handlers_named_by_the_stack_exist_in_the_asset():
+    """The asset is functions/; each handler module defines lambda_handler (parsed, not
+    imported: importing would need the function's environment)."""
+    for package in FUNCTIONS:
+        source = (FUNCTIONS_DIR / package / "handler.py").read_text()
+        names = {
+            node.targets[0].id if isinstance(node, ast.Assign) else node.name
+            for node in ast.parse(source).body
+            if isinstance(node, ast.FunctionDef | ast.Assign)
+            and (not isinstance(node, ast.Assign) or isinstance(node.targets[0], ast.Name))
+        }
+        assert "lambda_handler" in names, package
+
+
+# -- alerts --------------------------------------------------------------------------------
+
+
+def test_alerts_topic_identities_and_switches(each_mode):
+    template = each_mode.template
+    template.has_resource_properties(
+        "AWS::SNS::Topic", {"KmsMasterKeyId": {"Fn::GetAtt": [Match.any_value(), "Arn"]}}
+    )
+    template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
+    template.has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "owner@example.com"}
+    )
+    template.has_resource_properties(
+        "AWS::SNS::TopicPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Effect": "Deny",
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+    identities = {
+        r["Properties"]["EmailIdentity"]
+        for r in each_mode.resources("AWS::SES::EmailIdentity").values()
+    }
+    assert identities == {"doorman@example.com", "owner@example.com"}
+    template.has_resource_properties("AWS::SSM::Parameter", {"Type": "String", "Value": "armed"})
+
+
+def test_alarms_cover_every_dlq_and_function_and_publish_to_the_topic(each_mode):
+    stack = each_mode.stack
+    topic = stack.get_logical_id(stack.node.find_child("Alerts").topic.node.default_child)
+    alarms = each_mode.resources("AWS::CloudWatch::Alarm")
+    dlq_alarms = [a for a in alarms.values() if a["Properties"].get("Namespace") == "AWS/SQS"]
+    error_alarms = [a for a in alarms.values() if a["Properties"].get("MetricName") == "Errors"]
+    dlqs = 4 if each_mode.mode == "streaming" else 3  # + the Kinesis on-failure queue
+    assert len(dlq_alarms) == dlqs
+    assert len(error_alarms) == 3
+    for alarm in alarms.values():
+        assert [ref_id(action) for action in alarm["Properties"]["AlarmActions"]] == [topic]
+        assert alarm["Properties"]["Threshold"] == 1
+    assert len(each_mode.resources("AWS::CloudWatch::Dashboard")) == 1
+
+
+def test_dashboard_metrics_are_ones_the_handlers_emit():
+    from infra.constructs.monitoring import CUSTOM_METRICS
+
+    for service, metric in CUSTOM_METRICS:
+        source = (FUNCTIONS_DIR / service / "handler.py").read_text()
+        # enroll names its metrics "Enrollment" + outcome
+        emitted = f'"{metric}"' in source or (
+            metric.startswith("Enrollment") and '"Enrollment" +' in source
+        )
+        assert emitted, f"{service} does not emit {metric}"
+
+
+# -- streaming -----------------------------------------------------------------------------
+
+
+def test_default_mode_has_no_streaming_resources(synthesized):
+    default = synthesized["default"]
+    for resource_type in (
+        "AWS::KinesisVideo::Stream",
+        "AWS::Kinesis::Stream",
+        "AWS::Rekognition::StreamProcessor",
+    ):
+        assert not default.resources(resource_type)
+    default.template.resource_count_is("AWS::Rekognition::Collection", 1)
+
+
+def test_streaming_resources(synthesized):
+    streaming = synthesized["streaming"]
+    videos = streaming.resources("AWS::KinesisVideo::Stream")
+    assert sorted(v["Properties"]["Name"] for v in videos.values()) == [
+        "Doorman-front-door",
+        "Doorman-garage",
+    ]
+    ((data_stream_id, data_stream),) = streaming.resources("AWS::Kinesis::Stream").items()
+    assert data_stream["Properties"]["StreamEncryption"]["EncryptionType"] == "KMS"
+    ((collection_id, collection),) = streaming.resources("AWS::Rekognition::Collection").items()
+    processors = streaming.resources("AWS::Rekognition::StreamProcessor")
+    assert len(processors) == 2  # a processor reads exactly one video stream
+    for processor in processors.values():
+        props = processor["Properties"]
+        threshold = props["FaceSearchSettings"]["FaceMatchThreshold"]
+        assert 80 <= threshold <= 100  # Rekognition's 0-100 scale, not 0.80
+        assert (
+            props["FaceSearchSettings"]["CollectionId"] == collection["Properties"]["CollectionId"]
+        )
+        assert collection_id in processor["DependsOn"]
+        assert ref_id(props["KinesisDataStream"]["Arn"]) == data_stream_id
+        assert ref_id(props["KinesisVideoStream"]["Arn"]) in videos
+
+
+def test_rekognition_role_is_limited_to_exactly_those_streams(synthesized):
+    streaming = synthesized["streaming"]
+    processors = streaming.resources("AWS::Rekognition::StreamProcessor").values()
+    (role_id,) = {ref_id(p["Properties"]["RoleArn"]) for p in processors}
+    statements = [
+        statement
+        for policy in streaming.resources("AWS::IAM::Policy").values()
+        if role_id in [ref_id(role) for role in policy["Properties"]["Roles"]]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    videos = set(streaming.resources("AWS::KinesisVideo::Stream"))
+    (data_stream,) = streaming.resources("AWS::Kinesis::Stream")
+    granted = {
+        (tuple(sorted(s["Action"])), tuple(sorted(ref_id(r) for r in _list(s["Resource"]))))
+        for s in statements
+    }
+    assert granted == {
+        (("kinesisvideo:GetDataEndpoint", "kinesisvideo:GetMedia"), tuple(sorted(videos))),
+        (("kinesis:PutRecord", "kinesis:PutRecords"), (data_stream,)),
+    }
+    trust = streaming.json["Resources"][role_id]["Properties"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Principal"] == {"Service": "rekognition.amazonaws.com"}
+
+
+def test_analyze_consumes_the_stream_with_bisect_bounded_retries_and_failure_queue(synthesized):
+    streaming = synthesized["streaming"]
+    (data_stream,) = streaming.resources("AWS::Kinesis::Stream")
+    analyze_id, _ = functions_by_package(streaming)["analyze"]
+    (mapping,) = [
+        m["Properties"]
+        for m in streaming.resources("AWS::Lambda::EventSourceMapping").values()
+        if ref_id(m["Properties"]["EventSourceArn"]) == data_stream
+    ]
+    assert ref_id(mapping["FunctionName"]) == analyze_id
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert 0 < mapping["MaximumRetryAttempts"] <= 5
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    destination = ref_id(mapping["DestinationConfig"]["OnFailure"]["Destination"])
+    assert destination in streaming.resources("AWS::SQS::Queue")
+
+
+def _list(value):
+    return value if isinstance(value, list) else [value]

@@ -1,0 +1,221 @@
+"""The pipeline's own logic with scripted stages (no video, no detector)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from edge_agent.bestframe import TopKBestFrame
+from edge_agent.config import FacesConfig
+from edge_agent.events import FrameEvent
+from edge_agent.pipeline import (
+    Box,
+    Candidate,
+    Detection,
+    Motion,
+    Pipeline,
+    PipelineSettings,
+    TrackIds,
+)
+from edge_agent.tracker import IouCentroidTracker
+
+FPS = 10
+T0 = 1_700_000_000.0
+FACE = Box(100, 100, 200, 200)
+
+
+@dataclass
+class FakeFrame:
+    index: int
+    t: float
+    bgr: np.ndarray
+
+    @property
+    def gray(self) -> np.ndarray:
+        return self.bgr[:, :, 0]
+
+    @property
+    def rgb(self) -> np.ndarray:
+        return self.bgr
+
+
+class Frames:
+    def __init__(self, count: int) -> None:
+        self.frames = [
+            FakeFrame(i, T0 + i / FPS, np.full((360, 640, 3), i % 256, np.uint8))
+            for i in range(count)
+        ]
+        self.position = 0
+
+    def read(self) -> FakeFrame | None:
+        if self.position >= len(self.frames):
+            return None
+        self.position += 1
+        return self.frames[self.position - 1]
+
+
+class ScriptedMotion:
+    """Motion in the given frames; the gate sees frames in order, so count calls."""
+
+    def __init__(self, moving: set[int]) -> None:
+        self.moving, self.calls = moving, 0
+
+    def detect(self, gray: np.ndarray) -> Motion:
+        index, self.calls = self.calls, self.calls + 1
+        return Motion(regions=(Box(50, 50, 300, 300),)) if index in self.moving else Motion()
+
+
+@dataclass
+class ScriptedFaces:
+    """A face in the given frames, quality peaking at `best`."""
+
+    visible: set[int]
+    best: int = -1
+    calls: list[int] = field(default_factory=list)
+
+    def locate(self, rgb: np.ndarray, regions: list[Box]) -> list[Detection]:
+        index = int(rgb[0, 0, 0])
+        self.calls.append(index)
+        if index not in self.visible:
+            return []
+        quality = 0.9 if index == self.best else 0.3
+        return [Detection(FACE, score=1.0, quality=quality)]
+
+
+class IndexEncoder:
+    def encode(self, bgr: np.ndarray) -> bytes:
+        return bytes([int(bgr[0, 0, 0])])
+
+
+@dataclass
+class Sink:
+    events: list[FrameEvent] = field(default_factory=list)
+
+    def submit(self, event: FrameEvent) -> None:
+        self.events.append(event)
+
+
+class FixedRecognizer:
+    def __init__(self, answer: str) -> None:
+        self.answer, self.calls = answer, 0
+
+    def identify(self, faces: list[Candidate]) -> str:
+        self.calls += 1
+        return self.answer
+
+
+def pipeline(
+    frames: int, moving: set[int], visible: set[int], best: int = -1, recognizer=None, **settings
+):
+    faces_config = FacesConfig(track_gap_seconds=1.0)
+    ids = TrackIds("cam")
+    defaults = dict(
+        camera_id="cam",
+        detect_every_k=1,
+        motion_snapshot_interval_seconds=60.0,
+        motion_min_seconds=0.3,
+        motion_gap_seconds=1.0,
+        max_track_seconds=30.0,
+    )
+    defaults.update(settings)
+    detector = ScriptedFaces(visible, best)
+    sink = Sink()
+    p = Pipeline(
+        PipelineSettings(**defaults),
+        source=Frames(frames),
+        motion=ScriptedMotion(moving),
+        detector=detector,
+        tracker=IouCentroidTracker(faces_config, ids),
+        best=TopKBestFrame(1, keep_faces=3 if recognizer else 0),
+        encoder=IndexEncoder(),
+        sink=sink,
+        recognizer=recognizer,
+        new_track_id=ids,
+    )
+    return p, detector, sink
+
+
+def test_one_person_gives_one_event_with_the_best_frame() -> None:
+    p, _, sink = pipeline(60, set(range(5, 25)), set(range(8, 22)), best=14)
+    stats = p.run()
+    assert stats.frames == 60 and stats.tracks == 1
+    assert [e.kind for e in sink.events] == ["face"]
+    event = sink.events[0]
+    assert event.jpeg == bytes([14])  # the best frame, not the first or the last
+    assert event.captured_at.timestamp() == T0 + 1.4
+    assert event.track_id == f"cam-{round((T0 + 0.8) * 1000)}-2"  # n=1 went to the motion episode
+    assert event.key().endswith(f"{event.track_id}-001.jpg")
+    assert event.faces[0].left == FACE.left and event.local_match is None
+
+
+def test_detector_runs_only_every_kth_frame_and_only_with_motion_or_tracks() -> None:
+    p, detector, _ = pipeline(60, set(range(10, 30)), set(), detect_every_k=3)
+    p.run()
+    assert detector.calls == list(range(10, 30, 3))
+
+
+def test_motion_without_faces_is_one_snapshot_per_interval() -> None:
+    two_episodes = set(range(5, 15)) | set(range(40, 50))
+    p, _, sink = pipeline(70, two_episodes, set(), motion_snapshot_interval_seconds=60.0)
+    p.run()
+    assert [e.kind for e in sink.events] == ["motion"]
+    p, _, sink = pipeline(70, two_episodes, set(), motion_snapshot_interval_seconds=2.0)
+    p.run()
+    assert [e.kind for e in sink.events] == ["motion", "motion"]
+    assert len({e.track_id for e in sink.events}) == 2
+
+
+def test_brief_motion_and_motion_with_a_face_make_no_snapshot() -> None:
+    p, _, sink = pipeline(40, {5, 6}, set())  # 0.1 s of motion
+    p.run()
+    assert sink.events == []
+    p, _, sink = pipeline(60, set(range(5, 40)), set(range(10, 15)))
+    p.run()
+    assert [e.kind for e in sink.events] == ["face"]
+
+
+def test_a_long_visit_is_reported_at_the_maximum_duration_and_again_at_the_end() -> None:
+    p, _, sink = pipeline(100, set(range(0, 100)), set(range(0, 90)), max_track_seconds=4.0)
+    p.run()
+    faces = [e for e in sink.events if e.kind == "face"]
+    assert [e.seq for e in faces] == [1, 2, 3]
+    assert len({e.track_id for e in faces}) == 1
+
+
+def test_unknown_only_keeps_recognized_people_local() -> None:
+    known = FixedRecognizer("alice")
+    p, _, sink = pipeline(
+        40, set(range(5, 20)), set(range(5, 15)), recognizer=known, upload_unknown_only=True
+    )
+    stats = p.run()
+    assert sink.events == [] and stats.withheld == 1 and known.calls == 1
+    stranger = FixedRecognizer("unknown")
+    p, _, sink = pipeline(
+        40, set(range(5, 20)), set(range(5, 15)), recognizer=stranger, upload_unknown_only=True
+    )
+    p.run()
+    assert [e.local_match for e in sink.events] == ["unknown"]
+    assert sink.events[0].metadata()["local-match"] == "unknown"
+
+
+def test_upload_all_still_reports_the_local_match() -> None:
+    p, _, sink = pipeline(
+        40, set(range(5, 20)), set(range(5, 15)), recognizer=FixedRecognizer("alice")
+    )
+    p.run()
+    assert [e.local_match for e in sink.events] == ["alice"]
+
+
+def test_stop_request_flushes_live_tracks() -> None:
+    p, _, sink = pipeline(100, set(range(0, 100)), set(range(0, 100)))
+    seen = []
+
+    def stop_at_20(frame) -> None:
+        seen.append(frame.index)
+        if frame.index == 20:
+            p.stop_requested.set()
+
+    stats = p.run(on_frame=stop_at_20)
+    assert stats.frames == 21
+    assert [e.kind for e in sink.events] == ["face"]

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import pytest
+
+from functions.shared.decisions import (
+    Candidate,
+    Thresholds,
+    alarm_hits,
+    assess,
+    classify_face,
+    cooldown_key,
+    frame_severity,
+    is_armed,
+    should_alert,
+)
+from functions.shared.schemas import BoundingBox, FaceResult, Label, PersonRef
+
+T = Thresholds(known=90, barred=95, possible=80)
+BOX = BoundingBox(width=0.2, height=0.3, left=0.1, top=0.1)
+
+
+def match(person_id: str, watchlist: str, similarity: float) -> Candidate:
+    ref = PersonRef(
+        person_id=person_id, name=person_id.title(), watchlist=watchlist, similarity=similarity
+    )
+    return Candidate(person=ref, face_id=f"face-{person_id}")
+
+
+def face(status: str, person: PersonRef | None = None) -> FaceResult:
+    return FaceResult(index=0, status=status, bounding_box=BOX, confidence=99.0, person=person)
+
+
+@pytest.mark.parametrize(
+    ("candidates", "status", "possible"),
+    [
+        ([], "stranger", None),
+        ([match("ann", "known", 90.0)], "known", None),
+        ([match("ann", "known", 89.9)], "stranger", "ann"),
+        ([match("ann", "known", 79.9)], "stranger", None),
+        ([match("bob", "barred", 95.0)], "barred", None),
+        ([match("bob", "barred", 93.0)], "stranger", "bob"),  # barred needs 95
+        ([match("ann", "known", 91.0), match("bob", "barred", 97.0)], "barred", None),
+        ([match("bob", "barred", 91.0), match("ann", "known", 92.0)], "known", None),
+    ],
+)
+def test_classify_face_uses_each_watchlists_threshold(candidates, status, possible) -> None:
+    verdict = classify_face(candidates, T)
+    assert verdict.status == status
+    assert (verdict.possible_match.person_id if verdict.possible_match else None) == possible
+    if status in ("known", "barred"):
+        assert verdict.person is not None and verdict.face_id.startswith("face-")
+
+
+def test_barred_beats_strangers_and_strangers_beat_labels() -> None:
+    bob = match("bob", "barred", 99).person
+    plan = assess([face("stranger"), face("barred", bob)], ["Person"])
+    assert plan is not None and (plan.severity, plan.reason, plan.identities) == (
+        "critical",
+        "barred-person",
+        ("bob",),
+    )
+    plan = assess([face("known", match("ann", "known", 99).person), face("stranger")], [])
+    assert plan is not None and (plan.reason, plan.identities) == ("unknown-face", ("unknown",))
+    plan = assess([], ["Person"])
+    assert plan is not None and plan.reason == "alarm-label" and plan.severity == "warning"
+    plan = assess([face("too-small")], ["Person"])
+    assert plan is not None and plan.reason == "alarm-label"
+
+
+def test_known_people_and_empty_frames_are_only_recorded() -> None:
+    assert assess([face("known", match("ann", "known", 99).person)], []) is None
+    assert assess([], []) is None
+    assert assess([face("too-small")], []) is None
+    assert frame_severity(None) == "info"
+
+
+def test_labels_alarm_only_without_identified_faces() -> None:
+    assert assess([face("known", match("ann", "known", 99).person)], ["Person"]) is None
+
+
+def test_disarmed_silences_strangers_but_never_barred() -> None:
+    critical = assess([face("barred", match("bob", "barred", 99).person)], [])
+    warning = assess([face("stranger")], [])
+    assert should_alert(critical, armed=False) and should_alert(critical, armed=True)
+    assert not should_alert(warning, armed=False) and should_alert(warning, armed=True)
+    assert not should_alert(None, armed=True)
+
+
+@pytest.mark.parametrize(
+    ("value", "armed"),
+    [
+        ("armed", True),
+        ("disarmed", False),
+        (" DISARMED\n", False),
+        ("false", False),
+        ("true", True),
+        (None, True),
+        ("", True),
+        ("garbage", True),
+    ],
+)
+def test_armed_switch_fails_safe(value, armed) -> None:
+    assert is_armed(value) is armed
+
+
+def test_alarm_hits_are_case_insensitive() -> None:
+    labels = [Label(name="Person", confidence=91), Label(name="Car", confidence=80)]
+    assert alarm_hits(labels, ["person", "Human"]) == ["Person"]
+    assert alarm_hits(labels, []) == []
+
+
+def test_cooldown_key_is_per_camera_and_identity() -> None:
+    assert cooldown_key("door", "unknown") == "cooldown#door#unknown"
+    assert cooldown_key("door", "bob") != cooldown_key("gate", "bob")

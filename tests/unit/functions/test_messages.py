@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from functions.shared.messages import render_email, sns_subject, webhook_text, when
+from functions.shared.schemas import Alert, PersonRef
+
+HOSTILE = '<img src=x onerror="alert(1)"> & Co'
+
+
+def alert(**fields) -> Alert:
+    base = {
+        "alert_id": "a1",
+        "severity": "critical",
+        "reason": "barred-person",
+        "camera_id": "front-door",
+        "event_time": "2026-05-01T12:00:00.123Z",
+        "bucket": "b",
+        "key": "frames/front-door/x.jpg",
+        "people": [PersonRef(person_id="bob", name=HOSTILE, watchlist="barred", similarity=97.46)],
+        "labels": ["<Person>"],
+    }
+    return Alert(**{**base, **fields})
+
+
+def test_email_says_who_where_when_and_how_sure() -> None:
+    email = render_email(alert(), "https://x/frame.jpg?sig=1&exp=2", link_minutes=60)
+    assert email.subject == f"Doorman critical: Barred person: {HOSTILE} at front-door"
+    for part in (email.text, email.html):
+        assert "front-door" in part
+        assert "2026-05-01 12:00:00 UTC" in part
+        assert "97% similar" in part
+        assert "a1" in part
+    assert "https://x/frame.jpg?sig=1&exp=2" in email.text
+    assert "Frame (link valid 60 min)" in email.text
+
+
+def test_html_escapes_every_user_string() -> None:
+    html = render_email(alert(camera_id="<cam>"), 'https://x/"y"?a=1&b=2', 60).html
+    assert "<img src=x" not in html and "<Person>" not in html and "<cam>" not in html
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; Co" in html
+    assert "&lt;Person&gt;" in html and "&lt;cam&gt;" in html
+    assert 'href="https://x/&quot;y&quot;?a=1&amp;b=2"' in html
+
+
+def test_stranger_email_names_the_possible_match() -> None:
+    stranger = alert(
+        severity="warning",
+        reason="unknown-face",
+        people=[],
+        unknown_faces=2,
+        possible_matches=[
+            PersonRef(person_id="ann", name="Ann", watchlist="known", similarity=84.4)
+        ],
+    )
+    email = render_email(stranger, None, 60)
+    assert email.subject == "Doorman warning: Unknown person at front-door"
+    assert "2 unknown face(s); possible match: Ann (84%)" in email.text
+    assert "Frame" not in email.text and "<img" not in email.html
+
+
+def test_sns_subject_is_short_printable_ascii() -> None:
+    subject = sns_subject(alert(camera_id="tür-" + "x" * 200))
+    assert len(subject) <= 100 and subject.isascii() and "\n" not in subject
+
+
+def test_webhook_text_escapes_slack_control_characters() -> None:
+    text = webhook_text(alert(), "https://x/frame.jpg")
+    assert text.startswith("*CRITICAL* Barred person: &lt;img")
+    assert "<img" not in text and "&amp; Co" in text
+    assert text.endswith("<https://x/frame.jpg|frame>")
+
+
+def test_when_keeps_unparsable_times() -> None:
+    assert when("yesterday") == "yesterday"

@@ -1,0 +1,29 @@
+"""`doorman local up` and `python -m localcloud` share one entry point and its options."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from edge_agent.cli import main as doorman
+from localcloud.__main__ import export_lines
+from localcloud.__main__ import main as localcloud_main
+from localcloud.services import local_env
+
+
+def test_doorman_local_up_is_registered_with_the_same_options():
+    result = CliRunner().invoke(doorman, ["local", "up", "--help"])
+    assert result.exit_code == 0, result.output
+    for option in ("--moto-port", "--face-port", "--data-dir"):
+        assert option in result.output
+    own = CliRunner().invoke(localcloud_main, ["--help"])
+    assert own.exit_code == 0
+    assert all(o in own.output for o in ("--moto-port", "--face-port", "--data-dir"))
+
+
+def test_exports_point_boto3_at_the_local_services():
+    env = local_env("http://127.0.0.1:5000", "http://127.0.0.1:5001")
+    lines = export_lines(env)
+    assert "export AWS_ENDPOINT_URL=http://127.0.0.1:5000" in lines
+    assert "export AWS_ENDPOINT_URL_REKOGNITION=http://127.0.0.1:5001" in lines
+    assert "export AWS_DEFAULT_REGION=us-east-1" in lines
+    assert env["AWS_ACCESS_KEY_ID"] == env["AWS_SECRET_ACCESS_KEY"] == "testing"
