@@ -253,6 +253,11 @@ def measure(client: Any, sets: Sequence[PhotoSet], progress=None) -> dict[str, A
         "stranger_probes": len(strangers),
         "stranger_probes_with_face": sum(1 for r in strangers if r.face_found),
         "genuine_without_face": sum(1 for r in genuine if not r.face_found),
+        "genuine_without_face_by_person": {
+            s.person: sum(1 for r in genuine if r.truth == s.person and not r.face_found)
+            for s in sets
+            if any(r.truth == s.person and not r.face_found for r in genuine)
+        },
         "strangers_without_face": sum(1 for r in strangers if not r.face_found),
         "default_threshold": DEFAULT_KNOWN_THRESHOLD,
         "tar_at_default": at_default.tar,

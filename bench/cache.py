@@ -37,6 +37,14 @@ def generator_hash() -> str:
     return hashlib.sha256(inspect.getsource(scenarios).encode()).hexdigest()[:10]
 
 
+def prune_stale(folder: Path) -> None:
+    """Remove `folder` and the same entry made by an older generator (another hash)."""
+    stem = folder.name.rsplit("-", 1)[0]
+    for old in folder.parent.glob(f"{stem}-*"):
+        if old.is_dir() and old.name.rsplit("-", 1)[0] == stem:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def scenario(
     name: str,
     resolution: str,
@@ -55,7 +63,7 @@ def scenario(
         video, truth = folder / paths["video"], folder / paths["truth"]
         if video.is_file() and truth.is_file():
             return Scenario(name, resolution, fps, seconds, video, truth)
-    shutil.rmtree(folder, ignore_errors=True)
+    prune_stale(folder)
     folder.mkdir(parents=True)
     kwargs: dict[str, Any] = {"resolution": resolution, "fps": fps}
     if seconds is not None:

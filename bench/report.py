@@ -267,25 +267,45 @@ def plot_throughput(section: dict[str, Any], path: Path) -> Path:
 def plot_roc(section: dict[str, Any], path: Path) -> Path:
     plt = _pyplot()
     points = section["roc"]
+    default = section["default_threshold"]
     thresholds = [p["threshold"] for p in points]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
-    left.plot(thresholds, [p["tar"] for p in points], marker=".", label="TAR (genuine)")
-    left.plot(thresholds, [p["far"] for p in points], marker=".", label="FAR (strangers)")
-    left.axvline(section["default_threshold"], color="grey", linestyle="--", linewidth=0.8)
-    left.set_xlabel("similarity threshold")
-    left.set_ylabel("rate")
-    left.set_ylim(-0.02, 1.02)
-    left.set_title("Accept rates by threshold")
-    left.legend(fontsize=8)
-    right.plot([p["far"] for p in points], [p["tar"] for p in points], marker="o")
+    fig, (scores, rates, curve) = plt.subplots(1, 3, figsize=(13, 4.2))
+    genuine = [r["similarity"] for r in section["genuine"] if r["face_found"]]
+    strangers = [r["similarity"] for r in section["strangers"] if r["face_found"]]
+    bins = [x / 2 for x in range(0, 201, 4)]
+    scores.hist(strangers, bins=bins, alpha=0.7, label=f"strangers (n={len(strangers)})")
+    scores.hist(genuine, bins=bins, alpha=0.7, label=f"genuine (n={len(genuine)})")
+    scores.axvline(default, color="grey", linestyle="--", linewidth=0.8, label="default 90")
+    scores.set_xlabel("best-match similarity")
+    scores.set_ylabel("probes")
+    scores.set_title("Similarity of the best match")
+    scores.legend(fontsize=8)
+    rates.plot(thresholds, [p["tar"] for p in points], marker=".", label="TAR (genuine)")
+    rates.plot(thresholds, [p["far"] for p in points], marker=".", label="FAR (strangers)")
+    rates.axvline(default, color="grey", linestyle="--", linewidth=0.8)
+    rates.set_xlabel("similarity threshold")
+    rates.set_ylabel("rate")
+    rates.set_ylim(-0.02, 1.02)
+    rates.set_title("Accept rates by threshold")
+    rates.legend(fontsize=8)
+    curve.plot([p["far"] for p in points], [p["tar"] for p in points], marker="o")
+    labelled: set[tuple[float, float]] = set()
     for p in points:
-        if int(p["threshold"]) in (70, 80, 90, 95, 99):
-            right.annotate(f"{p['threshold']:.0f}", (p["far"], p["tar"]), fontsize=7)
-    right.set_xlabel("false accept rate")
-    right.set_ylabel("true accept rate")
-    right.set_xlim(-0.02, 1.02)
-    right.set_ylim(-0.02, 1.02)
-    right.set_title("ROC (thresholds 70-99)")
+        spot = (p["far"], p["tar"])
+        if spot not in labelled:  # one label per distinct point: the lowest threshold
+            labelled.add(spot)
+            curve.annotate(
+                f"{p['threshold']:.0f}",
+                spot,
+                fontsize=7,
+                xytext=(3, -10),
+                textcoords="offset points",
+            )
+    curve.set_xlabel("false accept rate")
+    curve.set_ylabel("true accept rate")
+    curve.set_xlim(-0.02, 1.02)
+    curve.set_ylim(-0.02, 1.02)
+    curve.set_title("ROC, thresholds 70-99 (labels: threshold)")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -294,22 +314,27 @@ def plot_roc(section: dict[str, Any], path: Path) -> Path:
 
 def plot_uploads(section: dict[str, Any], path: Path) -> Path:
     plt = _pyplot()
+    from matplotlib.ticker import ScalarFormatter
+
     totals = section["totals"]
     names = [n for n in UPLOAD_ORDER if n in totals]
     counts = [totals[n]["uploads"] for n in names]
     fig, ax = plt.subplots(figsize=(8, 4.2))
+    colors = {"doorman": "C0", "naive": "C1"}
     bars = ax.bar(
-        names, [max(c, 0.8) for c in counts], color=["C2", "C1", "C0", "C0"][: len(names)]
+        names,
+        [max(c, 1) for c in counts],  # log scale: an empty bar still shows
+        color=[colors.get(n, "C7") for n in names],
     )
-    ax.bar_label(
-        bars,
-        labels=[
-            f"{c} uploads\nrecall {totals[n]['recall']:.0%}"
-            for n, c in zip(names, counts, strict=True)
-        ],
-        fontsize=8,
-    )
+    labels = [
+        f"{totals[n]['uploads']} uploads\nrecall {totals[n]['recall']:.0%}\n"
+        f"{totals[n]['uploads_without_person']} without a person"
+        for n in names
+    ]
+    ax.bar_label(bars, labels=labels, fontsize=8)
     ax.set_yscale("log")
+    ax.set_ylim(1, max(*counts, 1) * 4)
+    ax.yaxis.set_major_formatter(ScalarFormatter())
     ax.set_ylabel("uploads over the scenario set (log scale)")
     ax.set_title("What each pipeline sends to the cloud")
     ax.tick_params(axis="x", labelsize=8)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import scenarios
-from bench.cache import CACHE_DIR, Scenario, generator_hash
+from bench.cache import CACHE_DIR, Scenario, generator_hash, prune_stale
 from bench.cache import scenario as cached_scenario
 
 BUSY = "busy"
@@ -78,7 +78,7 @@ def busy(resolution: str, seconds: float = 20.0, fps: int = FPS) -> Scenario:
     folder = CACHE_DIR / f"{BUSY}-{resolution}-{fps}fps-{seconds:g}s-{generator_hash()}"
     video, truth = folder / f"{BUSY}-{resolution}.mp4", folder / f"{BUSY}-{resolution}.json"
     if not (folder / "entry.json").is_file():
-        shutil.rmtree(folder, ignore_errors=True)
+        prune_stale(folder)
         folder.mkdir(parents=True)
         _write(busy_scene(seconds), folder, resolution, fps)
         (folder / "entry.json").write_text(json.dumps({"video": video.name, "truth": truth.name}))

@@ -85,15 +85,28 @@ def child(pipeline: str, video: Path, max_frames: int | None) -> dict[str, Any]:
     started = time.perf_counter()
     frames = run()
     seconds = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "pipeline": pipeline,
         "frames": frames,
         "seconds": seconds,
         "fps": frames / seconds if seconds else 0.0,
-        "peak_rss_mb": peak_kb / 1024,
+        "peak_rss_mb": peak_rss_kb() / 1024,
+        "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "affinity": sorted(os.sched_getaffinity(0)),
     }
+
+
+def peak_rss_kb() -> int:
+    """This process's peak resident set (VmHWM).
+
+    Not ru_maxrss: Linux carries that across exec, so a child forked from the (large)
+    benchmark process would report the parent's size instead of its own.
+    """
+    status = Path("/proc/self/status").read_text()
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def measure(pipeline: str, video: Path, max_frames: int | None = None) -> dict[str, Any]:
@@ -143,6 +156,9 @@ if __name__ == "__main__":
 # Naive is slow: it is measured over the first frames only (its cost per frame is flat).
 NAIVE_FRAME_CAP = {"720p": 100, "1080p": 60}
 QUICK_NAIVE_FRAME_CAP = {"720p": 20, "1080p": 12}
+# Doorman and decode-only are quick: best of REPEATS, so another process's burst on the
+# shared core costs less. Naive runs once.
+REPEATS = 2
 
 
 def run_all(
@@ -153,18 +169,24 @@ def run_all(
     """Every pipeline on every (scene, resolution) video; the throughput section."""
     tick = progress or (lambda: None)
     caps = QUICK_NAIVE_FRAME_CAP if quick else NAIVE_FRAME_CAP
+    repeats = 1 if quick else REPEATS
     runs = []
     for (scene, resolution), video in sorted(videos.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         total = video.truth()["frames"]
         for pipeline in PIPELINES:
             cap = caps[resolution] if pipeline == "naive" else None
-            result = measure(pipeline, video.video, cap)
+            tries = [
+                measure(pipeline, video.video, cap)
+                for _ in range(1 if pipeline == "naive" else repeats)
+            ]
+            result = max(tries, key=lambda r: r["fps"])
             result.update(
                 scene=scene,
                 resolution=resolution,
                 video_frames=total,
                 capped=cap is not None and cap < total,
                 frame_cap=cap,
+                fps_tries=[round(r["fps"], 2) for r in tries],
             )
             runs.append(result)
             tick()
@@ -177,8 +199,9 @@ def run_all(
             "naive is measured over the first "
             + " / ".join(f"{caps[r]} frames at {r}" for r in caps)
             + " (it is slow; its per-frame cost does not depend on what is in the frame)",
-            "peak RSS is ru_maxrss of the child, so it includes the Python interpreter and "
-            "the loaded models",
+            f"doorman and decode-only: best of {repeats} runs (fps_tries lists each)",
+            "peak RSS is the child's VmHWM (interpreter and loaded models included); "
+            "ru_maxrss is recorded too but inherits the forking parent's size on Linux",
         ],
     }
 

@@ -137,8 +137,16 @@ class Track:
     segment_start_t: float
     hits: int = 1
     seq: int = 0  # events already emitted for this track
+    velocity: tuple[float, float] = (0.0, 0.0)  # face centre, pixels per second
     frames: list[Candidate] = field(default_factory=list)  # top-k, best first
     faces: list[Candidate] = field(default_factory=list)  # crops for recognition
+
+    def predicted(self, t: float) -> Box:
+        """Where the face should be at time t if it keeps its speed."""
+        dt = min(max(0.0, t - self.last_t), 1.0)
+        dx, dy = round(self.velocity[0] * dt), round(self.velocity[1] * dt)
+        box = self.box
+        return Box(box.left + dx, box.top + dy, box.right + dx, box.bottom + dy)
 
 
 @dataclass(frozen=True)
@@ -217,6 +225,8 @@ class PipelineSettings:
     motion_min_seconds: float = 0.5
     motion_gap_seconds: float = 2.0
     upload_unknown_only: bool = False
+    track_search_padding: float = 1.0  # face sizes around a tracked face's last/next box
+    full_search_every: int = 4  # detector runs between searches of whole motion regions
 
 
 @dataclass
@@ -260,6 +270,7 @@ class Pipeline:
         self.stop_requested = threading.Event()
         self._new_track_id = new_track_id or TrackIds(settings.camera_id)
         self._last_detect_index: int | None = None
+        self._runs_since_full = 0
         self._episode: _MotionEpisode | None = None
         self._last_snapshot_t: float | None = None
         self._size: tuple[int, int] | None = None
@@ -286,11 +297,11 @@ class Pipeline:
         if motion.regions:
             self.stats.motion_frames += 1
 
-        regions = list(motion.regions) + [track.box for track in self.tracker.live]
         detections: list[Detection] = []
-        if regions and self._detection_due(frame.index):
-            padded = [box.padded(self.settings.padding, width, height) for box in regions]
-            detections = self.detector.locate(frame.rgb, padded)
+        live = self.tracker.live
+        if (motion.regions or live) and self._detection_due(frame.index):
+            regions = self._search_regions(motion, frame.t, width, height)
+            detections = self.detector.locate(frame.rgb, regions)
             self._last_detect_index = frame.index
             self.stats.detector_runs += 1
             self.stats.faces += len(detections)
@@ -314,6 +325,36 @@ class Pipeline:
             self._emit_track(track)
         if self._episode is not None:
             self._end_episode(self._episode.last_t)
+
+    def _search_regions(self, motion: Motion, t: float, width: int, height: int) -> list[Box]:
+        """Where to look for faces this time.
+
+        Around each live track's face (last and predicted position: people stop at doors),
+        and in every motion region. Between full searches, a motion region that holds a
+        tracked face is cut down to a band of the face's height around it: the rest is that
+        person's body, and searching it would cost several times more. Every
+        `full_search_every`-th run searches whole regions, so a newcomer next to a tracked
+        person is found within about a second.
+        """
+        settings = self.settings
+        bands = [
+            track.box.union(track.predicted(t)).padded(settings.track_search_padding, width, height)
+            for track in self.tracker.live
+        ]
+        self._runs_since_full += 1
+        full = not bands or self._runs_since_full >= settings.full_search_every
+        if full:
+            self._runs_since_full = 0
+        regions = list(bands)
+        for box in motion.regions:
+            region = box.padded(settings.padding, width, height)
+            holding = [band for band in bands if band.intersection(region).area]
+            if not full and holding:
+                top = max(region.top, min(band.top for band in holding))
+                bottom = min(region.bottom, max(band.bottom for band in holding))
+                region = Box(region.left, top, region.right, max(top, bottom))
+            regions.append(region)
+        return regions
 
     def _detection_due(self, index: int) -> bool:
         last = self._last_detect_index

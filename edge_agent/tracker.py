@@ -1,8 +1,10 @@
 """Groups face detections over time into person tracks (IoU first, then centroid distance).
 
-Detections are matched greedily, best pair first. A pair matches when the boxes overlap by
-at least `iou_threshold`, or, failing that, when their centres are closer than
-`max_centroid_distance` face widths (fast walkers at low frame rates do not overlap).
+Each track predicts where its face is now from its last speed (constant velocity, at most
+one second ahead). Detections are matched greedily, best pair first. A pair matches when the
+predicted and detected boxes overlap by at least `iou_threshold`, or, failing that, when
+their centres are closer than `max_centroid_distance` face widths (fast walkers at low frame
+rates do not overlap).
 A track ends when it has not been seen for `track_gap_seconds`.
 """
 
@@ -12,7 +14,7 @@ import math
 from collections.abc import Callable
 
 from edge_agent.config import FacesConfig
-from edge_agent.pipeline import Detection, Track, TrackUpdate
+from edge_agent.pipeline import Box, Detection, Track, TrackUpdate
 
 
 class IouCentroidTracker:
@@ -29,7 +31,7 @@ class IouCentroidTracker:
                 (cost, i, j)
                 for i, track in enumerate(self.live)
                 for j, detection in enumerate(detections)
-                if (cost := self._cost(track, detection)) is not None
+                if (cost := self._cost(track, detection, t)) is not None
             ),
             key=lambda item: item[0],
         )
@@ -42,6 +44,10 @@ class IouCentroidTracker:
             used_tracks.add(i)
             used_detections.add(j)
             track, detection = self.live[i], detections[j]
+            if t > track.last_t:
+                (ax, ay), (bx, by) = track.box.center, detection.box.center
+                dt = t - track.last_t
+                track.velocity = ((bx - ax) / dt, (by - ay) / dt)
             track.box, track.last_t, track.hits = detection.box, t, track.hits + 1
             matched.append((track, detection))
 
@@ -62,13 +68,22 @@ class IouCentroidTracker:
         self.live = [track for track in self.live if t - track.last_t <= self.gap]
         return TrackUpdate(matched=tuple(matched), ended=ended)
 
-    def _cost(self, track: Track, detection: Detection) -> float | None:
-        """Lower is better; None when the pair cannot match."""
-        iou = track.box.iou(detection.box)
+    def _cost(self, track: Track, detection: Detection, t: float) -> float | None:
+        """Lower is better; None when the pair cannot match. A face may keep its speed or
+        stop (someone reaching the door), so both the predicted and the last box count."""
+        costs = [
+            cost
+            for expected in (track.predicted(t), track.box)
+            if (cost := self._pair_cost(expected, detection)) is not None
+        ]
+        return min(costs, default=None)
+
+    def _pair_cost(self, expected: Box, detection: Detection) -> float | None:
+        iou = expected.iou(detection.box)
         if iou >= self.iou_threshold and iou > 0:
             return 1.0 - iou  # in [0, 1)
-        (ax, ay), (bx, by) = track.box.center, detection.box.center
-        size = max(1, track.box.width, detection.box.width)
+        (ax, ay), (bx, by) = expected.center, detection.box.center
+        size = max(1, expected.width, detection.box.width)
         distance = math.hypot(ax - bx, ay - by) / size
         if distance <= self.max_distance:
             return 1.0 + distance  # always after any IoU match

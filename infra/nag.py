@@ -63,7 +63,7 @@ def acknowledge_cdk_providers(stack: Stack) -> None:
 def add_checks(scope: IConstruct) -> AwsSolutionsChecks:
     """Run the AwsSolutions pack on every synth of `scope` (an App or Stage)."""
     # Also copy the acknowledgements into each resource's template Metadata (cdk_nag
-    # rules_to_suppress): an audit trail in the template that `make synth` prints.
+    # rules_to_suppress): an audit trail for compliance tooling that reads templates.
     pack = AwsSolutionsChecks(scope, write_suppressions_to_cloud_formation=True)
     Validations.of(scope).add_plugins(pack)
     return pack

@@ -73,8 +73,12 @@ def run_services(
     data_dir: Path | None = None,
     on_ready: Callable[[LocalServices], None] | None = None,
     stop_event: threading.Event | None = None,
+    on_stop: Callable[[], None] | None = None,
 ) -> None:
-    """Start the services, print their exports, run `on_ready`, then wait for a signal."""
+    """Start the services, print their exports, run `on_ready`, then wait for a signal.
+
+    `on_stop` runs before the services stop, so whatever uses them can finish first.
+    """
     stop = stop_event or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -87,8 +91,12 @@ def run_services(
         if on_ready is not None:
             on_ready(services)
         print("# Running. Stop with Ctrl-C.", file=sys.stderr, flush=True)
-        stop.wait()
-        print("# Stopping.", file=sys.stderr, flush=True)
+        try:
+            stop.wait()
+            print("# Stopping.", file=sys.stderr, flush=True)
+        finally:
+            if on_stop is not None:
+                on_stop()
 
 
 @click.command(name="localcloud")
@@ -100,9 +108,20 @@ def run_services(
     default=None,
     help="Keep face collections here across restarts (default: in memory).",
 )
-def main(moto_port: int, face_port: int, data_dir: Path | None) -> None:
-    """Run moto and the Rekognition-compatible face service on 127.0.0.1."""
-    run_services(moto_port, face_port, data_dir)
+@click.option(
+    "--services-only",
+    is_flag=True,
+    help="Only moto and the face service: no Doorman resources, no handler router.",
+)
+def main(moto_port: int, face_port: int, data_dir: Path | None, services_only: bool) -> None:
+    """Run Doorman's cloud side on 127.0.0.1: moto, the Rekognition-compatible face service,
+    the same resources the stack creates, and the router that feeds queues to the handlers."""
+    if services_only:
+        run_services(moto_port, face_port, data_dir)
+        return
+    from .cloud import run_cloud
+
+    run_cloud(moto_port, face_port, data_dir)
 
 
 if __name__ == "__main__":

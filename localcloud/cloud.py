@@ -179,8 +179,10 @@ def run_cloud(
         for line in export_lines({"DOORMAN_LOCAL_DIR": str(cloud.data_dir)}):
             print(line, flush=True)
 
-    try:
-        run_services(moto_port, face_port, data_dir, on_ready=on_ready, stop_event=stop_event)
-    finally:
+    def on_stop() -> None:
         if "cloud" in holder:
-            holder["cloud"].stop()
+            holder.pop("cloud").stop()
+
+    run_services(
+        moto_port, face_port, data_dir, on_ready=on_ready, stop_event=stop_event, on_stop=on_stop
+    )

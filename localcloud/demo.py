@@ -159,9 +159,11 @@ def check(expected: Expected, events: list[Any], emails: list[dict[str, Any]]) -
         )
     if not sent["warning"] <= expected.warning:
         problems.append(f"warning alerts from {sorted(sent['warning'] - expected.warning)}")
-    alerts = sum(len(cameras) for cameras in sent.values())
+    # A stranger without a barred person next to them is a warning (the demo is armed).
+    if missing := (expected.warning - expected.critical) - sent["warning"]:
+        problems.append(f"no warning alert from {sorted(missing)}")
     alert_events = sum(1 for e in events if e.alerted)
-    if len(emails) != alert_events or alerts > alert_events:
+    if len(emails) != alert_events:
         problems.append(f"{len(emails)} emails for {alert_events} alerts")
     if expected.critical and not any(len(_recipients(m)) > 1 for m in emails):
         problems.append("no critical email reached the authorities")

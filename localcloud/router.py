@@ -145,6 +145,10 @@ class LocalFunction:
             self.module = self._load()
 
 
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
 def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
     """A received SQS message in the shape Lambda gives the handler."""
     attributes = {
@@ -180,7 +184,7 @@ def sqs_record(message: dict[str, Any], queue_arn: str, region: str) -> dict[str
         "body": message["Body"],
         "attributes": attributes,
         "messageAttributes": message_attributes,
-        "md5OfBody": message.get("MD5OfBody") or hashlib.md5(message["Body"].encode()).hexdigest(),  # noqa: S324
+        "md5OfBody": message.get("MD5OfBody") or _md5(message["Body"]),
         "eventSource": "aws:sqs",
         "eventSourceARN": queue_arn,
         "awsRegion": region,

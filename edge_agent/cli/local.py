@@ -21,11 +21,25 @@ def local() -> None:
     default=None,
     help="Keep face collections here across restarts (default: in memory).",
 )
-def up(moto_port: int, face_port: int, data_dir: Path | None) -> None:
-    """Start the local services and print the AWS_ENDPOINT_URL exports; Ctrl-C stops them."""
-    from localcloud.__main__ import run_services
+@click.option(
+    "--services-only",
+    is_flag=True,
+    help="Only moto and the face service: no Doorman resources, no handler router.",
+)
+@click.pass_context
+def up(
+    ctx: click.Context, moto_port: int, face_port: int, data_dir: Path | None, services_only: bool
+) -> None:
+    """Start the local cloud and print the exports that point boto3 and doorman at it."""
+    from localcloud.__main__ import main as localcloud_main
 
-    run_services(moto_port, face_port, data_dir)
+    ctx.invoke(
+        localcloud_main,
+        moto_port=moto_port,
+        face_port=face_port,
+        data_dir=data_dir,
+        services_only=services_only,
+    )
 
 
 commands = [local]

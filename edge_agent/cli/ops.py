@@ -78,7 +78,12 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--no-wait", is_flag=True, help="Upload and return without waiting.")
 @target_options
 def enroll(
-    target: Target, photos: tuple[Path, ...], name: str, watchlist: str, timeout: float, no_wait
+    target: Target,
+    photos: tuple[Path, ...],
+    name: str,
+    watchlist: str,
+    timeout: float,
+    no_wait: bool,
 ) -> None:
     """Enroll PHOTOS of one person: tagged uploads to the faces bucket.
 

@@ -259,6 +259,9 @@ def watch(
     if camera_id:
         overrides["camera_id"] = camera_id
     config = _load(config_path, overrides)
+    if source is None and dry_run is not None and Path(dry_run).is_file():
+        # `watch --dry-run clip.mp4`: the optional DIR swallowed the video; give it back.
+        source, dry_run = dry_run, DEFAULT_DRY_RUN_DIR
     spec = source or config.source
     if not spec:
         raise click.UsageError("give SOURCE, or set `source` in the config file")
@@ -307,14 +310,23 @@ def _open_sink(config: AgentConfig, dry_run: str | None) -> tuple[EventSink, Any
         click.echo(f"dry run: events go to {folder.directory}", err=True)
         return folder, lambda: {"uploads": 0, "evicted": 0}
 
+    import boto3
+    from botocore.config import Config
+
     from edge_agent.spool import Spool
-    from edge_agent.uploader import Uploader, s3_client
+    from edge_agent.uploader import CLIENT_CONFIG, Uploader
 
     spool = Spool(config.spool.dir, config.spool.max_bytes)
-    client_kwargs = {"region_name": config.upload.region} if config.upload.region else {}
+    timeouts = Config(
+        connect_timeout=config.upload.connect_timeout_seconds,
+        read_timeout=config.upload.read_timeout_seconds,
+    )
+    client = boto3.client(
+        "s3", region_name=config.upload.region, config=CLIENT_CONFIG.merge(timeouts)
+    )
     uploader = Uploader(
         spool,
-        s3_client=s3_client(**client_kwargs),
+        s3_client=client,
         bucket=config.upload.bucket or "",
         max_backoff=config.upload.max_backoff_seconds,
     )

@@ -49,7 +49,10 @@ def stream_processors(target: Target, camera: str | None = None) -> list[str]:
     if not names:
         raise OperatorError(NO_STREAMING)
     if camera:
-        chosen = [n for n in names if n == camera or n.endswith(f"-{camera}") or camera in n]
+        wanted = {camera, f"{target.stack_name}-{camera}"} if target.stack_name else {camera}
+        chosen = [n for n in names if n in wanted]
+        if not chosen and not target.stack_name:
+            chosen = [n for n in names if n.endswith(f"-{camera}")]
         if not chosen:
             raise OperatorError(f"no stream processor for camera {camera!r} (have {names})")
         return chosen

@@ -42,6 +42,7 @@ class Target:
     origin: str
     session: boto3.Session = field(default_factory=boto3.Session)
     endpoints: dict[str, str] = field(default_factory=dict)
+    stack_name: str = ""  # per-camera resources are named "{stack_name}-{camera}"
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -152,4 +153,4 @@ def from_stack(stack: str) -> Target:
         raise DiscoveryError(
             f"stack {stack!r} lacks Doorman outputs {', '.join(missing)}: is it a Doorman stack?"
         ) from exc
-    return Target(resources, f"stack {stack} ({session.region_name})", session)
+    return Target(resources, f"stack {stack} ({session.region_name})", session, stack_name=stack)

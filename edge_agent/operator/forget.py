@@ -21,7 +21,6 @@ from botocore.exceptions import ClientError
 
 from edge_agent.operator import tables
 from edge_agent.operator.discovery import Target
-from edge_agent.operator.people import OperatorError
 from functions.shared.enrollment import NAME_TAG
 from functions.shared.schemas import WATCHLISTS
 from functions.shared.slugs import normalize_name, same_person_name, slugify
@@ -66,8 +65,8 @@ class Traces:
 
 class Forgetter:
     def __init__(self, target: Target, log: Callable[[str], None] = lambda _: None) -> None:
-        self.t = target
-        self.r = target.resources
+        self.target = target
+        self.res = target.resources
         self.s3 = target.client("s3")
         self.ddb = target.client("dynamodb")
         self.rek = target.client("rekognition")
@@ -78,7 +77,7 @@ class Forgetter:
     def find(self, name_or_id: str) -> Subject:
         subject = Subject()
         wanted = name_or_id.strip()
-        for person in tables.scan(self.ddb, TableName=self.r.people_table):
+        for person in tables.scan(self.ddb, TableName=self.res.people_table):
             if same_person_name(person.get("name", ""), wanted) or person["person_id"] == wanted:
                 self._add_person(subject, person)
         for key, tag_name in self._faces_bucket_names():
@@ -104,11 +103,11 @@ class Forgetter:
 
     def _faces_bucket_names(self) -> Iterable[tuple[str, str]]:
         """(key, name tag) for every current object in the faces bucket."""
-        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.r.faces_bucket):
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.res.faces_bucket):
             for obj in page.get("Contents", []):
                 try:
                     tag_set = self.s3.get_object_tagging(
-                        Bucket=self.r.faces_bucket, Key=obj["Key"]
+                        Bucket=self.res.faces_bucket, Key=obj["Key"]
                     )["TagSet"]
                 except ClientError:
                     tag_set = []
@@ -117,7 +116,7 @@ class Forgetter:
 
     def _collection_faces(self) -> list[dict[str, Any]]:
         faces: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"CollectionId": self.r.collection_id, "MaxResults": 1000}
+        kwargs: dict[str, Any] = {"CollectionId": self.res.collection_id, "MaxResults": 1000}
         while True:
             response = self.rek.list_faces(**kwargs)
             faces.extend(response.get("Faces", []))
@@ -141,25 +140,27 @@ class Forgetter:
         # Photos first: once they are gone enroll cannot index the person again.
         self._refresh_photo_keys(subject)
         for key in sorted(subject.photo_keys):
-            self.erased["photo versions"] += self._delete_all_versions(self.r.faces_bucket, key)
-            self._delete_state(f"photo#{self.r.faces_bucket}/{key}")
+            self.erased["photo versions"] += self._delete_all_versions(self.res.faces_bucket, key)
+            self._delete_state(f"photo#{self.res.faces_bucket}/{key}")
         self._delete_faces(subject)
         self._delete_sightings_and_frames(subject)
         self._delete_cooldowns(subject)
         for person_id in sorted(subject.person_ids):
-            self.ddb.delete_item(TableName=self.r.people_table, Key={"person_id": {"S": person_id}})
+            self.ddb.delete_item(
+                TableName=self.res.people_table, Key={"person_id": {"S": person_id}}
+            )
         self.erased["people"] = max(self.erased["people"], len(subject.person_ids))
 
     def _refresh_photo_keys(self, subject: Subject) -> None:
         for person_id in subject.person_ids:
-            person = tables.get(self.ddb, self.r.people_table, {"person_id": person_id})
+            person = tables.get(self.ddb, self.res.people_table, {"person_id": person_id})
             if person:
                 self._add_person(subject, person)
         for name in list(subject.names):
             for watchlist in WATCHLISTS:
                 prefix = f"{watchlist}/{name}/"
                 for page in self.s3.get_paginator("list_object_versions").paginate(
-                    Bucket=self.r.faces_bucket, Prefix=prefix
+                    Bucket=self.res.faces_bucket, Prefix=prefix
                 ):
                     for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
                         subject.photo_keys.add(entry["Key"])
@@ -189,7 +190,7 @@ class Forgetter:
         ids = sorted(ids)
         for start in range(0, len(ids), 1000):
             deleted = self.rek.delete_faces(
-                CollectionId=self.r.collection_id, FaceIds=ids[start : start + 1000]
+                CollectionId=self.res.collection_id, FaceIds=ids[start : start + 1000]
             ).get("DeletedFaces", [])
             self.erased["faces"] += len(deleted)
 
@@ -198,7 +199,7 @@ class Forgetter:
             sightings = list(
                 tables.query(
                     self.ddb,
-                    TableName=self.r.sightings_table,
+                    TableName=self.res.sightings_table,
                     KeyConditionExpression="person_id = :p",
                     ExpressionAttributeValues={":p": {"S": person_id}},
                 )
@@ -207,20 +208,20 @@ class Forgetter:
             for camera_id, event_time in sorted(events):
                 self._delete_event(camera_id, event_time)
             keys = [{"person_id": person_id, "sighting_key": s["sighting_key"]} for s in sightings]
-            self.erased["sightings"] += tables.delete_many(self.ddb, self.r.sightings_table, keys)
+            self.erased["sightings"] += tables.delete_many(self.ddb, self.res.sightings_table, keys)
 
     def _delete_event(self, camera_id: str, event_time: str) -> None:
         key = {"camera_id": camera_id, "event_time": event_time}
-        event = tables.get(self.ddb, self.r.events_table, key)
+        event = tables.get(self.ddb, self.res.events_table, key)
         if event:
-            bucket = event.get("bucket") or self.r.uploads_bucket
+            bucket = event.get("bucket") or self.res.uploads_bucket
             if event.get("image_key"):
                 self._delete_all_versions(bucket, event["image_key"])
                 self.erased["frames"] += 1
             for audit_key in self._audit_keys(event):
-                self._delete_all_versions(self.r.audit_bucket, audit_key)
+                self._delete_all_versions(self.res.audit_bucket, audit_key)
                 self.erased["audit files"] += 1
-        self.ddb.delete_item(TableName=self.r.events_table, Key=tables.to_key(key))
+        self.ddb.delete_item(TableName=self.res.events_table, Key=tables.to_key(key))
         self.erased["events"] += 1
 
     def _audit_keys(self, event: dict[str, Any]) -> list[str]:
@@ -230,7 +231,7 @@ class Forgetter:
         if processed.startswith("processed/"):
             raw_prefix = "rekognition/" + processed.removeprefix("processed/").removesuffix(".json")
             for page in self.s3.get_paginator("list_objects_v2").paginate(
-                Bucket=self.r.audit_bucket, Prefix=raw_prefix
+                Bucket=self.res.audit_bucket, Prefix=raw_prefix
             ):
                 keys.extend(obj["Key"] for obj in page.get("Contents", []))
         return keys
@@ -241,23 +242,23 @@ class Forgetter:
             {"pk": item["pk"]}
             for item in tables.scan(
                 self.ddb,
-                TableName=self.r.state_table,
+                TableName=self.res.state_table,
                 FilterExpression="begins_with(pk, :c)",
                 ExpressionAttributeValues={":c": {"S": "cooldown#"}},
             )
             if item["pk"].endswith(suffixes)
         ]
-        tables.delete_many(self.ddb, self.r.state_table, stale)
+        tables.delete_many(self.ddb, self.res.state_table, stale)
 
     def _delete_state(self, pk: str) -> None:
-        self.ddb.delete_item(TableName=self.r.state_table, Key={"pk": {"S": pk}})
+        self.ddb.delete_item(TableName=self.res.state_table, Key={"pk": {"S": pk}})
 
     def _wait_for_enroll_queue(self, timeout: float) -> None:
         """Until the enroll queue has been empty (nothing visible or in flight) twice."""
-        sqs, deadline, quiet = self.t.client("sqs"), time.monotonic() + timeout, 0
+        sqs, deadline, quiet = self.target.client("sqs"), time.monotonic() + timeout, 0
         while time.monotonic() < deadline:
             attrs = sqs.get_queue_attributes(
-                QueueUrl=self.r.enroll_queue_url,
+                QueueUrl=self.res.enroll_queue_url,
                 AttributeNames=[
                     "ApproximateNumberOfMessages",
                     "ApproximateNumberOfMessagesNotVisible",
@@ -274,10 +275,10 @@ class Forgetter:
     def traces(self, subject: Subject) -> Traces:
         found = Traces()
         for person_id in sorted(subject.person_ids):
-            if tables.get(self.ddb, self.r.people_table, {"person_id": person_id}):
+            if tables.get(self.ddb, self.res.people_table, {"person_id": person_id}):
                 found.people.append(person_id)
             response = self.ddb.query(
-                TableName=self.r.sightings_table,
+                TableName=self.res.sightings_table,
                 KeyConditionExpression="person_id = :p",
                 ExpressionAttributeValues={":p": {"S": person_id}},
                 Select="COUNT",
@@ -289,7 +290,7 @@ class Forgetter:
             if f.get("ExternalImageId") in subject.person_ids or f["FaceId"] in subject.face_ids
         ]
         for key in sorted(subject.photo_keys):
-            versions = self.s3.list_object_versions(Bucket=self.r.faces_bucket, Prefix=key)
+            versions = self.s3.list_object_versions(Bucket=self.res.faces_bucket, Prefix=key)
             entries = versions.get("Versions", []) + versions.get("DeleteMarkers", [])
             if any(e["Key"] == key for e in entries):
                 found.photos.append(key)
@@ -297,23 +298,6 @@ class Forgetter:
             if tag_name and any(same_person_name(tag_name, n) for n in subject.names if n):
                 found.photos.append(key)
         return found
-
-
-def forget_person(
-    target: Target,
-    name_or_id: str,
-    log: Callable[[str], None] = lambda _: None,
-    settle_timeout: float = 60.0,
-) -> tuple[Subject, Traces, Counter[str]]:
-    forgetter = Forgetter(target, log)
-    subject = forgetter.find(name_or_id)
-    if not subject:
-        raise OperatorError(
-            f"nobody called {name_or_id!r}: no People item, photo or collection face "
-            f"(see `doorman people`)"
-        )
-    remaining = forgetter.forget(subject, settle_timeout=settle_timeout)
-    return subject, remaining, forgetter.erased
 
 
 def describe_subject(subject: Subject) -> str:

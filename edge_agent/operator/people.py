@@ -178,11 +178,8 @@ def last_sighting(target: Target, person_id: str) -> dict | None:
 
 
 def sighting_time(sighting: dict) -> str:
-    """The ISO time a Sightings item starts its sort key with."""
-    for field in ("captured_at", "event_time"):
-        if sighting.get(field):
-            return str(sighting[field]).split("#", 1)[0]
-    return str(sighting.get("sighting", sighting.get("sk", ""))).split("#", 1)[0]
+    """When a Sightings item was captured: its sort key starts with the ISO time."""
+    return str(sighting.get("timestamp") or sighting.get("sighting_key", "")).split("#", 1)[0]
 
 
 def people_rows(target: Target) -> list[PersonRow]:

@@ -125,9 +125,11 @@ def draw_thumbnail(jpeg: bytes, faces: list[FaceView], width: int = THUMB_WIDTH)
         caption = face_caption(face)
         text_box = draw.textbbox((0, 0), caption, font=font)
         text_h = text_box[3] - text_box[1] + 6
+        text_w = text_box[2] - text_box[0] + 8
         y = top - text_h if top - text_h >= 0 else bottom
-        draw.rectangle((left, y, left + text_box[2] - text_box[0] + 8, y + text_h), fill=colour)
-        draw.text((left + 4, y + 2 - text_box[1]), caption, fill=(255, 255, 255), font=font)
+        x = max(0, min(left, image.width - text_w))  # keep the caption inside the picture
+        draw.rectangle((x, y, x + text_w, y + text_h), fill=colour)
+        draw.text((x + 4, y + 2 - text_box[1]), caption, fill=(255, 255, 255), font=font)
     out = io.BytesIO()
     image.save(out, "JPEG", quality=82)
     return out.getvalue()
@@ -136,7 +138,10 @@ def draw_thumbnail(jpeg: bytes, faces: list[FaceView], width: int = THUMB_WIDTH)
 def write_thumbnails(target: Target, events: list[EventView], directory: Path) -> dict[int, str]:
     """Thumbnail file (relative to the report) per event index; missing frames are skipped."""
     s3 = target.client("s3")
-    (directory / "thumbs").mkdir(parents=True, exist_ok=True)
+    thumbs = directory / "thumbs"
+    thumbs.mkdir(parents=True, exist_ok=True)
+    for stale in thumbs.glob("[0-9][0-9][0-9][0-9].jpg"):  # from an earlier report here
+        stale.unlink()
     written: dict[int, str] = {}
     for n, event in enumerate(events):
         if not event.image_key:

@@ -123,13 +123,21 @@ def _is_kinesis(event: dict[str, Any]) -> bool:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="Records", unit=MetricUnit.Count, value=len(event.get("Records", [])))
     idempotency.register_lambda_context(context)
-    if _is_kinesis(event):
+    calls = analyzer.ports.faces.calls
+    try:
+        if _is_kinesis(event):
+            return process_partial_response(
+                event=event,
+                record_handler=handle_stream_record,
+                processor=kinesis_processor,
+                context=context,
+            )
         return process_partial_response(
             event=event,
-            record_handler=handle_stream_record,
-            processor=kinesis_processor,
+            record_handler=handle_frame_message,
+            processor=sqs_processor,
             context=context,
         )
-    return process_partial_response(
-        event=event, record_handler=handle_frame_message, processor=sqs_processor, context=context
-    )
+    finally:
+        used = analyzer.ports.faces.calls - calls
+        metrics.add_metric(name="RekognitionCalls", unit=MetricUnit.Count, value=used)

@@ -55,6 +55,11 @@ def handle_record(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="Records", unit=MetricUnit.Count, value=len(event.get("Records", [])))
-    return process_partial_response(
-        event=event, record_handler=handle_record, processor=processor, context=context
-    )
+    calls = enroller.faces.calls
+    try:
+        return process_partial_response(
+            event=event, record_handler=handle_record, processor=processor, context=context
+        )
+    finally:
+        used = enroller.faces.calls - calls
+        metrics.add_metric(name="RekognitionCalls", unit=MetricUnit.Count, value=used)

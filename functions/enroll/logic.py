@@ -18,11 +18,11 @@ from shared.adapters.tables import PeopleTable, StateTable
 from shared.enrollment import (
     OUTCOME_TAG,
     Claim,
+    claim_from,
     crowd_outcome,
     fingerprint,
     unindexed_outcome,
 )
-from shared.enrollment import claim_from as resolve_claim
 from shared.imaging import MAX_INLINE_IMAGE_BYTES, MAX_S3_IMAGE_BYTES, ImageRejected, load_image
 from shared.records import iso_utc
 from shared.schemas import BoundingBox, Person, PhotoRecord
@@ -78,8 +78,9 @@ class Enroller:
         tags = self.storage.tags(bucket, key)
         current = fingerprint(head.etag, head.version_id, tags)
         if old and old.fingerprint == current:
-            if old.outcome == "indexed":  # repair a People write lost to a crash
-                self._attach(old.person_id, self._claim(tags, key), key, old.face_ids)
+            claim = self._claim(tags, key)
+            if old.outcome == "indexed" and isinstance(claim, Claim):
+                self._attach(old.person_id, claim, key, old.face_ids)  # repairs a lost write
             self._tag(bucket, key, old.outcome)
             return Result(old.outcome, old.person_id, changed=False)
 
@@ -98,15 +99,21 @@ class Enroller:
             raise EnrollmentConflict(f"{bucket}/{key} was enrolled concurrently")
         if old:
             self._retire(old)
-        if outcome == "indexed":
-            assert isinstance(claim, Claim)
-            self._attach(person_id, claim, key, face_ids)
+        if isinstance(claim, Claim) and face_ids:
+            self._attach_or_undo(record, claim)
         self._tag(bucket, key, outcome)
         return Result(outcome, person_id)
 
+    def _attach_or_undo(self, record: PhotoRecord, claim: Claim) -> None:
+        if self._attach(record.person_id, claim, record.key, record.face_ids):
+            return
+        self._drop_faces(record.face_ids)
+        self.state.delete_photo(record.bucket, record.key)
+        raise EnrollmentConflict(f"{record.person_id} now belongs to another name; retrying")
+
     @staticmethod
     def _claim(tags: dict[str, str], key: str) -> Claim | str:
-        return resolve_claim(tags, key)
+        return claim_from(tags, key)
 
     def _enroll(
         self, bucket: str, key: str, head: ObjectHead, claim: Claim | str
@@ -150,9 +157,8 @@ class Enroller:
             return base
         return hashed_slug(claim.name)
 
-    def _attach(self, person_id: str, claim: Claim | str, key: str, face_ids: list[str]) -> None:
-        if not isinstance(claim, Claim):
-            return
+    def _attach(self, person_id: str, claim: Claim, key: str, face_ids: list[str]) -> bool:
+        """Record the photo's faces on the person; False if the id now has another name."""
         for _ in range(_WRITE_ATTEMPTS):
             now = iso_utc(self.clock())
             person = self.people.get(person_id)
@@ -167,17 +173,16 @@ class Enroller:
                     updated_at=now,
                 )
                 if self.people.save(fresh, expected_version=None):
-                    return
+                    return True
                 continue
             if not same_person_name(person.name, claim.name):
-                self._drop_faces(face_ids)
-                raise EnrollmentConflict(f"{person_id} now belongs to another name")
+                return False
             if (
                 person.photos.get(key) == face_ids
                 and person.name == claim.name
                 and person.watchlist == claim.watchlist
             ):
-                return
+                return True
             photos = {**person.photos, key: face_ids}
             updated = person.model_copy(
                 update={
@@ -190,7 +195,7 @@ class Enroller:
                 }
             )
             if self.people.save(updated, expected_version=person.version):
-                return
+                return True
         raise EnrollmentConflict(f"People item {person_id} kept changing")
 
     def _retire(self, old: PhotoRecord) -> None:

@@ -62,12 +62,16 @@ class AlertPlan:
 
 
 def assess(faces: Sequence[FaceResult], hits: Sequence[str]) -> AlertPlan | None:
-    """The alert a frame deserves before arming and cooldown; None means record only."""
+    """The alert a frame deserves before arming and cooldown; None means record only.
+
+    `identities` are everyone the alert reports (barred people, and "unknown" when strangers
+    are in the frame): the alert takes a cooldown slot for each of them."""
     barred = sorted({f.person_id for f in faces if f.status == "barred"})
+    strangers = (STRANGER_IDENTITY,) if any(f.status == "stranger" for f in faces) else ()
     if barred:
-        return AlertPlan("critical", "barred-person", tuple(barred))
-    if any(f.status == "stranger" for f in faces):
-        return AlertPlan("warning", "unknown-face", (STRANGER_IDENTITY,))
+        return AlertPlan("critical", "barred-person", (*barred, *strangers))
+    if strangers:
+        return AlertPlan("warning", "unknown-face", strangers)
     if hits and not any(f.status in IDENTIFIED for f in faces):
         return AlertPlan("warning", "alarm-label", (LABEL_IDENTITY,))
     return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from functions.shared.settings import AnalyzeSettings, EnrollSettings, NotifySettings
-from tests.infra.test_resources import functions_by_package
+from tests.infra.helpers import functions_by_package
 
 pytestmark = pytest.mark.infra
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.infra.test_resources import functions_by_package, ref_id
+from tests.infra.helpers import as_list, functions_by_package, ref_id
 
 pytestmark = pytest.mark.infra
 
@@ -27,10 +27,6 @@ POLICY_TYPES = {
     "AWS::SNS::TopicPolicy": "PolicyDocument",
     "AWS::KMS::Key": "KeyPolicy",
 }
-
-
-def as_list(value):
-    return value if isinstance(value, list) else [value]
 
 
 def statements(stack):

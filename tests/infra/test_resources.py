@@ -9,28 +9,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match
 
 from infra.constructs.function import FUNCTIONS_DIR, RUNTIME
+from tests.infra.helpers import FUNCTIONS, as_list, functions_by_package, ref_id
 
 pytestmark = pytest.mark.infra
-
-FUNCTIONS = {"enroll", "analyze", "notify"}
-
-
-def ref_id(value) -> str:
-    """Logical id behind {"Ref": id} or {"Fn::GetAtt": [id, attr]}."""
-    if "Ref" in value:
-        return value["Ref"]
-    return value["Fn::GetAtt"][0]
-
-
-def functions_by_package(stack) -> dict[str, tuple[str, dict]]:
-    found = {}
-    for logical_id, resource in stack.resources("AWS::Lambda::Function").items():
-        handler = resource["Properties"].get("Handler", "")
-        package = handler.split(".")[0]
-        if package in FUNCTIONS:
-            found[package] = (logical_id, resource["Properties"])
-    return found
-
 
 # -- storage -------------------------------------------------------------------------------
 
@@ -381,7 +362,7 @@ def test_rekognition_role_is_limited_to_exactly_those_streams(synthesized):
     videos = set(streaming.resources("AWS::KinesisVideo::Stream"))
     (data_stream,) = streaming.resources("AWS::Kinesis::Stream")
     granted = {
-        (tuple(sorted(s["Action"])), tuple(sorted(ref_id(r) for r in _list(s["Resource"]))))
+        (tuple(sorted(s["Action"])), tuple(sorted(ref_id(r) for r in as_list(s["Resource"]))))
         for s in statements
     }
     assert granted == {
@@ -409,5 +390,18 @@ def test_analyze_consumes_the_stream_with_bisect_bounded_retries_and_failure_que
     assert destination in streaming.resources("AWS::SQS::Queue")
 
 
-def _list(value):
-    return value if isinstance(value, list) else [value]
+def test_dependency_layer_pins_match_the_project_pins():
+    """The layer ships what the functions import beyond the runtime and Powertools, at the
+    versions the tests ran with."""
+    from importlib.metadata import version
+
+    from infra.constructs.layers import LAYER_SOURCE
+
+    pins = dict(
+        line.split("==")
+        for line in (LAYER_SOURCE / "requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert set(pins) == {"pydantic-settings", "python-dotenv", "pillow"}
+    for package, pinned in pins.items():
+        assert version(package) == pinned, package

@@ -209,3 +209,16 @@ def test_failures_end_in_the_dlq_after_three_receives(cloud) -> None:
     (dead_alert,) = alerts_dead
     assert dead_alert["Body"] == "{not an alert"
     assert cloud.events("broken") == []
+
+
+def test_cooldown_slot_is_kept_by_the_alert_that_took_it(cloud) -> None:
+    """A retried record (same alert id) may alert again; another alert may not until the
+    slot expires."""
+    from functions.shared.adapters.tables import StateTable
+
+    state = StateTable(cloud.dynamodb, cloud.r.state_table)
+    pk, now = "cooldown#unit-cam#unknown", 1_800_000_000
+    assert state.acquire_cooldown(pk, holder="alert-1", now=now, seconds=300)
+    assert not state.acquire_cooldown(pk, holder="alert-2", now=now + 10, seconds=300)
+    assert state.acquire_cooldown(pk, holder="alert-1", now=now + 20, seconds=300)
+    assert state.acquire_cooldown(pk, holder="alert-3", now=now + 400, seconds=300)

@@ -40,8 +40,10 @@ class FaceIndex:
     def __init__(self, client: Any, collection_id: str) -> None:
         self._client = client
         self.collection_id = collection_id
+        self.calls = 0  # billed API calls, for the RekognitionCalls metric
 
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
+        self.calls += 1
         try:
             response = getattr(self._client, operation)(**params)
         except ClientError as exc:

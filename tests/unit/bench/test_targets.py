@@ -29,6 +29,7 @@ def _uploads(pipeline_uploads: int, covered: int = 4, false: int = 0) -> dict:
         "covered_tracks": covered,
         "recall": covered / 4,
         "false_face_uploads": false,
+        "uploads_without_person": false,
         "missed_tracks": [],
     }
 

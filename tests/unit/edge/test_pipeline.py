@@ -73,10 +73,12 @@ class ScriptedFaces:
     visible: set[int]
     best: int = -1
     calls: list[int] = field(default_factory=list)
+    regions: list[list[Box]] = field(default_factory=list)
 
     def locate(self, rgb: np.ndarray, regions: list[Box]) -> list[Detection]:
         index = int(rgb[0, 0, 0])
         self.calls.append(index)
+        self.regions.append(regions)
         if index not in self.visible:
             return []
         quality = 0.9 if index == self.best else 0.3
@@ -219,3 +221,20 @@ def test_stop_request_flushes_live_tracks() -> None:
     stats = p.run(on_frame=stop_at_20)
     assert stats.frames == 21
     assert [e.kind for e in sink.events] == ["face"]
+
+
+def test_tracked_person_body_is_searched_only_near_the_face_between_full_searches() -> None:
+    class TallMotion(ScriptedMotion):
+        def detect(self, gray: np.ndarray) -> Motion:
+            self.calls += 1
+            return Motion(regions=(Box(80, 40, 260, 360),))  # a whole body, face at the top
+
+    p, detector, _ = pipeline(12, set(), set(range(12)), full_search_every=3)
+    p.motion = TallMotion(set())
+    p.run()
+    heights = [max(box.bottom for box in regions) for regions in detector.regions]
+    # First run: nothing tracked yet, whole region. Then a band around the face (100-200,
+    # padded by one face height) except on every third run.
+    assert heights[0] == 360
+    assert heights[1] == heights[2] == 300
+    assert heights[3] == 360 and heights[4] == 300

@@ -57,7 +57,7 @@ def test_barred_beats_strangers_and_strangers_beat_labels() -> None:
     assert plan is not None and (plan.severity, plan.reason, plan.identities) == (
         "critical",
         "barred-person",
-        ("bob",),
+        ("bob", "unknown"),  # the alert reports both, so both are in cooldown after it
     )
     plan = assess([face("known", match("ann", "known", 99).person), face("stranger")], [])
     assert plan is not None and (plan.reason, plan.identities) == ("unknown-face", ("unknown",))

@@ -1,0 +1,28 @@
+"""Small readers for synthesized CloudFormation templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+FUNCTIONS = {"enroll", "analyze", "notify"}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def ref_id(value) -> str:
+    """Logical id behind {"Ref": id} or {"Fn::GetAtt": [id, attr]}."""
+    if "Ref" in value:
+        return value["Ref"]
+    return value["Fn::GetAtt"][0]
+
+
+def functions_by_package(stack) -> dict[str, tuple[str, dict]]:
+    found = {}
+    for logical_id, resource in stack.resources("AWS::Lambda::Function").items():
+        handler = resource["Properties"].get("Handler", "")
+        package = handler.split(".")[0]
+        if package in FUNCTIONS:
+            found[package] = (logical_id, resource["Properties"])
+    return found

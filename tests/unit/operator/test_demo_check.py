@@ -1,0 +1,85 @@
+"""The demo's verdict: ground truth -> expectations, and what counts as a mismatch."""
+
+from __future__ import annotations
+
+from edge_agent.operator.events import EventView, FaceView
+from localcloud.demo import check, expected_from_truth
+
+TRUTH = {
+    "front-door": {"people": [{"identity": "grace_hopper", "face_boxes": [[3, 1, 2, 3, 4]]}]},
+    "garden": {
+        "people": [
+            {"identity": "astronaut", "face_boxes": [[5, 1, 2, 3, 4]]},
+            {"identity": "luispedro", "face_boxes": [[5, 1, 2, 3, 4]]},
+        ]
+    },
+    "side-gate": {"people": [{"identity": "luispedro", "face_boxes": [[9, 1, 2, 3, 4]]}]},
+    "porch": {"people": [{"identity": "takeo", "face_boxes": []}]},  # back turned: no face
+}
+OWNER, POLICE = "owner@example.com", "police@example.com"
+
+
+def face(status: str, name: str = "") -> FaceView:
+    pid = name.lower().replace(" ", "-") if name else "unknown"
+    return FaceView(pid, name, status, 99.0 if name else None, {})
+
+
+def event(camera: str, severity: str, faces, sent: bool) -> EventView:
+    return EventView(
+        camera_id=camera,
+        event_time="2026-05-01T10:00:00.000Z#h",
+        captured_at="2026-05-01T10:00:00.000Z",
+        severity=severity,
+        alarm=severity != "info",
+        alerted=sent,
+        bucket="uploads",
+        image_key=f"frames/{camera}/x.jpg",
+        processed_key="",
+        kind="face",
+        alert_status="sent" if sent else "none",
+        faces=faces,
+    )
+
+
+def email(*to: str) -> dict:
+    return {"subject": "s", "destinations": {"ToAddresses": list(to)}}
+
+
+GOOD = [
+    event("front-door", "info", [face("known", "Grace Hopper")], sent=False),
+    event("garden", "critical", [face("barred", "Eileen Collins"), face("stranger")], sent=True),
+    event("side-gate", "warning", [face("stranger")], sent=True),
+]
+
+
+def test_expectations_come_from_the_visible_faces_in_the_truth():
+    expected = expected_from_truth(TRUTH)
+    assert expected.who == {
+        "front-door": {"Grace Hopper"},
+        "garden": {"Eileen Collins", "stranger"},
+        "side-gate": {"stranger"},
+        "porch": set(),
+    }
+    assert expected.critical == {"garden"}
+    assert expected.warning == {"garden", "side-gate"}
+
+
+def test_what_the_demo_should_see_matches():
+    assert check(expected_from_truth(TRUTH), GOOD, [email(OWNER, POLICE), email(OWNER)]) == []
+
+
+def test_a_known_person_taken_for_a_stranger_is_a_mismatch():
+    wrong = [event("front-door", "warning", [face("stranger")], sent=True), *GOOD[1:]]
+    problems = check(expected_from_truth(TRUTH), wrong, [email(OWNER, POLICE)] + [email(OWNER)] * 2)
+    assert any(p.startswith("front-door: expected ['Grace Hopper']") for p in problems)
+    assert "warning alerts from ['front-door']" in problems
+
+
+def test_missing_alerts_and_emails_are_mismatches():
+    quiet = [*GOOD[:2], event("side-gate", "warning", [face("stranger")], sent=False)]
+    problems = check(expected_from_truth(TRUTH), quiet, [email(OWNER)])
+    assert "no warning alert from ['side-gate']" in problems
+    assert "no critical email reached the authorities" in problems
+    assert check(expected_from_truth(TRUTH), GOOD, [email(OWNER, POLICE)]) == [
+        "1 emails for 2 alerts"
+    ]
