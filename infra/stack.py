@@ -18,7 +18,13 @@ from infra.constructs.monitoring import Monitoring
 from infra.constructs.storage import Storage
 from infra.constructs.streaming import Streaming
 from infra.constructs.tables import Tables
-from infra.grants import grant_objects, grant_rekognition
+from infra.grants import (
+    IDEMPOTENCY_ACTIONS,
+    grant_listing,
+    grant_objects,
+    grant_parameter,
+    grant_rekognition,
+)
 from infra.nag import acknowledge, acknowledge_cdk_providers, default_policy
 
 FRAME_PREFIXES = ("frames/", "kvs/")
@@ -143,51 +149,58 @@ class DoormanStack(Stack):
         self._outputs()
         acknowledge_cdk_providers(self)
 
+    # Each grant below names the exact API calls of functions/<name>/ and functions/shared/
+    # adapters (boto3 operation -> IAM action); tests/infra/test_iam.py holds the same list.
+
     def _grant_enroll(self) -> None:
         """Read photos and their tags, write the outcome tag, manage the collection."""
         role = self.enrollment.handler.role
-        self.tables.people.grant_read_write_data(role)
-        self.tables.state.grant_read_write_data(role)
+        # PeopleTable.get/save/delete; StateTable.get_photo/put_photo/delete_photo.
+        for table in (self.tables.people, self.tables.state):
+            table.grant(role, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem")
         grant_objects(
             role,
             self.storage.faces,
             actions=[
-                "s3:GetObject",
+                "s3:GetObject",  # HeadObject and GetObject of the current version
+                # Photos over 5 MB go to Rekognition as S3Object with their VersionId, and
+                # Rekognition reads them with the caller's permissions.
                 "s3:GetObjectVersion",
                 "s3:GetObjectTagging",
-                "s3:GetObjectVersionTagging",
-                "s3:PutObjectTagging",
-                "s3:PutObjectVersionTagging",
+                "s3:PutObjectTagging",  # the enrollment=<outcome> tag
             ],
             prefixes=[""],
             reason="Enrollment photos may sit under any key (watchlist/name/file or tagged); "
             "enroll reads them and writes the enrollment tag back.",
         )
+        # A removed photo must read as 404 (forget its faces), not 403 (retry, then DLQ).
+        grant_listing(role, self.storage.faces)
         grant_rekognition(
             role,
             self.collection.collection_arn,
-            collection_actions=[
-                "rekognition:IndexFaces",
-                "rekognition:DeleteFaces",
-                "rekognition:ListFaces",
-                "rekognition:SearchFaces",
-            ],
+            collection_actions=["rekognition:IndexFaces", "rekognition:DeleteFaces"],
             image_actions=["rekognition:DetectFaces"],
         )
 
     def _grant_analyze(self) -> None:
         """Frames in; events, sightings, audit files and frame tags out; alerts queued."""
         role = self.analysis.handler.role
-        for table in (self.tables.events, self.tables.sightings, self.tables.state):
-            table.grant_read_write_data(role)
-        self.tables.people.grant_read_data(role)
+        tables = self.tables
+        tables.people.grant(role, "dynamodb:BatchGetItem")  # PeopleTable.get_many
+        tables.events.grant(role, "dynamodb:PutItem")
+        tables.sightings.grant(role, "dynamodb:BatchWriteItem")
+        # Cooldowns (conditional PutItem) and Powertools idempotency records.
+        tables.state.grant(role, *IDEMPOTENCY_ACTIONS)
         grant_objects(
             role,
             self.storage.uploads,
+            # GetObject also covers frames over 5 MB that Rekognition reads as S3Object.
             actions=["s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging"],
             prefixes=FRAME_PREFIXES,
             reason="analyze reads each new frame under its prefix and tags its classification.",
         )
+        # A frame deleted or expired before analysis must read as 404 ("gone"), not 403.
+        grant_listing(role, self.storage.uploads, prefixes=FRAME_PREFIXES)
         grant_objects(
             role,
             self.storage.audit,
@@ -201,15 +214,17 @@ class DoormanStack(Stack):
             collection_actions=["rekognition:SearchFacesByImage"],
             image_actions=["rekognition:DetectFaces", "rekognition:DetectLabels"],
         )
-        self.alerts.work.queue.grant_send_messages(role)
-        self.alerts.armed.grant_read(role)
+        self.alerts.work.queue.grant(role, "sqs:SendMessage")
+        grant_parameter(role, self.alerts.armed)
 
     def _grant_notify(self) -> None:
         """Mail, topic, webhook, a presigned link to the frame, and idempotency records."""
         role = self.alerts.handler.role
-        self.tables.state.grant_read_write_data(role)
+        self.tables.state.grant(role, *IDEMPOTENCY_ACTIONS)
+        # SES authorizes SendEmail against the sender identity and, in the sandbox, the
+        # verified recipient identities too: all of them are the stack's identities.
         for identity in self.alerts.identities:
-            identity.grant_send_email(role)
+            identity.grant(role, "ses:SendEmail")
         self.alerts.topic.grant_publish(role)
         acknowledge(
             default_policy(role),
@@ -217,13 +232,16 @@ class DoormanStack(Stack):
             "Publishing to the encrypted topic needs a data key from the alerts key; the "
             "grant is on that one key ARN (CDK's Topic.grant_publish).",
         )
-        self.alerts.webhook.grant_read(role)
+        # A SecureString under the AWS managed aws/ssm key: its key policy lets account
+        # principals decrypt through SSM, so no kms:Decrypt grant is needed.
+        grant_parameter(role, self.alerts.webhook)
         grant_objects(
             role,
             self.storage.uploads,
             actions=["s3:GetObject"],
             prefixes=FRAME_PREFIXES,
-            reason="notify presigns a GET link to the alerted frame, under its prefix.",
+            reason="notify presigns a GET link to the alerted frame, under its prefix; the "
+            "link works with the signer's permissions.",
         )
 
     def _monitoring(self) -> Monitoring:

@@ -29,6 +29,7 @@ from shared.decisions import (
     cooldown_key,
     frame_severity,
     is_armed,
+    narrow,
     should_alert,
 )
 from shared.imaging import (
@@ -333,24 +334,23 @@ class Analyzer:
         """ "sent", or why not: "none", "disarmed", "cooldown"."""
         if plan is None:
             return "none"
-        armed = plan.severity == "critical" or is_armed(
-            self.ports.parameters.get(self.settings.armed_parameter)
-        )
+        armed = is_armed(self.ports.parameters.get(self.settings.armed_parameter))
         if not should_alert(plan, armed=armed):
             return "disarmed"
         now = int(self.clock().timestamp())
-        acquired = [
-            identity
-            for identity in plan.identities
-            if self.ports.state.acquire_cooldown(
+        owed = narrow(
+            plan,
+            armed=armed,
+            free=lambda identity: self.ports.state.acquire_cooldown(
                 cooldown_key(record.camera_id, identity),
                 holder=record.alert_id,
                 now=now,
                 seconds=self.settings.cooldown_seconds,
-            )
-        ]
-        if not acquired:
+            ),
+        )
+        if owed is None:
             return "cooldown"
+        plan = owed
         self.ports.alerts.send(
             Alert(
                 alert_id=record.alert_id,

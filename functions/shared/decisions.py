@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .schemas import AlertReason, FaceResult, FaceStatus, Label, PersonRef, Severity
@@ -75,6 +75,27 @@ def assess(faces: Sequence[FaceResult], hits: Sequence[str]) -> AlertPlan | None
     if hits and not any(f.status in IDENTIFIED for f in faces):
         return AlertPlan("warning", "alarm-label", (LABEL_IDENTITY,))
     return None
+
+
+def narrow(plan: AlertPlan, *, armed: bool, free: Callable[[str], bool]) -> AlertPlan | None:
+    """The alert still owed once arming and cooldowns are applied; None means send nothing.
+
+    Barred people alert even when disarmed. `free(identity)` claims that identity's cooldown
+    slot and says whether it was free. Severity and reason follow what is left, so a barred
+    person already alerted does not raise a second critical alert when a stranger joins.
+    """
+    eligible = [i for i in plan.identities if armed or i not in _ARMED_ONLY]
+    kept = tuple(i for i in eligible if free(i))
+    if not kept:
+        return None
+    if any(i not in _ARMED_ONLY for i in kept):
+        return AlertPlan("critical", "barred-person", kept)
+    if STRANGER_IDENTITY in kept:
+        return AlertPlan("warning", "unknown-face", kept)
+    return AlertPlan("warning", "alarm-label", kept)
+
+
+_ARMED_ONLY = frozenset({STRANGER_IDENTITY, LABEL_IDENTITY})
 
 
 def frame_severity(plan: AlertPlan | None) -> Severity:

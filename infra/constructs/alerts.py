@@ -14,6 +14,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from functions.shared.queues import BATCH_SIZES
 from infra.constructs.function import DoormanFunction, FunctionDefaults
 from infra.constructs.work_queue import WorkQueue
 
@@ -95,5 +96,9 @@ class Alerts(Construct):
             defaults=defaults,
         )
         self.handler.function.add_event_source(
-            sources.SqsEventSource(self.work.queue, batch_size=5, report_batch_item_failures=True)
+            sources.SqsEventSource(
+                self.work.queue,
+                batch_size=BATCH_SIZES["alerts"],
+                report_batch_item_failures=True,
+            )
         )

@@ -16,6 +16,7 @@ from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from functions.shared.queues import BATCH_SIZES
 from infra.constructs.function import DoormanFunction, FunctionDefaults
 from infra.constructs.work_queue import WorkQueue
 from infra.nag import acknowledge
@@ -54,7 +55,11 @@ class Analysis(Construct):
             defaults=defaults,
         )
         self.handler.function.add_event_source(
-            sources.SqsEventSource(self.work.queue, batch_size=5, report_batch_item_failures=True)
+            sources.SqsEventSource(
+                self.work.queue,
+                batch_size=BATCH_SIZES["frames"],
+                report_batch_item_failures=True,
+            )
         )
         self.stream_failures: sqs.Queue | None = None
 

@@ -10,6 +10,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from constructs import Construct
 
+from functions.shared.queues import BATCH_SIZES
 from infra.constructs.function import DoormanFunction, FunctionDefaults
 from infra.constructs.work_queue import WorkQueue
 
@@ -48,5 +49,9 @@ class Enrollment(Construct):
             defaults=defaults,
         )
         self.handler.function.add_event_source(
-            sources.SqsEventSource(self.work.queue, batch_size=5, report_batch_item_failures=True)
+            sources.SqsEventSource(
+                self.work.queue,
+                batch_size=BATCH_SIZES["enroll"],
+                report_batch_item_failures=True,
+            )
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import get_args
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -12,28 +13,53 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from functions.shared.enrollment import Outcome
 from infra.constructs.function import METRICS_NAMESPACE
 
 FIVE_MINUTES = Duration.minutes(5)
 ONE_DAY = Duration.days(1)
-REKOGNITION_OPERATIONS = ("DetectFaces", "SearchFacesByImage", "DetectLabels", "IndexFaces")
+REKOGNITION_OPERATIONS = (
+    "DetectFaces",
+    "SearchFacesByImage",
+    "DetectLabels",
+    "IndexFaces",
+    "DeleteFaces",
+)
 # Powertools metrics the handlers emit (functions/*/handler.py), as (service, metric name).
-FRAME_METRICS = ("FramesAnalyzed", "FramesRejected", "FramesIgnored")
-FACE_METRICS = (("analyze", "FacesDetected"), ("enroll", "EnrollmentIndexed"))
+FRAME_METRICS = tuple(
+    ("analyze", name) for name in ("FramesAnalyzed", "FramesRejected", "FramesIgnored")
+)
+RECORD_METRICS = tuple((service, "Records") for service in ("enroll", "analyze", "notify"))
 ALERT_METRICS = (
     ("analyze", "AlertsQueued"),
     ("notify", "AlertsSent"),
+    ("notify", "WebhookPosts"),
     ("notify", "WebhookFailures"),
 )
-CUSTOM_METRICS = (
-    *(("analyze", name) for name in FRAME_METRICS),
-    *FACE_METRICS,
-    *ALERT_METRICS,
+REKOGNITION_METRICS = (("analyze", "RekognitionCalls"), ("enroll", "RekognitionCalls"))
+# enroll emits "Enrollment" + outcome.title().replace("-", "") when an outcome changes.
+ENROLLMENT_OUTCOMES = (*get_args(Outcome), "removed")
+ENROLLMENT_METRICS = tuple(
+    ("enroll", "Enrollment" + outcome.title().replace("-", "")) for outcome in ENROLLMENT_OUTCOMES
+)
+FACE_METRICS = (("analyze", "FacesDetected"), ("enroll", "EnrollmentIndexed"))
+CUSTOM_METRICS = tuple(
+    dict.fromkeys(
+        (
+            *FRAME_METRICS,
+            *RECORD_METRICS,
+            *FACE_METRICS,
+            *ALERT_METRICS,
+            *REKOGNITION_METRICS,
+            *ENROLLMENT_METRICS,
+        )
+    )
 )
 
 
 class Monitoring(Construct):
-    """`dashboard` shows throughput, alerts, errors, DLQ depth and Rekognition calls per day;
+    """`dashboard` shows throughput, enrollment outcomes, alerts, errors, DLQ depth and
+    Rekognition calls per day (as counted by the functions, and AWS's per operation);
     `alarms` fire on any message in a dead-letter queue and on any function error."""
 
     def __init__(
@@ -69,7 +95,8 @@ class Monitoring(Construct):
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Frames analyzed",
-                left=[_custom(name, "analyze") for name in FRAME_METRICS],
+                left=[_custom(name, service) for service, name in FRAME_METRICS],
+                right=[_custom(name, service) for service, name in RECORD_METRICS],
                 width=8,
             ),
             cloudwatch.GraphWidget(
@@ -86,6 +113,13 @@ class Monitoring(Construct):
                     ),
                 ],
                 width=8,
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Enrollment outcomes",
+                left=[_custom(name, service) for service, name in ENROLLMENT_METRICS],
+                width=24,
             ),
         )
         self.dashboard.add_widgets(
@@ -110,6 +144,9 @@ class Monitoring(Construct):
             cloudwatch.GraphWidget(
                 title="Rekognition calls per day",
                 left=[
+                    _custom(name, service, period=ONE_DAY) for service, name in REKOGNITION_METRICS
+                ],
+                right=[
                     cloudwatch.Metric(
                         namespace="AWS/Rekognition",
                         metric_name="SuccessfulRequestCount",
@@ -140,13 +177,13 @@ class Monitoring(Construct):
         self.alarms.append(alarm)
 
 
-def _custom(metric_name: str, service: str) -> cloudwatch.Metric:
+def _custom(metric_name: str, service: str, period: Duration = FIVE_MINUTES) -> cloudwatch.Metric:
     """A Powertools metric: namespace Doorman, dimension `service` = the function's name."""
     return cloudwatch.Metric(
         namespace=METRICS_NAMESPACE,
         metric_name=metric_name,
         dimensions_map={"service": service},
         statistic="Sum",
-        period=FIVE_MINUTES,
+        period=period,
         label=f"{service} {metric_name}",
     )

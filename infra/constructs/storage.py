@@ -14,7 +14,8 @@ CLASSIFICATION_TAG = "classification"
 class Storage(Construct):
     """Private, encrypted, TLS-only buckets; uploads and audit expire by lifecycle rules.
 
-    Frames are tagged `classification=alarm|quiet|rejected` by analyze. Quiet frames go after
+    Frames are tagged `classification=alarm|quiet|rejected` by analyze. Quiet and rejected
+    frames (not an image, corrupt, too small or too large: nothing to keep) go after
     `quiet_retention_days`, everything else under `frames/` and `kvs/` after
     `frame_retention_days` (S3 applies the shortest matching expiration).
     """
@@ -50,6 +51,11 @@ class Storage(Construct):
                 s3.LifecycleRule(
                     id="expire-quiet-frames",
                     tag_filters={CLASSIFICATION_TAG: "quiet"},
+                    expiration=Duration.days(quiet_retention_days),
+                ),
+                s3.LifecycleRule(
+                    id="expire-rejected-frames",
+                    tag_filters={CLASSIFICATION_TAG: "rejected"},
                     expiration=Duration.days(quiet_retention_days),
                 ),
                 s3.LifecycleRule(

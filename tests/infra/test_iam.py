@@ -105,28 +105,8 @@ COMMON = {
     "sqs:GetQueueAttributes",
     "sqs:GetQueueUrl",
 }
-DYNAMO_READ = {
-    "dynamodb:BatchGetItem",
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:DescribeTable",
-    "dynamodb:GetItem",
-    "dynamodb:GetRecords",
-    "dynamodb:GetShardIterator",
-    "dynamodb:Query",
-    "dynamodb:Scan",
-}
-DYNAMO_WRITE = {
-    "dynamodb:BatchWriteItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-}
-SSM_READ = {
-    "ssm:DescribeParameters",
-    "ssm:GetParameter",
-    "ssm:GetParameterHistory",
-    "ssm:GetParameters",
-}
+# Powertools idempotency (get/put/update/delete_item); cooldowns are conditional puts.
+IDEMPOTENCY = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
 KINESIS_READ = {
     "kinesis:DescribeStream",
     "kinesis:DescribeStreamConsumer",
@@ -139,26 +119,26 @@ KINESIS_READ = {
 }
 EXPECTED = {
     "enroll": COMMON
-    | DYNAMO_READ
-    | DYNAMO_WRITE
     | {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+        "s3:ListBucket",
         "s3:GetObject",
         "s3:GetObjectVersion",
         "s3:GetObjectTagging",
-        "s3:GetObjectVersionTagging",
         "s3:PutObjectTagging",
-        "s3:PutObjectVersionTagging",
         "rekognition:IndexFaces",
         "rekognition:DeleteFaces",
-        "rekognition:ListFaces",
-        "rekognition:SearchFaces",
         "rekognition:DetectFaces",
     },
     "analyze": COMMON
-    | DYNAMO_READ
-    | DYNAMO_WRITE
-    | SSM_READ
+    | IDEMPOTENCY
     | {
+        "dynamodb:BatchGetItem",
+        "dynamodb:BatchWriteItem",
+        "ssm:GetParameter",
+        "s3:ListBucket",
         "s3:GetObject",
         "s3:GetObjectTagging",
         "s3:PutObjectTagging",
@@ -169,13 +149,11 @@ EXPECTED = {
         "sqs:SendMessage",
     },
     "notify": COMMON
-    | DYNAMO_READ
-    | DYNAMO_WRITE
-    | SSM_READ
+    | IDEMPOTENCY
     | {
+        "ssm:GetParameter",
         "s3:GetObject",
         "ses:SendEmail",
-        "ses:SendRawEmail",
         "sns:Publish",
         "kms:Decrypt",
         "kms:GenerateDataKey*",
@@ -223,3 +201,154 @@ def test_edge_role_only_uploads_frames_reads_gallery_and_pushes_its_video(each_m
         ]
         assert sorted(ref_id(r) for r in as_list(resources)) == videos
     assert granted == expected
+
+
+# -- which resource each function action is allowed on ------------------------------------
+
+
+def render(value) -> str:
+    """A policy Resource as text: `<LogicalId>` for references, literal parts kept."""
+    if isinstance(value, str):
+        return value
+    if "Ref" in value or "Fn::GetAtt" in value:
+        return f"<{ref_id(value)}>"
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(render(part) for part in parts)
+    raise AssertionError(f"unexpected resource {value}")
+
+
+def grants(stack, role_id: str) -> dict[str, set[tuple[str, str]]]:
+    """action -> {(resource, condition)} over the IAM policies attached to `role_id`."""
+    found: dict[str, set[tuple[str, str]]] = {}
+    for policy in stack.resources("AWS::IAM::Policy").values():
+        props = policy["Properties"]
+        if role_id not in [ref_id(role) for role in props["Roles"]]:
+            continue
+        for statement in props["PolicyDocument"]["Statement"]:
+            condition = repr(statement.get("Condition", ""))
+            for action in as_list(statement["Action"]):
+                for resource in as_list(statement["Resource"]):
+                    found.setdefault(action, set()).add((render(resource), condition))
+    return found
+
+
+def logical(each_mode, *path: str) -> str:
+    node = each_mode.stack
+    for name in path:
+        node = node.node.find_child(name) if not hasattr(node, name) else getattr(node, name)
+    return each_mode.stack.get_logical_id(node.node.default_child or node)
+
+
+@pytest.fixture(scope="module")
+def roles_and_ids(synthesized):
+    """Per mode: (role logical id per function, logical ids of the resources they use)."""
+    out = {}
+    for mode, synth in synthesized.items():
+        roles = {p: ref_id(props["Role"]) for p, (_, props) in functions_by_package(synth).items()}
+        ids = {
+            name: logical(synth, *path)
+            for name, path in {
+                "uploads": ("Storage", "uploads"),
+                "faces": ("Storage", "faces"),
+                "audit": ("Storage", "audit"),
+                "people": ("Tables", "people"),
+                "events": ("Tables", "events"),
+                "sightings": ("Tables", "sightings"),
+                "state": ("Tables", "state"),
+                "alerts_queue": ("Alerts", "work", "queue"),
+                "armed": ("Alerts", "armed"),
+                "collection": ("Faces", "resource"),
+            }.items()
+        }
+        out[mode] = (roles, ids)
+    return out
+
+
+def test_s3_actions_are_on_the_buckets_and_prefixes_the_code_touches(each_mode, roles_and_ids):
+    roles, ids = roles_and_ids[each_mode.mode]
+    uploads, faces, audit = (f"<{ids[b]}>" for b in ("uploads", "faces", "audit"))
+    frames = {(f"{uploads}/frames/*", ""), (f"{uploads}/kvs/*", "")}
+    photos = {(f"{faces}/*", "")}
+    expected = {
+        "enroll": {
+            "s3:GetObject": photos,
+            # Rekognition reads photos over 5 MB as S3Object {Version}, as the caller.
+            "s3:GetObjectVersion": photos,
+            "s3:GetObjectTagging": photos,
+            "s3:PutObjectTagging": photos,
+            # 404 for a removed photo (so its faces are forgotten), not 403.
+            "s3:ListBucket": {(faces, "")},
+        },
+        "analyze": {
+            "s3:GetObject": frames,
+            "s3:GetObjectTagging": frames,
+            "s3:PutObjectTagging": frames,
+            "s3:PutObject": {(f"{audit}/processed/*", ""), (f"{audit}/rekognition/*", "")},
+            "s3:ListBucket": {
+                (
+                    uploads,
+                    repr({"StringLikeIfExists": {"s3:prefix": ["frames/*", "kvs/*"]}}),
+                )
+            },
+        },
+        # Presigned links are authorized as the signer: GetObject on the frames.
+        "notify": {"s3:GetObject": frames},
+    }
+    for package, role in roles.items():
+        granted = {a: r for a, r in grants(each_mode, role).items() if a.startswith("s3:")}
+        assert granted == expected[package], package
+
+
+def test_table_and_message_actions_are_on_the_right_resources(each_mode, roles_and_ids):
+    roles, ids = roles_and_ids[each_mode.mode]
+
+    def on(*names):
+        return {(f"<{ids[name]}>", "") for name in names}
+
+    expected = {
+        "enroll": {
+            "dynamodb:GetItem": on("people", "state"),
+            "dynamodb:PutItem": on("people", "state"),
+            "dynamodb:DeleteItem": on("people", "state"),
+            "rekognition:IndexFaces": on("collection"),
+            "rekognition:DeleteFaces": on("collection"),
+        },
+        "analyze": {
+            "dynamodb:BatchGetItem": on("people"),
+            "dynamodb:BatchWriteItem": on("sightings"),
+            "dynamodb:PutItem": on("events", "state"),
+            "dynamodb:GetItem": on("state"),
+            "dynamodb:UpdateItem": on("state"),
+            "dynamodb:DeleteItem": on("state"),
+            "rekognition:SearchFacesByImage": on("collection"),
+            "ssm:GetParameter": {(render(_parameter_arn(each_mode, ids["armed"])), "")},
+        },
+        "notify": {name: on("state") for name in IDEMPOTENCY},
+    }
+    for package, role in roles.items():
+        granted = {
+            action: resources
+            for action, resources in grants(each_mode, role).items()
+            if action.split(":")[0] in ("dynamodb", "rekognition", "ssm")
+            and action not in UNSCOPABLE_ACTIONS
+        }
+        if package == "notify":
+            (webhook,) = granted.pop("ssm:GetParameter")
+            assert webhook[0].endswith(":parameter/doorman/webhook-url"), webhook
+        assert granted == expected[package], package
+    sends = grants(each_mode, roles["analyze"])["sqs:SendMessage"]
+    assert (f"<{ids['alerts_queue']}>", "") in sends
+    mail = grants(each_mode, roles["notify"])["ses:SendEmail"]
+    assert len(mail) == len(each_mode.resources("AWS::SES::EmailIdentity")) == 2
+
+
+def _parameter_arn(each_mode, parameter_id: str):
+    """The ARN CDK renders for a parameter the stack creates (found in analyze's policy)."""
+    for policy in each_mode.resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Action"] == "ssm:GetParameter":
+                resource = statement["Resource"]
+                if parameter_id in repr(resource):
+                    return resource
+    raise AssertionError("no GetParameter grant on the armed parameter")

@@ -71,6 +71,7 @@ def test_uploads_lifecycle_expires_by_classification_tag_and_by_prefix(each_mode
         raise AssertionError(f"no lifecycle rule {match}")
 
     assert days(TagFilters=[{"Key": "classification", "Value": "quiet"}]) == 1
+    assert days(TagFilters=[{"Key": "classification", "Value": "rejected"}]) == 1
     assert days(TagFilters=[{"Key": "classification", "Value": "alarm"}]) == 30
     assert days(Prefix="frames/") == 30  # catch-all: untagged or rejected frames
     assert days(Prefix="kvs/") == 30
@@ -148,6 +149,24 @@ def test_work_queues_have_dlq_encryption_and_tls(each_mode):
         for queue_ref in policy["Properties"]["Queues"]
     }
     assert tls_only == set(queues)
+
+
+def test_sqs_batch_sizes_are_the_shared_ones_the_local_router_uses(each_mode):
+    from functions.shared.queues import BATCH_SIZES
+
+    stack = each_mode.stack
+    queue_of = {
+        "enroll": stack.node.find_child("Enrollment").work.queue,
+        "frames": stack.node.find_child("Analysis").work.queue,
+        "alerts": stack.node.find_child("Alerts").work.queue,
+    }
+    sizes = {
+        ref_id(m["Properties"]["EventSourceArn"]): m["Properties"]["BatchSize"]
+        for m in each_mode.resources("AWS::Lambda::EventSourceMapping").values()
+    }
+    assert BATCH_SIZES == {"enroll": 5, "frames": 10, "alerts": 10}
+    for name, queue in queue_of.items():
+        assert sizes[stack.get_logical_id(queue.node.default_child)] == BATCH_SIZES[name], name
 
 
 def test_sqs_consumers_report_batch_failures_and_visibility_is_six_timeouts(each_mode):
@@ -299,16 +318,56 @@ def test_alarms_cover_every_dlq_and_function_and_publish_to_the_topic(each_mode)
     assert len(each_mode.resources("AWS::CloudWatch::Dashboard")) == 1
 
 
-def test_dashboard_metrics_are_ones_the_handlers_emit():
+def _emitted_metrics() -> set[tuple[str, str]]:
+    """(service, name) for every literal `add_metric(name="...")` in the handlers, plus
+    enroll's "Enrollment" + outcome names."""
+    from typing import get_args
+
+    from functions.shared.enrollment import Outcome
+
+    emitted = set()
+    for service in FUNCTIONS:
+        tree = ast.parse((FUNCTIONS_DIR / service / "handler.py").read_text())
+        for call in ast.walk(tree):
+            if isinstance(call, ast.Call) and getattr(call.func, "attr", "") == "add_metric":
+                (name,) = [k.value for k in call.keywords if k.arg == "name"]
+                if isinstance(name, ast.Constant):
+                    emitted.add((service, name.value))
+                else:  # enroll: "Enrollment" + result.outcome.title().replace("-", "")
+                    assert service == "enroll", ast.unparse(name)
+                    assert ast.unparse(name) == "'Enrollment' + result.outcome.title().replace('-', '')"
+                    for outcome in (*get_args(Outcome), "removed"):
+                        emitted.add((service, "Enrollment" + outcome.title().replace("-", "")))
+    return emitted
+
+
+def test_dashboard_shows_exactly_the_metrics_the_handlers_emit(synthesized):
     from infra.constructs.monitoring import CUSTOM_METRICS
 
-    for service, metric in CUSTOM_METRICS:
-        source = (FUNCTIONS_DIR / service / "handler.py").read_text()
-        # enroll names its metrics "Enrollment" + outcome
-        emitted = f'"{metric}"' in source or (
-            metric.startswith("Enrollment") and '"Enrollment" +' in source
-        )
-        assert emitted, f"{service} does not emit {metric}"
+    emitted = _emitted_metrics()
+    assert {name for _, name in emitted} >= {
+        "FramesAnalyzed",
+        "FramesRejected",
+        "FramesIgnored",
+        "FacesDetected",
+        "AlertsQueued",
+        "AlertsSent",
+        "WebhookPosts",
+        "WebhookFailures",
+        "RekognitionCalls",
+        "Records",
+        "EnrollmentIndexed",
+        "EnrollmentNoFace",
+        "EnrollmentRemoved",
+    }
+    assert set(CUSTOM_METRICS) == emitted
+    (dashboard,) = synthesized["default"].resources("AWS::CloudWatch::Dashboard").values()
+    body = "".join(
+        part for part in dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
+        if isinstance(part, str)
+    )
+    for service, name in emitted:
+        assert f'"Doorman","{name}","service","{service}"' in body, (service, name)
 
 
 # -- streaming -----------------------------------------------------------------------------

@@ -127,6 +127,7 @@ def sighting_item(record: EventRecord, face: FaceResult) -> dict[str, Any]:
         "status": face.status,
         "name": face.person.name if face.person else "",
         "event_time": record.event_time,
+        "expires_at": record.expires_at,  # a sighting lives as long as its event
     }
 
 

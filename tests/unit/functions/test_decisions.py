@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from functions.shared.decisions import (
+    AlertPlan,
     Candidate,
     Thresholds,
     alarm_hits,
@@ -11,6 +12,7 @@ from functions.shared.decisions import (
     cooldown_key,
     frame_severity,
     is_armed,
+    narrow,
     should_alert,
 )
 from functions.shared.schemas import BoundingBox, FaceResult, Label, PersonRef
@@ -112,3 +114,31 @@ def test_alarm_hits_are_case_insensitive() -> None:
 def test_cooldown_key_is_per_camera_and_identity() -> None:
     assert cooldown_key("door", "unknown") == "cooldown#door#unknown"
     assert cooldown_key("door", "bob") != cooldown_key("gate", "bob")
+
+
+class TestNarrow:
+    """Arming and cooldowns decide what is still owed, and severity follows what is left."""
+
+    barred_and_stranger = AlertPlan("critical", "barred-person", ("eileen-collins", "unknown"))
+
+    def test_a_stranger_joining_an_alerted_barred_person_is_a_warning(self):
+        owed = narrow(self.barred_and_stranger, armed=True, free=lambda i: i == "unknown")
+        assert owed == AlertPlan("warning", "unknown-face", ("unknown",))
+
+    def test_barred_person_still_free_keeps_the_critical_alert(self):
+        owed = narrow(self.barred_and_stranger, armed=True, free=lambda i: True)
+        assert owed == self.barred_and_stranger
+
+    def test_disarmed_drops_the_stranger_but_not_the_barred_person(self):
+        claimed: list[str] = []
+        owed = narrow(self.barred_and_stranger, armed=False, free=lambda i: not claimed.append(i))
+        assert owed == AlertPlan("critical", "barred-person", ("eileen-collins",))
+        assert claimed == ["eileen-collins"]  # no cooldown slot taken for the stranger
+
+    def test_everything_cooling_down_owes_nothing(self):
+        assert narrow(self.barred_and_stranger, armed=True, free=lambda i: False) is None
+
+    def test_alarm_label_only_while_armed(self):
+        plan = AlertPlan("warning", "alarm-label", ("alarm-label",))
+        assert narrow(plan, armed=False, free=lambda i: True) is None
+        assert narrow(plan, armed=True, free=lambda i: True) == plan

@@ -59,3 +59,4 @@ def test_sighting_items_carry_the_face_recognition_fields() -> None:
     assert known["similarity"] == 96.1 and stranger["similarity"] is None
     assert known["emotions"] == [{"type": "CALM", "confidence": 80.0}]
     assert {"timestamp", "confidence", "bounding_box", "camera_id"} <= set(known)
+    assert known["expires_at"] == stranger["expires_at"] == record.expires_at  # Sightings TTL
