@@ -273,7 +273,6 @@ class Pipeline:
         self._runs_since_full = 0
         self._episode: _MotionEpisode | None = None
         self._last_snapshot_t: float | None = None
-        self._size: tuple[int, int] | None = None
 
     def run(self, on_frame: Callable[[Frame], None] | None = None) -> Stats:
         """Process until the source ends or `stop_requested` is set, then flush."""
@@ -290,7 +289,6 @@ class Pipeline:
     def process(self, frame: Frame) -> None:
         self.stats.frames += 1
         height, width = frame.bgr.shape[:2]
-        self._size = (width, height)
         motion = self.motion.detect(frame.gray)
         if motion.recalibrated:
             self.stats.recalibrations += 1

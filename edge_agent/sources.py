@@ -235,6 +235,17 @@ class LiveSource:
         return None
 
     def close(self) -> None:
+        """Stop reading and wait for the reader to release the camera.
+
+        The reader may be inside FFmpeg's read for up to the stall timeout; exiting the
+        process under it would abort (SIGABRT) instead of shutting down cleanly.
+        """
+        self.interrupt()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(self.config.stall_timeout_seconds + 2.0)
+
+    def interrupt(self) -> None:
+        """Make `read()` return None soon; safe in a signal handler (does not wait)."""
         self._closed.set()
         self._queue.wake()
 

@@ -19,6 +19,7 @@ from typing import Any
 import boto3
 
 from edge_agent.resources import StackResources
+from functions.shared.queues import BATCH_SIZES
 
 from . import motofixes
 from .__main__ import LocalServices, export_lines, start_services
@@ -26,8 +27,6 @@ from .provision import LocalConfig, function_environments, provision, write_reso
 from .router import KinesisSource, LocalFunction, QueueSource, Router
 from .services import REGION
 
-# Records per invocation for each SQS event source (enroll, frames, alerts).
-BATCH_SIZES = {"enroll": 5, "analyze": 10, "notify": 10}
 TIMEOUTS = {"enroll": 60, "analyze": 90, "notify": 30}
 
 
@@ -81,20 +80,21 @@ class LocalCloud:
             for name in ("enroll", "analyze", "notify")
         }
         sqs = self.client("sqs")
+        # function -> (queue role in BATCH_SIZES, queue url)
         queues = {
-            "enroll": self.resources.enroll_queue_url,
-            "analyze": self.resources.frames_queue_url,
-            "notify": self.resources.alerts_queue_url,
+            "enroll": ("enroll", self.resources.enroll_queue_url),
+            "analyze": ("frames", self.resources.frames_queue_url),
+            "notify": ("alerts", self.resources.alerts_queue_url),
         }
         sources = [
             QueueSource(
                 function=self.functions[name],
                 queue_url=url,
                 queue_arn=self.queue_arn(url),
-                batch_size=BATCH_SIZES[name],
+                batch_size=BATCH_SIZES[queue],
                 visibility_timeout=self.config.visibility_timeout,
             )
-            for name, url in queues.items()
+            for name, (queue, url) in queues.items()
         ]
         stream = None
         if self.resources.face_search_stream:

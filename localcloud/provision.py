@@ -207,7 +207,9 @@ def provision(env: dict[str, str], config: LocalConfig | None = None) -> StackRe
     )
     _table(dynamodb, people, [("person_id", "HASH")])
     _table(dynamodb, events, [("camera_id", "HASH"), ("event_time", "RANGE")], ttl="expires_at")
-    _table(dynamodb, sightings, [("person_id", "HASH"), ("sighting_key", "RANGE")])
+    _table(
+        dynamodb, sightings, [("person_id", "HASH"), ("sighting_key", "RANGE")], ttl="expires_at"
+    )
     _table(dynamodb, state, [("pk", "HASH")], ttl="expires_at")
 
     topic_arn = c["sns"].create_topic(Name=config.name("alerts"))["TopicArn"]

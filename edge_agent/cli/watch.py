@@ -146,9 +146,9 @@ def _stop_on_signals(pipeline: Pipeline, source: Any) -> Iterator[None]:
     def stop(signum: int, _frame: object) -> None:
         log.info("stopping", extra={"signal": signal.Signals(signum).name})
         pipeline.stop_requested.set()
-        close = getattr(source, "close", None)
-        if getattr(source, "live", False) and close is not None:
-            close()
+        interrupt = getattr(source, "interrupt", None)  # live sources: stop waiting for frames
+        if interrupt is not None:
+            interrupt()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:

@@ -226,7 +226,7 @@ def grants(stack, role_id: str) -> dict[str, set[tuple[str, str]]]:
         if role_id not in [ref_id(role) for role in props["Roles"]]:
             continue
         for statement in props["PolicyDocument"]["Statement"]:
-            condition = repr(statement.get("Condition", ""))
+            condition = repr(statement["Condition"]) if "Condition" in statement else ""
             for action in as_list(statement["Action"]):
                 for resource in as_list(statement["Resource"]):
                     found.setdefault(action, set()).add((render(resource), condition))

@@ -318,6 +318,9 @@ def test_alarms_cover_every_dlq_and_function_and_publish_to_the_topic(each_mode)
     assert len(each_mode.resources("AWS::CloudWatch::Dashboard")) == 1
 
 
+ENROLLMENT_METRIC_EXPRESSION = "'Enrollment' + result.outcome.title().replace('-', '')"
+
+
 def _emitted_metrics() -> set[tuple[str, str]]:
     """(service, name) for every literal `add_metric(name="...")` in the handlers, plus
     enroll's "Enrollment" + outcome names."""
@@ -328,14 +331,21 @@ def _emitted_metrics() -> set[tuple[str, str]]:
     emitted = set()
     for service in FUNCTIONS:
         tree = ast.parse((FUNCTIONS_DIR / service / "handler.py").read_text())
+        assigned = {
+            node.targets[0].id: node.value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+        }
         for call in ast.walk(tree):
             if isinstance(call, ast.Call) and getattr(call.func, "attr", "") == "add_metric":
                 (name,) = [k.value for k in call.keywords if k.arg == "name"]
+                if isinstance(name, ast.Name):  # name = ...; add_metric(name=name, ...)
+                    name = assigned[name.id]
                 if isinstance(name, ast.Constant):
                     emitted.add((service, name.value))
                 else:  # enroll: "Enrollment" + result.outcome.title().replace("-", "")
                     assert service == "enroll", ast.unparse(name)
-                    assert ast.unparse(name) == "'Enrollment' + result.outcome.title().replace('-', '')"
+                    assert ast.unparse(name) == ENROLLMENT_METRIC_EXPRESSION
                     for outcome in (*get_args(Outcome), "removed"):
                         emitted.add((service, "Enrollment" + outcome.title().replace("-", "")))
     return emitted
@@ -363,7 +373,8 @@ def test_dashboard_shows_exactly_the_metrics_the_handlers_emit(synthesized):
     assert set(CUSTOM_METRICS) == emitted
     (dashboard,) = synthesized["default"].resources("AWS::CloudWatch::Dashboard").values()
     body = "".join(
-        part for part in dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
+        part
+        for part in dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
         if isinstance(part, str)
     )
     for service, name in emitted:
