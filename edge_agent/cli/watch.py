@@ -310,26 +310,14 @@ def _open_sink(config: AgentConfig, dry_run: str | None) -> tuple[EventSink, Any
         click.echo(f"dry run: events go to {folder.directory}", err=True)
         return folder, lambda: {"uploads": 0, "evicted": 0}
 
-    import boto3
-    from botocore.config import Config
-
     from edge_agent.spool import Spool
-    from edge_agent.uploader import CLIENT_CONFIG, Uploader
+    from edge_agent.uploader import Uploader
 
     spool = Spool(config.spool.dir, config.spool.max_bytes)
-    timeouts = Config(
-        connect_timeout=config.upload.connect_timeout_seconds,
-        read_timeout=config.upload.read_timeout_seconds,
-    )
-    client = boto3.client(
-        "s3", region_name=config.upload.region, config=CLIENT_CONFIG.merge(timeouts)
-    )
-    uploader = Uploader(
-        spool,
-        s3_client=client,
-        bucket=config.upload.bucket or "",
-        max_backoff=config.upload.max_backoff_seconds,
-    )
+    try:
+        uploader = Uploader.from_config(spool, config.upload)
+    except ValueError as error:  # no bucket: name the key, as config errors do
+        raise click.UsageError(f"{error}; set it in the config or DOORMAN_UPLOAD__BUCKET") from None
     uploader.start()
 
     def finish() -> dict[str, int]:

@@ -64,9 +64,10 @@ def test_collections_survive_restart(tmp_path, aws_env, sample_faces, augmented)
 
 
 def test_python_m_localcloud_prints_exports_and_stops_on_sigterm():
+    """The bare services (the full local cloud's run_cloud is tested in test_localcloud)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "localcloud"],
+        [sys.executable, "-m", "localcloud", "--services-only"],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,

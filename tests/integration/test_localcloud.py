@@ -27,7 +27,10 @@ def test_tables_have_the_contract_keys_and_ttls(cloud) -> None:
     expected = {
         cloud.r.people_table: ([("person_id", "HASH")], None),
         cloud.r.events_table: ([("camera_id", "HASH"), ("event_time", "RANGE")], "expires_at"),
-        cloud.r.sightings_table: ([("person_id", "HASH"), ("sighting_key", "RANGE")], None),
+        cloud.r.sightings_table: (
+            [("person_id", "HASH"), ("sighting_key", "RANGE")],
+            "expires_at",
+        ),
         cloud.r.state_table: ([("pk", "HASH")], "expires_at"),
     }
     for table, (keys, ttl) in expected.items():
