@@ -185,8 +185,10 @@ def markdown(results: dict[str, Any], verdicts: list[Verdict]) -> str:
         "# Doorman benchmark",
         "",
         f"Run {meta.get('started_at', '?')}, {meta.get('duration_seconds', 0):.0f} s, "
-        f"{meta.get('cpus', '?')} CPUs, load average {meta.get('load_start', '?')} at start "
-        f"and {meta.get('load_end', '?')} at the end."
+        f"{meta.get('cpus', '?')} CPUs. Load average {meta.get('load_start', '?')} at the "
+        f"start, {meta.get('load_after_throughput', '-')} after the throughput runs (which "
+        f"add about 1 themselves), {meta.get('load_end', '?')} at the end."
+        + (" **Measured under load: timings are pessimistic.**" if meta.get("under_load") else "")
         + (" Quick mode (short runs)." if meta.get("quick") else ""),
         "",
         f"## Targets: {passed}/{len(verdicts)} pass",
