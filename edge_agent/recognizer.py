@@ -3,8 +3,10 @@
 The gallery is a folder per person: `known_faces/<person_id>/*.jpg` (or the folder that
 `doorman gallery sync` fills). Each photo's encoding is cached in
 `<gallery>/.encodings.npz`, keyed by the SHA-256 of the photo, so a restart encodes only
-new or changed photos. A track's identity is a vote over its best face crops: a person
-wins only with a strict majority of matching crops; otherwise the track is "unknown".
+new or changed photos. A folder name that is not a valid person_id (e.g. "José Núñez",
+made by hand) is slugified ("jose-nunez"): the match travels in S3 metadata, which is ASCII.
+A track's identity is a vote over its best face crops: a person wins only with a strict
+majority of matching crops; otherwise the track is "unknown".
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import face_recognition
 import numpy as np
 
 from edge_agent.pipeline import Candidate
+from functions.shared.slugs import EXTERNAL_IMAGE_ID, slugify
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +65,17 @@ def load_gallery(directory: Path) -> Gallery:
         if encoding is None:
             skipped.append(str(photo.relative_to(directory)))
             continue
-        people.append(photo.parent.name)
+        people.append(person_id_of(photo.parent.name))
         rows.append(encoding)
     if encoded or set(fresh) != set(cache):
         _write_cache(cache_path, fresh)
     matrix = np.vstack(rows) if rows else np.zeros((0, 128))
     return Gallery(tuple(people), matrix, encoded, tuple(skipped))
+
+
+def person_id_of(folder: str) -> str:
+    """The folder name if it already is a person_id (as `gallery sync` writes), else its slug."""
+    return folder if EXTERNAL_IMAGE_ID.fullmatch(folder) else slugify(folder)
 
 
 class GalleryRecognizer:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from edge_agent.events import FrameEvent
+from edge_agent.folder_sink import sidecar_of
 
 log = logging.getLogger(__name__)
 
@@ -67,26 +68,16 @@ def _check_header_safe(what: str, value: str) -> None:
 
 
 def _sidecar(event: FrameEvent, created_ns: int) -> dict[str, Any]:
-    key = event.key()
-    metadata = event.metadata()
-    _check_header_safe("S3 key", key)
-    for field, value in metadata.items():
+    """The dry-run sidecar (same fields, same metadata) plus the spool's own bookkeeping."""
+    sidecar = sidecar_of(event)
+    _check_header_safe("S3 key", sidecar["key"])
+    for field, value in sidecar["metadata"].items():
         _check_header_safe(f"metadata {field}", value)
     return {
+        **sidecar,
         "version": SIDECAR_VERSION,
-        "key": key,
-        "kind": event.kind,
-        "metadata": metadata,
         "created_ns": created_ns,
         "created_at": datetime.fromtimestamp(created_ns / 1e9, UTC).isoformat(),
-        "jpeg_bytes": len(event.jpeg),
-        "camera_id": event.camera_id,
-        "track_id": event.track_id,
-        "seq": event.seq,
-        "captured_at": event.captured_at.astimezone(UTC).isoformat(),
-        "local_match": event.local_match,
-        "quality": event.quality,
-        "faces": [[f.top, f.right, f.bottom, f.left] for f in event.faces],
     }
 
 

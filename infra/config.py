@@ -119,11 +119,20 @@ class DoormanConfig(BaseModel):
     def _consistent(self) -> DoormanConfig:
         problems = []
         if self.barred_threshold < self.known_threshold:
-            problems.append("barred_threshold: must be at least known_threshold")
+            problems.append(
+                f"barred_threshold: {self.barred_threshold:g} must be at least "
+                f"known_threshold ({self.known_threshold:g})"
+            )
         if self.possible_match_threshold > self.known_threshold:
-            problems.append("possible_match_threshold: must not exceed known_threshold")
+            problems.append(
+                f"possible_match_threshold: {self.possible_match_threshold:g} must not exceed "
+                f"known_threshold ({self.known_threshold:g})"
+            )
         if self.quiet_retention_days > self.frame_retention_days:
-            problems.append("quiet_retention_days: must not exceed frame_retention_days")
+            problems.append(
+                f"quiet_retention_days: {self.quiet_retention_days} must not exceed "
+                f"frame_retention_days ({self.frame_retention_days})"
+            )
         if len(set(self.cameras)) != len(self.cameras):
             problems.append("cameras: camera ids must be unique")
         if problems:

@@ -105,6 +105,6 @@ def grant_rekognition(
         acknowledge(
             images,
             "AwsSolutions-IAM5[Resource::*]",
-            f"{' and '.join(image_actions)} only look at an image, not at a collection: "
-            "IAM defines no resource type for them, so it only accepts '*'.",
+            f"Image-only APIs ({', '.join(image_actions)}) read the image in the request, not "
+            "a collection: IAM defines no resource type for them, so it only accepts '*'.",
         )

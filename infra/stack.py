@@ -6,6 +6,7 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, RemovalPolicy, Stack
 from constructs import Construct
 
+from functions.shared.records import FRAME_PREFIXES
 from infra.config import DoormanConfig
 from infra.constructs.alerts import Alerts
 from infra.constructs.analysis import Analysis
@@ -27,7 +28,6 @@ from infra.grants import (
 )
 from infra.nag import acknowledge, acknowledge_cdk_providers, default_policy
 
-FRAME_PREFIXES = ("frames/", "kvs/")
 AUDIT_PREFIXES = ("processed/", "rekognition/")
 # Outputs meant for people, not for the CLI.
 HUMAN_OUTPUTS = (
@@ -284,28 +284,18 @@ class DoormanStack(Stack):
             "ArmedParameter": self.alerts.armed.parameter_name,
             "WebhookParameter": config.webhook_parameter,
             "EdgeRoleArn": self.edge.role.role_arn,
-            "DashboardUrl": (
-                f"https://{self.region}.console.aws.amazon.com/cloudwatch/home?region="
-                f"{self.region}#dashboards:name={config.stack_name}"
-            ),
+            "DashboardUrl": self.monitoring.dashboard_url,
             "SesVerification": "Each of these addresses must click the link SES mailed it "
             "before mail can flow (sandbox accounts): " + ", ".join(config.recipient_emails),
         }
         if self.streaming is not None:
-            names = self.streaming.processor_names
+            streaming = self.streaming
             outputs |= {
-                "StreamProcessorName": ",".join(names),
-                "VideoStreams": ",".join(self.streaming.video_stream_names),
-                "FaceSearchStream": self.streaming.face_search_stream.stream_name,
-                "StartStreamProcessorCommand": _commands("start", names, self.region),
-                "StopStreamProcessorCommand": _commands("stop", names, self.region),
+                "StreamProcessorName": ",".join(streaming.processor_names),
+                "VideoStreams": ",".join(streaming.video_stream_names),
+                "FaceSearchStream": streaming.face_search_stream.stream_name,
+                "StartStreamProcessorCommand": streaming.processor_command("start"),
+                "StopStreamProcessorCommand": streaming.processor_command("stop"),
             }
         for key, value in outputs.items():
             CfnOutput(self, key, value=value)
-
-
-def _commands(verb: str, processor_names: list[str], region: str) -> str:
-    return " && ".join(
-        f"aws rekognition {verb}-stream-processor --name {name} --region {region}"
-        for name in processor_names
-    )

@@ -24,7 +24,7 @@ import tempfile
 import time
 import urllib.request
 import warnings
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -86,6 +86,11 @@ class Expected:
     who: dict[str, set[str]] = field(default_factory=dict)  # camera -> labels
     critical: set[str] = field(default_factory=set)  # cameras that must send a critical alert
     warning: set[str] = field(default_factory=set)  # cameras that may send a warning alert
+    # The cooldown (300 s) outlasts the demo and each alert claims a slot per identity it
+    # reports (a barred person, or "unknown" for all strangers): a camera sends at most one
+    # alert per slot, and exactly one critical email per barred person.
+    slots: dict[str, int] = field(default_factory=dict)  # camera -> identities owed an alert
+    critical_emails: int = 0
 
 
 def expected_from_truth(truths: dict[str, dict[str, Any]]) -> Expected:
@@ -98,10 +103,13 @@ def expected_from_truth(truths: dict[str, dict[str, Any]]) -> Expected:
                 continue  # never showed a face
             enrollee = by_identity.get(person["identity"])
             labels.add(enrollee.name if enrollee else "stranger")
-            if enrollee and enrollee.watchlist == "barred":
-                expected.critical.add(camera)
             if not enrollee:
                 expected.warning.add(camera)
+        barred = {e.name for e in ENROLLEES if e.watchlist == "barred"} & labels
+        if barred:
+            expected.critical.add(camera)
+        expected.critical_emails += len(barred)
+        expected.slots[camera] = len(barred) + (camera in expected.warning)
         expected.who[camera] = labels
     return expected
 
@@ -149,10 +157,15 @@ def check(expected: Expected, events: list[Any], emails: list[dict[str, Any]]) -
             )
     for camera in set(seen) - set(expected.who):
         problems.append(f"{camera}: not a demo camera")
-    sent = defaultdict(set)
+    sent, per_camera = defaultdict(set), Counter(e.camera_id for e in events if e.alerted)
     for event in events:
         if event.alerted:
             sent[event.severity].add(event.camera_id)
+    for camera, count in sorted(per_camera.items()):
+        if count > expected.slots.get(camera, 0):
+            problems.append(
+                f"{camera}: {count} alerts, at most {expected.slots.get(camera, 0)} expected"
+            )
     if sent["critical"] != expected.critical:
         problems.append(
             f"critical alerts from {sorted(sent['critical'])}, expected {sorted(expected.critical)}"
@@ -165,9 +178,18 @@ def check(expected: Expected, events: list[Any], emails: list[dict[str, Any]]) -
     alert_events = sum(1 for e in events if e.alerted)
     if len(emails) != alert_events:
         problems.append(f"{len(emails)} emails for {alert_events} alerts")
-    if expected.critical and not any(len(_recipients(m)) > 1 for m in emails):
-        problems.append("no critical email reached the authorities")
+    critical = [m for m in emails if email_severity(m) == "critical"]
+    if len(critical) != expected.critical_emails:
+        problems.append(f"{len(critical)} critical emails, expected {expected.critical_emails}")
+    if [m for m in critical if len(_recipients(m)) < 2]:
+        problems.append("a critical email did not reach the authorities")
     return problems
+
+
+def email_severity(message: dict[str, Any]) -> str:
+    """notify's subjects read "Doorman {severity}: {headline}"."""
+    subject = str(message.get("subject", ""))
+    return subject.removeprefix("Doorman ").split(":", 1)[0] if ":" in subject else ""
 
 
 def _recipients(message: dict[str, Any]) -> list[str]:

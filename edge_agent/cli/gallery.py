@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import boto3
 import click
 
-from edge_agent.config import ConfigError, load_config
+from edge_agent.cli.common import configure_logging, load_or_exit
 from edge_agent.gallery_sync import GallerySyncError, sync_gallery
 
 
@@ -32,11 +31,8 @@ def sync(bucket: str | None, directory: Path | None, prefix: str, config_path: P
 
     Runs again cheaply: unchanged photos (same ETag) are not downloaded twice.
     """
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-    try:
-        config = load_config(config_path)
-    except ConfigError as error:
-        raise click.ClickException(f"invalid configuration:\n{error}") from None
+    configure_logging("WARNING")
+    config = load_or_exit(config_path)
     bucket = bucket or config.gallery.bucket
     if not bucket:
         raise click.UsageError("no faces bucket: pass --bucket or set gallery.bucket")

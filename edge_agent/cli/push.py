@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
 import click
 
-from edge_agent.config import ConfigError, load_config
+from edge_agent.cli.common import configure_logging, load_or_exit
 from edge_agent.push import (
     KVS_SINK,
     PipelineSupervisor,
@@ -59,11 +58,8 @@ def push(
     The pipeline is restarted with backoff when it fails. SIGTERM/Ctrl-C stop it cleanly.
     AWS credentials come from the default chain and reach kvssink through its environment.
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    try:
-        config = load_config(config_path)
-    except ConfigError as error:
-        raise click.ClickException(f"invalid configuration:\n{error}") from None
+    configure_logging("INFO")
+    config = load_or_exit(config_path)
     stream_name = stream_name or config.push.stream_name
     if not stream_name:
         raise click.UsageError("no stream: pass --stream NAME or set push.stream_name")

@@ -6,7 +6,6 @@ import json
 import logging
 import os
 import signal
-import sys
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -20,7 +19,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from edge_agent.config import AgentConfig, ConfigError, load_config
+from edge_agent.cli.common import configure_logging, load_or_exit
+from edge_agent.config import AgentConfig
 from edge_agent.events import EventSink
 from edge_agent.pipeline import Pipeline, PipelineSettings, TrackIds
 
@@ -30,7 +30,6 @@ DEFAULT_DRY_RUN_DIR = "doorman-dry-run"
 CAMERA_USER_ENV = "DOORMAN_CAMERA_USER"
 CAMERA_PASSWORD_ENV = "DOORMAN_CAMERA_PASSWORD"  # noqa: S105 - the variable's name
 DRAIN_TIMEOUT_SECONDS = 30.0
-EXIT_CONFIG = 2
 EXIT_SOURCE = 3
 
 
@@ -102,43 +101,6 @@ def with_camera_credentials(spec: str, environ: dict[str, str] | os._Environ) ->
     return urllib.parse.urlunsplit(parts._replace(netloc=f"{auth}@{parts.netloc}"))
 
 
-class _StderrHandler(logging.StreamHandler):
-    """Writes to whatever sys.stderr is now (progress bars and test runners swap it)."""
-
-    @property  # type: ignore[override]
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _value: Any) -> None:
-        pass
-
-
-def configure_logging(level: str) -> None:
-    """JSON lines on stderr (Powertools' formatter); idempotent, keeps other handlers."""
-    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
-
-    root = logging.getLogger()
-    for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
-        root.removeHandler(old)
-    handler = _StderrHandler()
-    handler.setFormatter(LambdaPowertoolsFormatter(service="doorman-edge"))
-    root.addHandler(handler)
-    root.setLevel(level.upper())
-    for noisy in ("botocore", "boto3", "urllib3", "s3transfer"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def _load(config_path: Path | None, overrides: dict[str, Any]) -> AgentConfig:
-    try:
-        return load_config(config_path, overrides)
-    except ConfigError as exc:
-        click.echo("config error:", err=True)
-        for problem in exc.problems:
-            click.echo(f"  {problem}", err=True)
-        raise SystemExit(EXIT_CONFIG) from None
-
-
 @contextmanager
 def _stop_on_signals(pipeline: Pipeline, source: Any) -> Iterator[None]:
     """SIGTERM/SIGINT: finish the current frame, flush tracks, drain uploads, exit 0."""
@@ -177,6 +139,7 @@ def _run_with_progress(pipeline: Pipeline, source: Any, show: bool) -> None:
             progress.update(task, advance=1, events=pipeline.stats.events)
 
         pipeline.run(on_frame=advance)
+        progress.update(task, events=pipeline.stats.events)  # flush() may add the last ones
 
 
 def summary_of(pipeline: Pipeline, source: Any, seconds: float, delivery: dict) -> dict:
@@ -258,7 +221,7 @@ def watch(
     overrides: dict[str, Any] = {}
     if camera_id:
         overrides["camera_id"] = camera_id
-    config = _load(config_path, overrides)
+    config = load_or_exit(config_path, overrides)
     if source is None and dry_run is not None and Path(dry_run).is_file():
         # `watch --dry-run clip.mp4`: the optional DIR swallowed the video; give it back.
         source, dry_run = dry_run, DEFAULT_DRY_RUN_DIR
@@ -356,7 +319,7 @@ class _Limited:
 )
 def check_config(config_path: Path | None) -> None:
     """Validate the config file and DOORMAN_* overrides; print the result."""
-    config = _load(config_path, {})
+    config = load_or_exit(config_path)
     click.echo(json.dumps(config.model_dump(mode="json"), indent=2))
     click.echo("config OK", err=True)
 

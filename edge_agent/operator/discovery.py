@@ -20,10 +20,11 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 from pydantic import ValidationError
 
 from edge_agent.resources import DEFAULT_STACK_NAME, StackResources
+from localcloud.services import FAKE_CREDENTIALS
 
 STACK_ENV = "DOORMAN_STACK"
 LOCAL_DIR_ENV = "DOORMAN_LOCAL_DIR"
-RESOURCES_ENV = "DOORMAN_RESOURCES"  # the resources.json path `doorman local up` exports
+RESOURCES_ENV = "DOORMAN_RESOURCES"  # a resources.json path (its directory is used)
 RESOURCES_FILE = "resources.json"
 # Written by localcloud next to resources.json: {"AWS_ENDPOINT_URL": ..., ...}.
 ENDPOINTS_FILE = "endpoints.json"
@@ -97,11 +98,13 @@ def from_local_dir(directory: Path) -> Target:
             f"localcloud in {directory} has no {ENDPOINTS_FILE} and AWS_ENDPOINT_URL is not "
             "set: refusing to send local resource names to real AWS"
         )
+    # moto takes any keys: its well-known fake ones, so no real credential is ever involved
+    # and `--local-dir DIR` alone is enough.
     session = boto3.Session(
-        region_name=os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or None
+        aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        region_name=boto3.Session().region_name or "us-east-1",
     )
-    if session.region_name is None:
-        session = boto3.Session(region_name="us-east-1")
     return Target(resources, f"localcloud {directory}", session, endpoints)
 
 

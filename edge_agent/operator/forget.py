@@ -92,7 +92,8 @@ class Forgetter:
             faces = [f for f in self._collection_faces() if f.get("ExternalImageId") in ids]
             subject.face_ids.update(f["FaceId"] for f in faces)
             subject.person_ids.update(f["ExternalImageId"] for f in faces)
-        subject.names.add(wanted)
+        if wanted not in subject.person_ids:  # a name, not an id
+            subject.names.add(wanted)
         return subject
 
     def _add_person(self, subject: Subject, person: dict[str, Any]) -> None:

@@ -155,14 +155,24 @@ def find_people(target: Target, name_or_id: str) -> list[dict]:
 
 
 def person_id_for(target: Target, name_or_id: str) -> str:
-    """The person_id to filter by: "unknown"/"stranger" mean strangers."""
+    """The person_id to filter by: "unknown"/"stranger" mean strangers.
+
+    A name that is neither enrolled nor in any sighting is an error, so a typo does not look
+    like "nobody came"."""
     if name_or_id.strip().lower() in {UNKNOWN_PERSON, "stranger", "strangers"}:
         return UNKNOWN_PERSON
     matches = find_people(target, name_or_id)
     if len(matches) > 1:
         ids = ", ".join(p["person_id"] for p in matches)
         raise OperatorError(f"{name_or_id!r} matches several people ({ids}); use a person_id")
-    return matches[0]["person_id"] if matches else slugify(name_or_id)
+    if matches:
+        return matches[0]["person_id"]
+    for person_id in dict.fromkeys([name_or_id.strip(), slugify(name_or_id)]):
+        if person_id and last_sighting(target, person_id):
+            return person_id
+    raise OperatorError(
+        f'nobody called {name_or_id!r} (see `doorman people`; use "stranger" for strangers)'
+    )
 
 
 def last_sighting(target: Target, person_id: str) -> dict | None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from shared.adapters.faces import FaceIndex, ImageNotAccepted, image_bytes, image_in_s3
+from shared.adapters.faces import FaceIndex, ImageNotAccepted, image_source
 from shared.adapters.storage import ObjectHead, Storage
 from shared.adapters.tables import PeopleTable, StateTable
 from shared.enrollment import (
@@ -23,7 +23,7 @@ from shared.enrollment import (
     fingerprint,
     unindexed_outcome,
 )
-from shared.imaging import MAX_INLINE_IMAGE_BYTES, MAX_S3_IMAGE_BYTES, ImageRejected, load_image
+from shared.imaging import MAX_S3_IMAGE_BYTES, ImageRejected, load_image
 from shared.records import iso_utc
 from shared.schemas import BoundingBox, Person, PhotoRecord
 from shared.slugs import hashed_slug, same_person_name, slugify
@@ -127,11 +127,7 @@ class Enroller:
             load_image(data)
         except ImageRejected as rejected:
             return _REJECT_OUTCOMES.get(rejected.reason, "bad-image"), "", []
-        image = (
-            image_bytes(data)
-            if len(data) <= MAX_INLINE_IMAGE_BYTES
-            else image_in_s3(bucket, key, head.version_id)
-        )
+        image = image_source(data, bucket, key, head.version_id)
         try:
             detected = self.faces.detect_faces(image)
             crowd = crowd_outcome(

@@ -111,17 +111,29 @@ def frame_meta(key: str, metadata: Mapping[str, str], fallback_time: datetime) -
 
 
 @dataclass(frozen=True)
-class StreamMatch:
+class FaceMatch:
+    """One collection match: an entry of SearchFacesByImage's `FaceMatches` or of a
+    face-search record's `MatchedFaces` (the person is the face's ExternalImageId)."""
+
     person_id: str
     face_id: str
     similarity: float
+
+    @classmethod
+    def from_aws(cls, match: Mapping[str, Any]) -> FaceMatch:
+        face = match.get("Face") or {}
+        return cls(
+            person_id=face.get("ExternalImageId", ""),
+            face_id=face.get("FaceId", ""),
+            similarity=float(match.get("Similarity", 0.0)),
+        )
 
 
 @dataclass(frozen=True)
 class StreamFace:
     bounding_box: BoundingBox
     confidence: float
-    matches: list[StreamMatch] = field(default_factory=list)
+    matches: list[FaceMatch] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -153,14 +165,7 @@ def parse_face_search(payload: Mapping[str, Any], arrival: datetime) -> StreamFa
     faces = []
     for entry in payload.get("FaceSearchResponse") or []:
         detected = entry.get("DetectedFace") or {}
-        matches = [
-            StreamMatch(
-                person_id=m.get("Face", {}).get("ExternalImageId", ""),
-                face_id=m.get("Face", {}).get("FaceId", ""),
-                similarity=float(m.get("Similarity", 0.0)),
-            )
-            for m in entry.get("MatchedFaces") or []
-        ]
+        matches = [FaceMatch.from_aws(m) for m in entry.get("MatchedFaces") or []]
         faces.append(
             StreamFace(
                 bounding_box=BoundingBox.from_aws(detected.get("BoundingBox") or {}),

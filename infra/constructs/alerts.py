@@ -7,7 +7,6 @@ from collections.abc import Mapping, Sequence
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -95,10 +94,4 @@ class Alerts(Construct):
             memory_size=256,
             defaults=defaults,
         )
-        self.handler.function.add_event_source(
-            sources.SqsEventSource(
-                self.work.queue,
-                batch_size=BATCH_SIZES["alerts"],
-                report_batch_item_failures=True,
-            )
-        )
+        self.work.feed(self.handler.function, batch_size=BATCH_SIZES["alerts"])

@@ -17,16 +17,20 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from functions.shared.queues import BATCH_SIZES
+from functions.shared.records import FRAME_PREFIXES
 from infra.constructs.function import DoormanFunction, FunctionDefaults
-from infra.constructs.work_queue import WorkQueue
+from infra.constructs.work_queue import WorkQueue, dead_letter_queue
 from infra.nag import acknowledge
 
 TIMEOUT = Duration.seconds(90)
-FRAME_PREFIXES = ("frames/", "kvs/")
+STREAM_BATCH_SIZE = 50
 STREAM_RETRY_ATTEMPTS = 3
 
 
 class Analysis(Construct):
+    """`work` (frames queue and DLQ) feeds `handler`; after `consume(stream)`,
+    `stream_failures` holds the Kinesis batches that failed every retry."""
+
     def __init__(
         self,
         scope: Construct,
@@ -54,24 +58,12 @@ class Analysis(Construct):
             memory_size=1024,
             defaults=defaults,
         )
-        self.handler.function.add_event_source(
-            sources.SqsEventSource(
-                self.work.queue,
-                batch_size=BATCH_SIZES["frames"],
-                report_batch_item_failures=True,
-            )
-        )
+        self.work.feed(self.handler.function, batch_size=BATCH_SIZES["frames"])
         self.stream_failures: sqs.Queue | None = None
 
     def consume(self, stream: kinesis.IStream) -> None:
         """Also analyze face-search results from a Kinesis Data Stream (streaming path)."""
-        self.stream_failures = sqs.Queue(
-            self,
-            "StreamFailures",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
+        self.stream_failures = dead_letter_queue(self, "StreamFailures")
         acknowledge(
             self.stream_failures,
             "AwsSolutions-SQS3",
@@ -82,7 +74,7 @@ class Analysis(Construct):
             sources.KinesisEventSource(
                 stream,
                 starting_position=lambda_.StartingPosition.LATEST,
-                batch_size=50,
+                batch_size=STREAM_BATCH_SIZE,
                 bisect_batch_on_error=True,
                 retry_attempts=STREAM_RETRY_ATTEMPTS,
                 max_record_age=Duration.hours(1),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from aws_cdk import Duration
-from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from constructs import Construct
@@ -48,10 +47,4 @@ class Enrollment(Construct):
             memory_size=512,
             defaults=defaults,
         )
-        self.handler.function.add_event_source(
-            sources.SqsEventSource(
-                self.work.queue,
-                batch_size=BATCH_SIZES["enroll"],
-                report_batch_item_failures=True,
-            )
-        )
+        self.work.feed(self.handler.function, batch_size=BATCH_SIZES["enroll"])

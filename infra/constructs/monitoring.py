@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import get_args
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_lambda as lambda_
@@ -60,7 +60,8 @@ CUSTOM_METRICS = tuple(
 class Monitoring(Construct):
     """`dashboard` shows throughput, enrollment outcomes, alerts, errors, DLQ depth and
     Rekognition calls per day (as counted by the functions, and AWS's per operation);
-    `alarms` fire on any message in a dead-letter queue and on any function error."""
+    `alarms` fire on any message in a dead-letter queue and on any function error;
+    `dashboard_url` opens the dashboard in the console."""
 
     def __init__(
         self,
@@ -92,6 +93,11 @@ class Monitoring(Construct):
             )
 
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
+        region = Stack.of(self).region
+        self.dashboard_url = (
+            f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+            f"#dashboards:name={dashboard_name}"
+        )
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Frames analyzed",

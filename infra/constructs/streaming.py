@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kinesisvideo as kinesisvideo
@@ -25,6 +25,9 @@ VIDEO_RETENTION_HOURS = 24
 
 
 class Streaming(Construct):
+    """`video_streams` (camera -> KVS stream), `face_search_stream`, `processors` (camera ->
+    stream processor) and `role`, the service role the processors run as."""
+
     def __init__(
         self,
         scope: Construct,
@@ -56,6 +59,8 @@ class Streaming(Construct):
             retention_period=Duration.hours(24),
             # AWS managed key (aws/kinesis): no key policy to keep in step with Rekognition.
             encryption=kinesis.StreamEncryption.MANAGED,
+            # Match results in transit (24 h): a retained shard would bill on after destroy.
+            removal_policy=RemovalPolicy.DESTROY,
         )
         self.role = self._service_role()
         self.processors = {}
@@ -92,6 +97,14 @@ class Streaming(Construct):
     @property
     def processor_names(self) -> list[str]:
         return [processor.name for processor in self.processors.values()]
+
+    def processor_command(self, verb: str) -> str:
+        """The AWS CLI line that starts or stops every processor (`verb`: start | stop)."""
+        region = Stack.of(self).region
+        return " && ".join(
+            f"aws rekognition {verb}-stream-processor --name {name} --region {region}"
+            for name in self.processor_names
+        )
 
     def _service_role(self) -> iam.Role:
         """Rekognition may read exactly these video streams and write exactly this stream."""

@@ -79,6 +79,16 @@ def _collection_id(params: dict) -> str:
     return value
 
 
+def _face_ids(params: dict) -> list[str]:
+    face_ids = _require(params, "FaceIds")
+    if not isinstance(face_ids, list) or not 1 <= len(face_ids) <= 4096:
+        raise InvalidParameterException("FaceIds must list 1 to 4096 face ids.")
+    for face_id in face_ids:
+        if not isinstance(face_id, str) or not FACE_ID.fullmatch(face_id):
+            raise InvalidParameterException(f"Invalid FaceId: {face_id!r}")
+    return face_ids
+
+
 def _quality_filter(params: dict, default: str) -> str:
     value = params.get("QualityFilter", default)
     if value not in ("NONE", *QUALITY_BARS):
@@ -236,10 +246,10 @@ class RekognitionApi:
     def ListFaces(self, params: dict) -> dict:
         collection_id = _collection_id(params)
         max_results = _int(params, "MaxResults", 1000, 0, 4096)
-        faces, token = self._store.list_faces(collection_id, max_results, params.get("NextToken"))
-        wanted = params.get("FaceIds")
-        if wanted:
-            faces = [f for f in faces if f.face_id in set(wanted)]
+        face_ids = _face_ids(params) if params.get("FaceIds") is not None else None
+        faces, token = self._store.list_faces(
+            collection_id, max_results, params.get("NextToken"), face_ids
+        )
         response = {"Faces": [f.to_api() for f in faces], "FaceModelVersion": FACE_MODEL_VERSION}
         if token:
             response["NextToken"] = token
@@ -247,12 +257,7 @@ class RekognitionApi:
 
     def DeleteFaces(self, params: dict) -> dict:
         collection_id = _collection_id(params)
-        face_ids = _require(params, "FaceIds")
-        if not isinstance(face_ids, list) or not 1 <= len(face_ids) <= 4096:
-            raise InvalidParameterException("FaceIds must list 1 to 4096 face ids.")
-        for face_id in face_ids:
-            if not isinstance(face_id, str) or not FACE_ID.fullmatch(face_id):
-                raise InvalidParameterException(f"Invalid FaceId: {face_id!r}")
+        face_ids = _face_ids(params)
         deleted = self._store.delete_faces(collection_id, face_ids)
         missing = [f for f in dict.fromkeys(face_ids) if f not in set(deleted)]
         response: dict = {"DeletedFaces": deleted}

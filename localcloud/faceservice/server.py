@@ -65,7 +65,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, json.dumps(body).encode(), str(uuid.uuid4()))
 
     def _parse(self) -> tuple[str, dict]:
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True  # the body's end is unknown
+            raise SerializationException("Content-Length must be a non-negative integer.")
         if length > MAX_BODY:
             self._drain(length)
             raise ImageTooLargeException(f"Request body of {length} bytes is too large.")

@@ -176,10 +176,18 @@ class CollectionStore:
             return added
 
     def list_faces(
-        self, collection_id: str, max_results: int, token: str | None
+        self,
+        collection_id: str,
+        max_results: int,
+        token: str | None,
+        face_ids: list[str] | None = None,
     ) -> tuple[list[StoredFace], str | None]:
+        """One page of faces in index order, optionally only those in `face_ids`."""
         with self._lock:
             faces = list(self.get(collection_id).faces)
+        if face_ids:
+            wanted = set(face_ids)
+            faces = [f for f in faces if f.face_id in wanted]
         if token:
             try:
                 after = int(_decode_token(token))
@@ -226,7 +234,9 @@ class CollectionStore:
             distances = collection.distances(vector)
         candidates = np.flatnonzero(distances <= max_distance)
         order = candidates[np.argsort(distances[candidates], kind="stable")]
-        matches = [Match(faces[i], float(distances[i])) for i in order]
+        # Only the first max_faces (+1, in case the excluded face is among them) become
+        # objects, so a permissive threshold on a large collection stays vectorised.
+        matches = [Match(faces[i], float(distances[i])) for i in order[: max_faces + 1]]
         if exclude_face_id is not None:
             matches = [m for m in matches if m.face.face_id != exclude_face_id]
         return matches[:max_faces]

@@ -21,6 +21,12 @@ def test_cli_synth_with_nag_and_cfn_lint(tmp_path):
     resources = json.loads(template.read_text())["Resources"]
     assert any(r["Type"] == "AWS::Rekognition::StreamProcessor" for r in resources.values())
     assert result.acknowledgements  # recorded in the cloud assembly for the summary
+    # app.py ran the AwsSolutions pack: it copied each acknowledgement into the template
+    nag_metadata = [
+        r["Metadata"]["cdk_nag"] for r in resources.values() if "cdk_nag" in r.get("Metadata", {})
+    ]
+    assert nag_metadata
+    assert all(m["rules_to_suppress"] for m in nag_metadata)
     # the dependency layer was really built: pydantic-settings and Pillow for arm64
     (layer,) = [r for r in resources.values() if r["Type"] == "AWS::Lambda::LayerVersion"]
     asset = layer["Metadata"]["aws:asset:path"]

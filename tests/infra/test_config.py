@@ -75,6 +75,11 @@ def test_unknown_key_names_the_key():
     assert "unknown context key" in message
 
 
+def test_barred_below_known_names_both_keys_and_values():
+    message = error_for(known_threshold=92, barred_threshold=91)
+    assert "barred_threshold: 91 must be at least known_threshold (92)" in message
+
+
 def test_every_problem_is_reported_at_once():
     message = error_for(owner_email="x", barred_threshold=-1, colour="red")
     for key in ("owner_email", "barred_threshold", "colour"):

@@ -41,3 +41,17 @@ def test_the_checks_do_find_problems():
         "AwsSolutions-SQS3",
         "AwsSolutions-SQS4",
     } <= rules
+
+
+def test_every_synth_fails_on_an_unacknowledged_finding(tmp_path):
+    """add_checks (what infra.app.build runs) plugs the pack into synth itself."""
+    from aws_cdk import App, Stack
+    from aws_cdk import aws_sqs as sqs
+
+    from infra.nag import add_checks
+
+    app = App(outdir=str(tmp_path))
+    sqs.Queue(Stack(app, "Careless"), "Queue")
+    add_checks(app)
+    with pytest.raises(RuntimeError, match="AwsSolutions-SQS4"):
+        app.synth()

@@ -86,13 +86,27 @@ def test_audit_bucket_expires(each_mode):
     assert [rule["ExpirationInDays"] for rule in rules] == [30]
 
 
+# What `removal_policy=retain` keeps after `cdk destroy`: the data, and the function logs.
+RETAINED_TYPES = {
+    "AWS::S3::Bucket",
+    "AWS::DynamoDB::Table",
+    "AWS::Rekognition::Collection",
+    "AWS::Logs::LogGroup",
+}
+
+
 def test_removal_policy_follows_context(synthesized):
     retained = synthesized["default"].json["Resources"]
     destroyed = synthesized["streaming"].json["Resources"]
     for resources, policy in ((retained, "Retain"), (destroyed, "Delete")):
         for resource in resources.values():
-            if resource["Type"] in ("AWS::S3::Bucket", "AWS::DynamoDB::Table"):
+            if resource["Type"] in RETAINED_TYPES:
                 assert resource["DeletionPolicy"] == policy
+    kept = {r["Type"] for r in retained.values() if r.get("DeletionPolicy") == "Retain"}
+    assert kept == RETAINED_TYPES
+    # destroy leaves nothing behind (a retained Kinesis shard, say, would bill on)
+    kept = {r["Type"] for r in destroyed.values() if r.get("DeletionPolicy") == "Retain"}
+    assert kept == set()
     # destroy empties the buckets first, so `cdk destroy` can delete them
     assert len(synthesized["streaming"].resources("Custom::S3AutoDeleteObjects")) == 4
     assert not synthesized["default"].resources("Custom::S3AutoDeleteObjects")
@@ -149,6 +163,25 @@ def test_work_queues_have_dlq_encryption_and_tls(each_mode):
         for queue_ref in policy["Properties"]["Queues"]
     }
     assert tls_only == set(queues)
+
+
+def test_a_queue_cannot_feed_a_consumer_slower_than_its_visibility_allows():
+    from aws_cdk import Duration, Stack
+
+    from infra.constructs.work_queue import WorkQueue
+
+    stack = Stack()
+    work = WorkQueue(stack, "Work", consumer_timeout=Duration.seconds(10))
+    function = lambda_.Function(
+        stack,
+        "Slow",
+        runtime=RUNTIME,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context): pass"),
+        timeout=Duration.seconds(11),
+    )
+    with pytest.raises(ValueError, match="visibility timeout 60 s is under 6 x"):
+        work.feed(function, batch_size=1)
 
 
 def test_sqs_batch_sizes_are_the_shared_ones_the_local_router_uses(each_mode):

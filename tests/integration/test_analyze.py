@@ -12,6 +12,7 @@ from tests.support.images import (
     no_face_jpeg,
     noise_jpeg,
     side_by_side,
+    small_in_scene,
 )
 
 pytestmark = pytest.mark.integration
@@ -121,6 +122,33 @@ def test_motion_snapshot_without_face_runs_detect_labels(cloud) -> None:
     raw = cloud.audit_keys(f"rekognition/yard/{event['captured_at'][:10]}/")
     assert [k.rsplit("/", 1)[1] for k in raw] == ["DetectFaces.json", "DetectLabels.json"]
     assert cloud.tags(cloud.r.uploads_bucket, key) == {"classification": "quiet"}
+
+
+def test_a_far_away_person_on_a_motion_snapshot_raises_the_motion_alarm(
+    cloud, sample_faces
+) -> None:
+    far_away = small_in_scene(sample_faces["luispedro"], 0.16)  # a ~36 px face: too small
+    motion = cloud.put_frame(far_away, camera="lane", kind="motion")
+    face = cloud.put_frame(far_away, camera="lane-face", kind="face")
+    cloud.drain()
+
+    (event,) = cloud.events("lane")
+    assert [f["status"] for f in event["faces"]] == ["too-small"]
+    assert event["alarm_labels"] == ["Human", "Person"]
+    assert event["severity"] == "warning" and event["alert_status"] == "sent"
+    raw = cloud.audit_keys(f"rekognition/lane/{event['captured_at'][:10]}/")
+    assert [k.rsplit("/", 1)[1] for k in raw] == ["DetectFaces.json", "DetectLabels.json"]
+    assert cloud.tags(cloud.r.uploads_bucket, motion) == {"classification": "alarm"}
+    (email,) = cloud.emails("lane")
+    assert email["subject"] == "Doorman warning: Motion alarm at lane"
+    assert email["destinations"]["ToAddresses"] == ["owner@example.com"]
+    assert "Human, Person" in email["body"]
+
+    # A face frame is not checked for labels: the same picture is only recorded.
+    (quiet,) = cloud.events("lane-face")
+    assert quiet["labels"] == [] and quiet["severity"] == "info"
+    assert cloud.tags(cloud.r.uploads_bucket, face) == {"classification": "quiet"}
+    assert cloud.emails("lane-face") == []
 
 
 def test_the_same_s3_event_twice_gives_one_event_and_one_email(cloud, sample_faces) -> None:

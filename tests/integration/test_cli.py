@@ -152,10 +152,13 @@ def test_events_filter_by_person_camera_and_time(run, seen):
     assert "Eileen Collins" in table.output and "critical" in table.output
 
 
-def test_events_rejects_a_bad_duration(run):
+def test_events_rejects_a_bad_duration_and_an_unknown_person(run):
     result = run("events", "--since", "yesterday")
     assert result.exit_code == 1
     assert "30m, 2h, 7d" in result.output
+    typo = run("events", "--person", "Grace Hoper")
+    assert typo.exit_code == 1
+    assert "nobody called 'Grace Hoper'" in typo.output
 
 
 def test_disarm_and_arm_flip_the_ssm_parameter(run, cloud):
@@ -251,11 +254,18 @@ def test_commands_without_any_doorman_fail_with_a_clear_message(tmp_path):
     result = CliRunner().invoke(main, ["people"], env=env)
     assert result.exit_code == 1
     assert "no resources.json" in result.output
+    unset = ["DOORMAN_LOCAL_DIR", "DOORMAN_RESOURCES", "AWS_REGION", "AWS_DEFAULT_REGION",
+             "AWS_PROFILE", "AWS_ENDPOINT_URL"]  # fmt: skip
+    no_stack = {**dict.fromkeys(unset), "AWS_CONFIG_FILE": str(tmp_path / "none")}
+    result = CliRunner().invoke(main, ["forget", "Grace Hopper", "--yes"], env=no_stack)
+    assert result.exit_code == 1
+    assert "no AWS region" in result.output and "--local" in result.output
 
 
 def test_every_command_has_help():
-    for command in ("enroll", "people", "forget", "events", "arm", "disarm", "stream", "cost",
-                    "report", "demo"):  # fmt: skip
-        result = CliRunner().invoke(main, [command, "--help"])
+    for command in ("enroll", "people", "forget", "events", "arm", "disarm", "stream",
+                    "stream start", "stream stop", "stream status", "cost", "report",
+                    "demo"):  # fmt: skip
+        result = CliRunner().invoke(main, [*command.split(), "--help"], prog_name="doorman")
         assert result.exit_code == 0, command
-        assert "Usage:" in result.output
+        assert f"Usage: doorman {command}" in result.output

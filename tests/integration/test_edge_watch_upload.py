@@ -1,13 +1,17 @@
-"""`doorman watch` without --dry-run: events go through the spool to S3 (moto server)."""
+"""`doorman watch` without --dry-run: events go through the spool to S3 (moto server), and
+SIGTERM in the middle of a visit still reports it, drains the uploads and exits 0."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from edge_agent import sources
 from edge_agent.cli import main
 
 # The generated scenarios, shared with the watch tests.
@@ -42,3 +46,55 @@ def test_watch_uploads_each_event_with_its_metadata(request, s3_client, tmp_path
         assert key.endswith(f"{meta['track-id']}-001.jpg")
         assert head["ContentLength"] > 10_000
     assert not list(spool.glob("*.jpg"))  # deleted only after S3 confirmed them
+
+
+class _SigtermAt:
+    """A source that sends SIGTERM to this process when it hands out frame `index`."""
+
+    def __init__(self, source, index: int) -> None:
+        self._source, self._index = source, index
+
+    def __getattr__(self, name: str):
+        return getattr(self._source, name)
+
+    def read(self):
+        frame = self._source.read()
+        if frame is not None and frame.index == self._index:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return frame
+
+
+def test_sigterm_mid_visit_reports_the_open_track_drains_uploads_and_exits_0(
+    request, s3_client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    video, truth = request.getfixturevalue("scenario")("one_person")
+    first, last = truth["people"][0]["face_visible"]
+    stop_at = (first + last) // 2  # the person waits at the door: their track is open
+    real_open = sources.open_source
+    monkeypatch.setattr(
+        sources, "open_source", lambda spec, config: _SigtermAt(real_open(spec, config), stop_at)
+    )
+    leaked: list[int] = []  # SIGTERM that reached the test instead of the agent's handler
+    previous = signal.signal(signal.SIGTERM, lambda signum, _: leaked.append(signum))
+    bucket = "doorman-watch-sigterm-test"
+    s3_client.create_bucket(Bucket=bucket)
+    spool = tmp_path / "spool"
+    summary_path = tmp_path / "summary.json"
+    try:
+        result = CliRunner().invoke(
+            main,
+            ["watch", str(video), "--camera-id", "stoptest", "--summary-json", str(summary_path),
+             "--no-progress", "--log-level", "WARNING"],
+            env={"DOORMAN_UPLOAD__BUCKET": bucket, "DOORMAN_SPOOL__DIR": str(spool)},
+        )  # fmt: skip
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert result.exit_code == 0, result.output
+    assert leaked == []
+    summary = json.loads(summary_path.read_text())
+    assert summary["frames"] == stop_at + 1 < truth["frames"]  # stopped after that frame
+    assert summary["face_events"] == summary["events"] == summary["uploads"] == 1
+    [stored] = s3_client.list_objects_v2(Bucket=bucket, Prefix="frames/stoptest/")["Contents"]
+    head = s3_client.head_object(Bucket=bucket, Key=stored["Key"])
+    assert head["Metadata"]["kind"] == "face"
+    assert not list(spool.glob("*.j*"))  # drained before exit, nothing left behind

@@ -1,11 +1,19 @@
 """The face service through an unmodified boto3 Rekognition client: every operation,
-the response shapes AWS documents, and every error the issue lists."""
+the response shapes AWS documents, and every error the issue lists.
+
+Every successful response in this module is also checked against botocore's own model of
+the Rekognition API (the one the AWS SDKs are generated from): a field AWS does not have,
+which boto3 would silently drop, or a value of the wrong type fails the test.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import http.client
 import io
+import json
 import re
+import urllib.parse
 import uuid
 
 import pytest
@@ -35,6 +43,69 @@ def assert_ratio_box(box: dict) -> None:
     assert set(box) == {"Width", "Height", "Left", "Top"}
     assert all(0.0 <= v <= 1.0 for v in box.values())
     assert box["Width"] > 0 and box["Height"] > 0
+
+
+def model_violations(value, shape, path: str) -> list[str]:
+    """Where `value` (a raw JSON response) departs from botocore's `shape`."""
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            return [f"{path}: expected an object"]
+        found = []
+        for key, item in value.items():
+            if key in shape.members:
+                found += model_violations(item, shape.members[key], f"{path}.{key}")
+            else:
+                found.append(f"{path}.{key}: not a field of {shape.name}")
+        return found
+    if kind == "list":
+        if not isinstance(value, list):
+            return [f"{path}: expected a list"]
+        return [
+            v
+            for i, item in enumerate(value)
+            for v in model_violations(item, shape.member, f"{path}[{i}]")
+        ]
+    if kind == "string":
+        if not isinstance(value, str) or (shape.enum and value not in shape.enum):
+            return [f"{path}: {value!r} is not a valid {shape.name}"]
+        return []
+    if kind == "boolean":
+        return [] if isinstance(value, bool) else [f"{path}: expected a boolean"]
+    if kind in ("integer", "long"):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return [] if ok else [f"{path}: expected an integer"]
+    if kind in ("float", "double", "timestamp"):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return [] if ok else [f"{path}: expected a number"]
+    return []
+
+
+@pytest.fixture(autouse=True)
+def responses_follow_the_aws_model(rekognition_client):
+    violations: list[str] = []
+
+    def check(http_response, model, **_):
+        if http_response.status_code == 200:
+            body = json.loads(http_response.content)
+            violations.extend(model_violations(body, model.output_shape, model.name))
+
+    events, hook_id = rekognition_client.meta.events, f"shape-check-{uuid.uuid4()}"
+    events.register("after-call.rekognition", check, unique_id=hook_id)
+    yield
+    events.unregister("after-call.rekognition", unique_id=hook_id)
+    assert violations == []
+
+
+def test_model_check_catches_misnamed_and_mistyped_fields(rekognition_client):
+    output = rekognition_client.meta.service_model.operation_model("DescribeCollection")
+    good = {"FaceCount": 1, "CollectionARN": "arn", "CreationTimestamp": 1.7e9}
+    assert model_violations(good, output.output_shape, "D") == []
+    bad = {"FaceCount": "1", "CollectionArn": "arn"}
+    assert model_violations(bad, output.output_shape, "D") == [
+        "D.FaceCount: expected an integer",
+        "D.CollectionArn: not a field of DescribeCollectionResponse",
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -233,6 +304,22 @@ def test_list_faces_paginates_and_delete_faces(rekognition_client, collection, a
     )
     assert [f["FaceId"] for page in paged for f in page["Faces"]] == face_ids
 
+    # FaceIds filters before paging: each page holds only the asked-for faces.
+    chosen = rek.list_faces(
+        CollectionId=collection, FaceIds=[face_ids[4], face_ids[0]], MaxResults=1
+    )
+    assert [f["FaceId"] for f in chosen["Faces"]] == [face_ids[0]]
+    rest = rek.list_faces(
+        CollectionId=collection,
+        FaceIds=[face_ids[4], face_ids[0]],
+        MaxResults=1,
+        NextToken=chosen["NextToken"],
+    )
+    assert [f["FaceId"] for f in rest["Faces"]] == [face_ids[4]]
+    assert "NextToken" not in rest
+    with pytest.raises(rek.exceptions.InvalidParameterException):
+        rek.list_faces(CollectionId=collection, FaceIds=["not-a-uuid"])
+
     with pytest.raises(ClientError) as excinfo:
         rek.list_faces(CollectionId=collection, NextToken="not-a-token")
     assert error_code(excinfo) == "InvalidPaginationTokenException"
@@ -268,6 +355,15 @@ def test_search_faces_by_face_id(rekognition_client, collection, augmented, phot
     assert match["Face"]["FaceId"] == indexed[1]
     assert match["Similarity"] >= 90
 
+    # FaceMatchThreshold=0 lets the stranger in, scored below 80; never the face itself.
+    everyone = rek.search_faces(CollectionId=collection, FaceId=indexed[0], FaceMatchThreshold=0)
+    assert [m["Face"]["FaceId"] for m in everyone["FaceMatches"]] == indexed[1:]
+    assert everyone["FaceMatches"][1]["Similarity"] < 80
+    nearest = rek.search_faces(
+        CollectionId=collection, FaceId=indexed[0], FaceMatchThreshold=0, MaxFaces=1
+    )
+    assert [m["Face"]["FaceId"] for m in nearest["FaceMatches"]] == [indexed[1]]
+
     with pytest.raises(rek.exceptions.InvalidParameterException):
         rek.search_faces(CollectionId=collection, FaceId=str(uuid.uuid4()))
 
@@ -297,6 +393,21 @@ def test_search_faces_by_image(rekognition_client, collection, augmented, photos
         CollectionId=collection, Image={"Bytes": photos["takeo"]}, MaxFaces=1
     )
     assert len(limited["FaceMatches"]) == 1
+
+    # FaceMatchThreshold decides who is listed: 0 lists the stranger too, and a cut between
+    # the two Takeo scores keeps only the closer one.
+    everyone = rek.search_faces_by_image(
+        CollectionId=collection, Image={"Bytes": photos["takeo"]}, FaceMatchThreshold=0
+    )
+    scores = {m["Face"]["ExternalImageId"]: m["Similarity"] for m in everyone["FaceMatches"]}
+    assert len(everyone["FaceMatches"]) == 3 and scores["collins"] < 80
+    assert similarities[0] > similarities[1]
+    closer = rek.search_faces_by_image(
+        CollectionId=collection,
+        Image={"Bytes": photos["takeo"]},
+        FaceMatchThreshold=(similarities[0] + similarities[1]) / 2,
+    )
+    assert [m["Similarity"] for m in closer["FaceMatches"]] == similarities[:1]
 
     # Largest face only: Takeo is the larger face in the pair.
     pair = side_by_side(photos["astronaut"], photos["takeo"])
@@ -357,6 +468,15 @@ def test_detect_labels(rekognition_client, photos):
     assert nothing["Labels"] == []
     capped = rekognition_client.detect_labels(Image={"Bytes": photos["takeo"]}, MaxLabels=1)
     assert len(capped["Labels"]) == 1
+    # The hard, small Einstein face is found with less confidence than a clear portrait;
+    # MinConfidence above it drops his labels.
+    einstein = rekognition_client.detect_labels(Image={"Bytes": photos["einstein_podium"]})
+    [person] = [label for label in einstein["Labels"] if label["Name"] == "Person"]
+    assert person["Confidence"] < labels["Person"]["Confidence"]
+    above = rekognition_client.detect_labels(
+        Image={"Bytes": photos["einstein_podium"]}, MinConfidence=person["Confidence"] + 0.5
+    )
+    assert above["Labels"] == []
 
 
 def test_compare_faces(rekognition_client, photos, augmented):
@@ -373,10 +493,11 @@ def test_compare_faces(rekognition_client, photos, augmented):
     [unmatched] = response["UnmatchedFaces"]
     assert unmatched["BoundingBox"]["Left"] > 0.5
 
-    with pytest.raises(rekognition_client.exceptions.InvalidParameterException):
-        rekognition_client.compare_faces(
-            SourceImage={"Bytes": no_face_jpeg()}, TargetImage={"Bytes": target}
-        )
+    for source, no_face_target in ((no_face_jpeg(), target), (photos["takeo"], no_face_jpeg())):
+        with pytest.raises(rekognition_client.exceptions.InvalidParameterException):
+            rekognition_client.compare_faces(
+                SourceImage={"Bytes": source}, TargetImage={"Bytes": no_face_target}
+            )
 
 
 # Image input and image errors ------------------------------------------------------------
@@ -448,14 +569,48 @@ def _bmp_bytes() -> bytes:
     ],
     ids=["gif", "bmp", "corrupt-jpeg", "pdf", "60px", "5MB+100", "20MB"],
 )
-def test_bad_images_are_rejected_by_name(rekognition_client, collection, make_image, expected):
-    image = {"Bytes": make_image()}
+def test_bad_images_are_rejected_by_name(
+    rekognition_client, collection, photos, make_image, expected
+):
+    rek, image, face = rekognition_client, {"Bytes": make_image()}, {"Bytes": photos["takeo"]}
     for call in (
-        lambda: rekognition_client.detect_faces(Image=image),
-        lambda: rekognition_client.index_faces(CollectionId=collection, Image=image),
+        lambda: rek.detect_faces(Image=image),
+        lambda: rek.detect_labels(Image=image),
+        lambda: rek.index_faces(CollectionId=collection, Image=image),
+        lambda: rek.search_faces_by_image(CollectionId=collection, Image=image),
+        lambda: rek.compare_faces(SourceImage=image, TargetImage=face),
+        lambda: rek.compare_faces(SourceImage=face, TargetImage=image),
     ):
         with pytest.raises(ClientError) as excinfo:
             call()
         assert error_code(excinfo) == expected
         assert excinfo.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert rekognition_client.describe_collection(CollectionId=collection)["FaceCount"] == 0
+
+
+# The wire protocol, below what boto3 can send ---------------------------------------------
+@pytest.mark.parametrize(
+    ("target", "body", "length", "expected"),
+    [
+        ("RekognitionService.NoSuchOperation", b"{}", None, "UnknownOperationException"),
+        ("S3.ListBuckets", b"{}", None, "UnknownOperationException"),
+        ("RekognitionService.ListCollections", b"{not json", None, "SerializationException"),
+        ("RekognitionService.ListCollections", b"[1, 2]", None, "SerializationException"),
+        ("RekognitionService.ListCollections", b"{}", "two", "SerializationException"),
+    ],
+    ids=["unknown-operation", "other-service", "not-json", "not-an-object", "bad-length"],
+)
+def test_malformed_requests_get_named_errors(face_service, target, body, length, expected):
+    url = urllib.parse.urlsplit(face_service)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    try:
+        connection.putrequest("POST", "/")
+        connection.putheader("X-Amz-Target", target)
+        connection.putheader("Content-Type", "application/x-amz-json-1.1")
+        connection.putheader("Content-Length", length or str(len(body)))
+        connection.endheaders(body)
+        response = connection.getresponse()
+        assert response.status == 400
+        assert json.loads(response.read())["__type"] == expected
+    finally:
+        connection.close()

@@ -11,6 +11,7 @@ from localcloud.services import local_env
 
 
 def test_doorman_local_up_is_registered_with_the_same_options():
+    assert doorman.commands["local"].commands["up"] is localcloud_main
     result = CliRunner().invoke(doorman, ["local", "up", "--help"])
     assert result.exit_code == 0, result.output
     for option in ("--moto-port", "--face-port", "--data-dir"):

@@ -6,6 +6,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ..imaging import MAX_INLINE_IMAGE_BYTES
+
 # Errors that describe the image, not the infrastructure: the caller turns them into outcomes.
 IMAGE_ERRORS = frozenset(
     {
@@ -34,6 +36,14 @@ def image_in_s3(bucket: str, key: str, version_id: str = "") -> Image:
     if version_id:
         s3_object["Version"] = version_id
     return {"S3Object": s3_object}
+
+
+def image_source(data: bytes, bucket: str, key: str, version_id: str = "") -> Image:
+    """The bytes when they fit Rekognition's 5 MB inline limit, else the S3 object (the API
+    reads up to 15 MB from S3)."""
+    if len(data) <= MAX_INLINE_IMAGE_BYTES:
+        return image_bytes(data)
+    return image_in_s3(bucket, key, version_id)
 
 
 class FaceIndex:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -35,8 +35,19 @@ def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
     return {k: plain(_deserializer.deserialize(v)) for k, v in item.items()}
 
 
-def _conditional_failed(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+def _applied(write: Callable[[], object]) -> bool:
+    """Run a conditional write: True if it was made, False if its condition failed."""
+    try:
+        write()
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def _values(values: dict[str, Any]) -> dict[str, Any]:
+    return {"ExpressionAttributeValues": values} if values else {}
 
 
 class PeopleTable:
@@ -72,32 +83,24 @@ class PeopleTable:
             condition, values = "attribute_not_exists(person_id)", {}
         else:
             condition, values = "version = :v", {":v": {"N": str(expected_version)}}
-        try:
-            self._client.put_item(
+        return _applied(
+            lambda: self._client.put_item(
                 TableName=self.table,
                 Item=to_item(person.model_dump(mode="json")),
                 ConditionExpression=condition,
-                **({"ExpressionAttributeValues": values} if values else {}),
+                **_values(values),
             )
-        except ClientError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
-        return True
+        )
 
     def delete(self, person_id: str, expected_version: int) -> bool:
-        try:
-            self._client.delete_item(
+        return _applied(
+            lambda: self._client.delete_item(
                 TableName=self.table,
                 Key={"person_id": {"S": person_id}},
                 ConditionExpression="version = :v",
                 ExpressionAttributeValues={":v": {"N": str(expected_version)}},
             )
-        except ClientError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
-        return True
+        )
 
 
 class EventsTable:
@@ -158,8 +161,8 @@ class StateTable:
     def acquire_cooldown(self, pk: str, *, holder: str, now: int, seconds: int) -> bool:
         """True if `holder` may alert now: the slot is free, expired, or already its own
         (a retried record keeps the slot it took before failing)."""
-        try:
-            self._client.put_item(
+        return _applied(
+            lambda: self._client.put_item(
                 TableName=self.table,
                 Item={
                     "pk": {"S": pk},
@@ -171,11 +174,7 @@ class StateTable:
                 ),
                 ExpressionAttributeValues={":now": {"N": str(now)}, ":holder": {"S": holder}},
             )
-        except ClientError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
-        return True
+        )
 
     @staticmethod
     def _photo_pk(bucket: str, key: str) -> str:
@@ -199,18 +198,14 @@ class StateTable:
         else:
             condition = "fingerprint = :fp AND outcome = :outcome"
             values = {":fp": {"S": replaces.fingerprint}, ":outcome": {"S": replaces.outcome}}
-        try:
-            self._client.put_item(
+        return _applied(
+            lambda: self._client.put_item(
                 TableName=self.table,
                 Item=item,
                 ConditionExpression=condition,
-                **({"ExpressionAttributeValues": values} if values else {}),
+                **_values(values),
             )
-        except ClientError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
-        return True
+        )
 
     def delete_photo(self, bucket: str, key: str) -> None:
         self._client.delete_item(

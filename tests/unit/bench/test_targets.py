@@ -101,6 +101,14 @@ def test_each_target_fails_on_its_own(path: tuple, value: float, failing: str) -
     assert set(statuses.values()) == {PASS}
 
 
+def test_an_event_without_email_fails_latency_whatever_the_percentiles() -> None:
+    results = copy.deepcopy(GOOD)
+    results["latency"]["lost"] = ["cam-7"]
+    verdict = next(v for v in evaluate(results) if v.name.startswith("end-to-end"))
+    assert verdict.status == FAIL
+    assert "1 events got no email" in verdict.detail
+
+
 def test_a_missing_section_is_reported_not_passed() -> None:
     results = {k: v for k, v in GOOD.items() if k != "latency"}
     verdicts = evaluate(results)

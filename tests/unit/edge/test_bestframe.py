@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from edge_agent.bestframe import CvJpegEncoder, TopKBestFrame
@@ -18,7 +19,7 @@ class FakeFrame:
 
     @property
     def rgb(self) -> np.ndarray:
-        return self.bgr[:, :, ::-1]
+        return cv2.cvtColor(self.bgr, cv2.COLOR_BGR2RGB)
 
     @property
     def gray(self) -> np.ndarray:
@@ -49,8 +50,6 @@ def test_face_crops_for_recognition_include_padding() -> None:
 
 
 def test_jpeg_encoder_output_decodes() -> None:
-    import cv2
-
     data = CvJpegEncoder(80).encode(frame(7).bgr)
     assert data[:2] == b"\xff\xd8"
     assert cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR).shape == (200, 300, 3)

@@ -171,3 +171,20 @@ def test_check_config_command(tmp_path: Path) -> None:
     )
     assert bad.exit_code == 2
     assert "motion.alpha: Input should be less than or equal to 1" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["watch", "clip.mp4", "--dry-run", "out"],
+        ["push", "clip.mp4", "--stream", "door"],
+        ["gallery", "sync", "--bucket", "faces"],
+        ["check-config"],
+    ],
+    ids=["watch", "push", "gallery-sync", "check-config"],
+)
+def test_every_command_rejects_bad_config_naming_the_key(tmp_path: Path, command) -> None:
+    bad = write(tmp_path, "[push]\nrtsp_transport = 'pigeon'\n")
+    result = CliRunner().invoke(main, [*command, "--config", str(bad)])
+    assert result.exit_code == 2, result.output
+    assert "push.rtsp_transport: Input should be 'tcp' or 'udp'" in result.stderr

@@ -141,3 +141,15 @@ def test_missing_gallery_means_everyone_is_unknown(tmp_path: Path) -> None:
     gallery = load_gallery(tmp_path / "nothing")
     assert len(gallery) == 0
     assert GalleryRecognizer(gallery, 0.5).identify(candidates_of("takeo", (1,))) == "unknown"
+
+
+def test_hand_made_folder_names_become_header_safe_person_ids(
+    gallery_dir: Path, tmp_path: Path
+) -> None:
+    load_gallery(gallery_dir)  # fills the encoding cache that the copy below reuses
+    folder = tmp_path / "José Núñez"
+    folder.mkdir()
+    (folder / "1.jpg").write_bytes((gallery_dir / "grace_hopper" / "1.jpg").read_bytes())
+    (tmp_path / CACHE_NAME).write_bytes((gallery_dir / CACHE_NAME).read_bytes())
+    gallery = load_gallery(tmp_path)
+    assert gallery.people == ("jose-nunez",)  # S3 metadata (local-match) is ASCII only

@@ -41,6 +41,17 @@ def test_local_dir_from_env_reads_resources_and_endpoints(clean_env, tmp_path):
     assert target.client("s3").meta.endpoint_url == "http://127.0.0.1:1"
 
 
+def test_local_dir_alone_needs_no_exports_and_no_real_credentials(clean_env, tmp_path):
+    _write_resources(tmp_path, {"AWS_ENDPOINT_URL": "http://127.0.0.1:1"})
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        clean_env.delenv(name, raising=False)
+    clean_env.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    target = resolve(local_dir=tmp_path)
+    credentials = target.session.get_credentials()
+    assert (credentials.access_key, credentials.secret_key) == ("testing", "testing")
+    assert target.session.region_name == "us-east-1"
+
+
 def test_local_without_any_endpoint_refuses_to_use_real_aws(clean_env, tmp_path):
     _write_resources(tmp_path)
     with pytest.raises(DiscoveryError, match="refusing"):
@@ -62,7 +73,7 @@ def test_stack_without_region_says_what_to_set(clean_env):
         resolve(stack="Doorman")
 
 
-def test_resources_path_exported_by_local_up_is_enough(clean_env, tmp_path):
+def test_a_resources_json_path_is_enough(clean_env, tmp_path):
     _write_resources(tmp_path)
     clean_env.setenv("DOORMAN_RESOURCES", str(tmp_path / "resources.json"))
     clean_env.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:2")
