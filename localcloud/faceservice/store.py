@@ -14,6 +14,7 @@ import os
 import tempfile
 import threading
 import time
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -111,6 +112,8 @@ class CollectionStore:
         self._collections: dict[str, Collection] = {}
         if self._data_dir:
             self._data_dir.mkdir(parents=True, exist_ok=True)
+            for leftover in self._data_dir.glob("*.tmp"):  # a save cut short by a crash
+                leftover.unlink(missing_ok=True)
             for path in sorted(self._data_dir.glob("*.npz")):
                 collection = _load(path)
                 self._collections[collection.collection_id] = collection
@@ -268,11 +271,23 @@ class CollectionStore:
             raise
 
 
+class CorruptCollectionError(RuntimeError):
+    """A collection file in the data directory cannot be read; the service will not start."""
+
+
 def _load(path: Path) -> Collection:
-    with np.load(path, allow_pickle=False) as data:
-        meta = json.loads(str(data["meta"]))
-        vectors = data["vectors"].astype(np.float32)
-    faces = [StoredFace(**f) for f in meta["faces"]]
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            vectors = data["vectors"].astype(np.float32)
+        faces = [StoredFace(**f) for f in meta["faces"]]
+        if vectors.shape != (len(faces), ENCODING_SIZE):
+            raise ValueError(f"{len(faces)} faces but encodings of shape {vectors.shape}")
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+        raise CorruptCollectionError(
+            f"Face collection file {path} is unreadable ({exc}). Move it out of the data "
+            "directory to start without that collection."
+        ) from exc
     return Collection(
         meta["collection_id"], meta["arn"], meta["created_at"], faces, vectors, meta["next_seq"]
     )

@@ -217,8 +217,17 @@ def _frames_of(cloud, camera: str) -> list[str]:
 
 
 def test_forget_asks_first_then_erases_every_trace(run, seen, cloud):
+    # A second version of her photo (the faces bucket is versioned): forget erases both.
+    key = "known/Grace Hopper/grace_hopper.jpg"
+    cloud.client("s3").put_object(
+        Bucket=cloud.resources.faces_bucket,
+        Key=key,
+        Body=(FACES_DIR / "grace_hopper.jpg").read_bytes(),
+        Tagging="name=Grace%20Hopper&watchlist=known",
+    )
+    cloud.drain(timeout=60)
     before = _traces(cloud, "grace-hopper", "known/Grace Hopper/")
-    assert before == {"faces": 1, "photo versions": 1, "people": 1, "sightings": 2}
+    assert before == {"faces": 1, "photo versions": 2, "people": 1, "sightings": 2}
     assert len(_frames_of(cloud, "front")) == 3
 
     declined = run("forget", "Grace Hopper", input="n\n")

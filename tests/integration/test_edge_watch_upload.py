@@ -1,5 +1,6 @@
-"""`doorman watch` without --dry-run: events go through the spool to S3 (moto server), and
-SIGTERM in the middle of a visit still reports it, drains the uploads and exits 0."""
+"""`doorman watch` without --dry-run: events go through the spool to S3 (moto server);
+`upload = "unknown-only"` sends the stranger and keeps the recognized person local; SIGTERM
+in the middle of a visit still reports it, drains the uploads and exits 0."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from edge_agent.cli import main
 
 # The generated scenarios, shared with the watch tests.
 from tests.integration.test_edge_watch import scenario  # noqa: F401
+from tests.support.images import FACES_DIR, augment
 
 pytestmark = pytest.mark.integration
 
@@ -98,3 +100,35 @@ def test_sigterm_mid_visit_reports_the_open_track_drains_uploads_and_exits_0(
     head = s3_client.head_object(Bucket=bucket, Key=stored["Key"])
     assert head["Metadata"]["kind"] == "face"
     assert not list(spool.glob("*.j*"))  # drained before exit, nothing left behind
+
+
+def test_unknown_only_uploads_the_stranger_and_keeps_the_family_member_local(
+    request, s3_client, tmp_path: Path
+) -> None:
+    video, _ = request.getfixturevalue("scenario")("two_people")  # astronaut and luispedro
+    family = tmp_path / "known_faces" / "luispedro"
+    family.mkdir(parents=True)
+    for seed in (1, 2):
+        (family / f"{seed}.jpg").write_bytes(augment(FACES_DIR / "luispedro.jpg", seed))
+    bucket = "doorman-unknown-only-test"
+    s3_client.create_bucket(Bucket=bucket)
+    summary_path = tmp_path / "summary.json"
+    result = CliRunner().invoke(
+        main,
+        ["watch", str(video), "--camera-id", "private", "--summary-json", str(summary_path),
+         "--no-progress", "--log-level", "WARNING"],
+        env={
+            "DOORMAN_UPLOAD__BUCKET": bucket,
+            "DOORMAN_SPOOL__DIR": str(tmp_path / "spool"),
+            "DOORMAN_RECOGNITION__ENABLED": "true",
+            "DOORMAN_RECOGNITION__GALLERY_DIR": str(family.parent),
+            "DOORMAN_RECOGNITION__UPLOAD": "unknown-only",
+        },
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(summary_path.read_text())
+    assert summary["tracks"] == 2 and summary["withheld"] == 1
+    assert summary["events"] == summary["uploads"] == 1
+    [stored] = s3_client.list_objects_v2(Bucket=bucket, Prefix="frames/private/")["Contents"]
+    head = s3_client.head_object(Bucket=bucket, Key=stored["Key"])
+    assert head["Metadata"]["local-match"] == "unknown" and head["Metadata"]["kind"] == "face"

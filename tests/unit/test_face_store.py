@@ -20,7 +20,7 @@ from localcloud.faceservice.errors import (
     ResourceAlreadyExistsException,
     ResourceNotFoundException,
 )
-from localcloud.faceservice.store import CollectionStore
+from localcloud.faceservice.store import CollectionStore, CorruptCollectionError
 
 BOX = {"Width": 0.5, "Height": 0.5, "Left": 0.25, "Top": 0.25}
 
@@ -91,6 +91,21 @@ def test_persists_atomically_and_reloads(tmp_path):
     more = add(reloaded, "c", unit_vectors(1, seed=9))
     assert more[0].seq == 4  # sequence numbers continue, so tokens stay valid
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.npz"]
+
+
+def test_unreadable_collection_file_is_named_and_leftovers_are_cleared(tmp_path):
+    store = CollectionStore(tmp_path)
+    store.create("good")
+    add(store, "good", unit_vectors(2))
+    (tmp_path / "half-written.tmp").write_bytes(b"partial")
+    reloaded = CollectionStore(tmp_path)
+    assert len(reloaded.get("good").faces) == 2
+    assert not list(tmp_path.glob("*.tmp"))
+    truncated = (tmp_path / "good.npz").read_bytes()[:200]
+    for damaged in (truncated, b"not a numpy archive"):
+        (tmp_path / "broken.npz").write_bytes(damaged)
+        with pytest.raises(CorruptCollectionError, match=r"broken\.npz"):
+            CollectionStore(tmp_path)
 
 
 def test_concurrent_adds_lose_nothing(tmp_path):

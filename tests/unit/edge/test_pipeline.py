@@ -108,7 +108,13 @@ class FixedRecognizer:
 
 
 def pipeline(
-    frames: int, moving: set[int], visible: set[int], best: int = -1, recognizer=None, **settings
+    frames: int,
+    moving: set[int],
+    visible: set[int],
+    best: int = -1,
+    recognizer=None,
+    top_k: int = 1,
+    **settings,
 ):
     faces_config = FacesConfig(track_gap_seconds=1.0)
     ids = TrackIds("cam")
@@ -129,7 +135,7 @@ def pipeline(
         motion=ScriptedMotion(moving),
         detector=detector,
         tracker=IouCentroidTracker(faces_config, ids),
-        best=TopKBestFrame(1, keep_faces=3 if recognizer else 0),
+        best=TopKBestFrame(top_k, keep_faces=3 if recognizer else 0),
         encoder=IndexEncoder(),
         sink=sink,
         recognizer=recognizer,
@@ -149,6 +155,14 @@ def test_one_person_gives_one_event_with_the_best_frame() -> None:
     assert event.track_id == f"cam-{round((T0 + 0.8) * 1000)}-2"  # n=1 went to the motion episode
     assert event.key().endswith(f"{event.track_id}-001.jpg")
     assert event.faces[0].left == FACE.left and event.local_match is None
+
+
+def test_top_k_gives_k_events_of_one_track_best_first() -> None:
+    p, _, sink = pipeline(60, set(range(5, 25)), set(range(8, 22)), best=14, top_k=3)
+    p.run()
+    assert [e.seq for e in sink.events] == [1, 2, 3]
+    assert len({e.track_id for e in sink.events}) == 1
+    assert [e.jpeg for e in sink.events] == [bytes([14]), bytes([8]), bytes([9])]  # ties: earliest
 
 
 def test_detector_runs_only_every_kth_frame_and_only_with_motion_or_tracks() -> None:
