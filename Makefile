@@ -13,21 +13,26 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: setup apt test unit demo synth bench lint format clean
 
-setup: $(PY_STAMP) $(NODE_STAMP) apt
+# apt first: system packages never depend on the venv, and a bare Debian may need them.
+setup: apt $(PY_STAMP) $(NODE_STAMP)
 
 # The stamp depends on the requirement files: change a pin and the venv is refreshed.
-$(PY_STAMP): requirements.txt requirements-dev.txt pyproject.toml
-	@if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then \
+$(PY_STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+	@if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then \
 		rm -rf $(VENV); $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV); fi
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@$(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
+		echo "make: Doorman needs Python 3.11 (found $$($(PY) -V)); set PYTHON=/path/to/python3.11" >&2; \
+		rm -rf $(VENV); exit 1; }
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	# face_recognition pins dlib (a 10+ minute source build); dlib-bin provides it prebuilt.
 	$(PY) -m pip install --quiet --no-deps face_recognition==1.3.0
 	$(PY) -m pip install --quiet --no-deps -e .
 	$(PY) -c 'import face_recognition, cv2, boto3, aws_cdk, cdk_nag'
 	@touch $@
 
-$(NODE_STAMP): package.json
-	npm install --no-audit --no-fund --silent
+# npm ci installs exactly package-lock.json and never rewrites it.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
 	@touch $@
 
 # Checked every time (a few dpkg queries); installs only what is missing.

@@ -74,9 +74,13 @@ def children(pid: int) -> list[int]:
 def wait_for_child(pid: int, other_than: int | None = None, timeout: float = 20) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        kids = [kid for kid in children(pid) if kid != other_than]
-        if kids and b"gst-launch" in Path(f"/proc/{kids[0]}/cmdline").read_bytes():
-            return kids[0]
+        for kid in children(pid):
+            try:  # gst-inspect children come and go while we look
+                command = Path(f"/proc/{kid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if kid != other_than and b"gst-launch" in command:
+                return kid
         time.sleep(0.05)
     raise AssertionError("no gst-launch child appeared")
 
