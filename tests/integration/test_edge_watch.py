@@ -1,8 +1,9 @@
 """`doorman watch scenario.mp4 --dry-run DIR` on every generated scenario, against its truth.
 
-Each scenario is generated once per session (720p, a few seconds; one also at 1080p). A face event must show
-the right person (checked with face_recognition against assets/faces) where the ground truth
-puts that person's face, exactly once per person track; distractors give no face event.
+Each scenario is generated once per session (720p, a few seconds; one also at 1080p). A face
+event must show the right person (checked with face_recognition against assets/faces) where
+the ground truth puts that person's face, exactly once per person track; distractors give no
+face event.
 """
 
 from __future__ import annotations
