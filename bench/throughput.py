@@ -190,9 +190,17 @@ def run_all(
             )
             runs.append(result)
             tick()
+    scenes = {}
+    for (scene, _), video in videos.items():
+        truth = video.truth()
+        scenes[scene] = (
+            f"{scene}: {truth['scenario']}, {truth['seconds']:g} s at {truth['fps']} fps: "
+            f"{truth['description']}"
+        )
     return {
         "runs": runs,
         "notes": [
+            *sorted(scenes.values()),
             f"each run in its own process pinned with `taskset -c {PINNED_CORE}`, "
             "cv2.setNumThreads(1) and OMP/OPENBLAS/MKL threads = 1; the clock covers "
             "opening, decoding and processing every frame, after models are loaded",
