@@ -32,9 +32,9 @@ FUNCTIONS_LOG = Path(__file__).resolve().parent / ".cache" / "latency-functions.
 class Outbox:
     """Counts the emails moto's SES has sent, through SES's own GetSendStatistics.
 
-    (moto's `/moto-api/data.json` lists the messages too, but moto 5.2 fails to serialise
-    that dump once S3 holds certain objects (HTTP 500, "FakeKey is not JSON serializable"),
-    and the dump grows with every stored object; the statistics are one small call.)
+    (moto's `/moto-api/data.json` lists the messages too, but it dumps every service's
+    state on each poll, and in some of our runs moto 5.2 failed to serialise it: HTTP 500,
+    "FakeKey is not JSON serializable". The statistics are one small SES call.)
     Delivery attempts count recipients; a stranger's warning goes to the owner alone.
     """
 

@@ -46,10 +46,21 @@ def _throughput_lines(section: dict[str, Any]) -> list[str]:
                 f"{run['fps']:.1f} fps, {run['peak_rss_mb']:.0f} MB, {run['frames']} fr{cap}"
             )
         doorman, naive, decode = (by.get(p) for p in PIPELINE_ORDER)
-        cells.append(f"{doorman['fps'] / naive['fps']:.1f}x" if doorman and naive else "-")
+        same = naive.get("doorman_fps_same_frames") if naive else None
+        if doorman and naive:
+            ratio = (same or doorman["fps"]) / naive["fps"]
+            cells.append(f"{ratio:.1f}x" + (f" ({same:.1f} fps)" if same else ""))
+        else:
+            cells.append("-")
         cells.append(f"{doorman['fps'] / decode['fps']:.0%}" if doorman and decode else "-")
         rows.append(cells)
-    header = ["scene", "res", *PIPELINE_ORDER, "doorman/naive", "doorman/decode"]
+    header = [
+        "scene",
+        "res",
+        *PIPELINE_ORDER,
+        "doorman/naive (same frames)",
+        "doorman/decode",
+    ]
     notes = [f"- {n}" for n in section.get("notes", [])]
     return _table(header, rows) + notes + ([""] if notes else [])
 
@@ -186,8 +197,8 @@ def markdown(results: dict[str, Any], verdicts: list[Verdict]) -> str:
         "",
         f"Run {meta.get('started_at', '?')}, {meta.get('duration_seconds', 0):.0f} s, "
         f"{meta.get('cpus', '?')} CPUs. Load average {meta.get('load_start', '?')} at the "
-        f"start, {meta.get('load_after_throughput', '-')} after the throughput runs (which "
-        f"add about 1 themselves), {meta.get('load_end', '?')} at the end."
+        f"start, up to {meta.get('load_during_throughput', '-')} during the throughput runs "
+        f"(which add about 1 themselves), {meta.get('load_end', '?')} at the end."
         + (" **Measured under load: timings are pessimistic.**" if meta.get("under_load") else "")
         + (" Quick mode (short runs)." if meta.get("quick") else ""),
         "",

@@ -13,6 +13,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,7 +96,7 @@ class SceneSet:
     uploads: list[Scenario]
 
 
-def prepare(quick: bool, on_ready=None) -> SceneSet:
+def prepare(quick: bool, on_ready: Callable[[], None] | None = None) -> SceneSet:
     """Generate (or reuse) every video the run needs."""
     tick = on_ready or (lambda: None)
     seconds = {"quiet": 8.0, "busy": 12.0} if quick else {"quiet": 30.0, "busy": 20.0}

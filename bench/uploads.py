@@ -28,7 +28,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from bench.baselines import read_frames, run_baselines
+from bench.baselines import BaselinePass, read_frames, run_baselines
 from bench.cache import Scenario
 
 CHECKS_PER_TRACK = 3
@@ -193,7 +193,9 @@ def _score_tracks(tally: PipelineTally, tracks: list[TruthTrack], seen: list[See
     tally.missed_tracks += [t.label for t in tracks if t.face_frames and not is_covered(t, seen)]
 
 
-def _baselines(scenario: Scenario, truth: dict[str, Any], tracks: list[TruthTrack]):
+def _baselines(
+    scenario: Scenario, truth: dict[str, Any], tracks: list[TruthTrack]
+) -> tuple[dict[str, PipelineTally], BaselinePass]:
     baseline = run_baselines(scenario.video)
     visible = face_frames(truth)
     uploads = {

@@ -101,6 +101,15 @@ def test_each_target_fails_on_its_own(path: tuple, value: float, failing: str) -
     assert set(statuses.values()) == {PASS}
 
 
+def test_the_speed_up_compares_doorman_on_the_frames_naive_ran() -> None:
+    results = copy.deepcopy(GOOD)
+    naive = results["throughput"]["runs"][1]
+    naive["doorman_fps_same_frames"] = 18.0  # the capped frames are busier than the rest
+    verdict = next(v for v in evaluate(results) if v.name.startswith("busy 1080p speed-up"))
+    assert verdict.status == FAIL
+    assert verdict.value.startswith("9.0x")
+
+
 def test_an_event_without_email_fails_latency_whatever_the_percentiles() -> None:
     results = copy.deepcopy(GOOD)
     results["latency"]["lost"] = ["cam-7"]
