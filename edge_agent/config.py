@@ -103,7 +103,7 @@ class FacesConfig(Section):
     track_gap_seconds: Seconds = 1.5
     top_k: int = Field(default=1, ge=1, le=10)
     iou_threshold: float = Field(default=0.2, ge=0, le=1)
-    max_centroid_distance: float = Field(default=1.5, gt=0, le=20)
+    max_centroid_distance: float = Field(default=2.0, gt=0, le=20)
 
 
 class EventsConfig(Section):

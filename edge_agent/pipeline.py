@@ -70,6 +70,10 @@ class Box:
     def padded(self, fraction: float, width: int, height: int) -> Box:
         """Grow by `fraction` of the box size on every side, clipped to the frame."""
         dx, dy = round(self.width * fraction), round(self.height * fraction)
+        return self.grown(dx, dy, width, height)
+
+    def grown(self, dx: int, dy: int, width: int, height: int) -> Box:
+        """Grow by dx pixels left and right and dy up and down, clipped to the frame."""
         return Box(
             max(0, self.left - dx),
             max(0, self.top - dy),
@@ -225,7 +229,10 @@ class PipelineSettings:
     motion_min_seconds: float = 0.5
     motion_gap_seconds: float = 2.0
     upload_unknown_only: bool = False
-    track_search_padding: float = 1.0  # face sizes around a tracked face's last/next box
+    # Around a tracked face's last/next box: face widths sideways (people cross the porch),
+    # face heights up and down (faces rarely move vertically between two detector runs).
+    track_search_padding: float = 1.0
+    track_search_padding_y: float = 0.5
     full_search_every: int = 4  # detector runs between searches of whole motion regions
 
 
@@ -329,16 +336,14 @@ class Pipeline:
 
         Around each live track's face (last and predicted position: people stop at doors),
         and in every motion region. Between full searches, a motion region that holds a
-        tracked face is cut down to a band of the face's height around it: the rest is that
-        person's body, and searching it would cost several times more. Every
+        tracked face is cut down to the height of that face's band (half a face above and
+        below): the rest is that person's body, and searching it would cost several times
+        more. Every
         `full_search_every`-th run searches whole regions, so a newcomer next to a tracked
         person is found within about a second.
         """
         settings = self.settings
-        bands = [
-            track.box.union(track.predicted(t)).padded(settings.track_search_padding, width, height)
-            for track in self.tracker.live
-        ]
+        bands = [self._band(track, t, width, height) for track in self.tracker.live]
         self._runs_since_full += 1
         full = not bands or self._runs_since_full >= settings.full_search_every
         if full:
@@ -353,6 +358,15 @@ class Pipeline:
                 region = Box(region.left, top, region.right, max(top, bottom))
             regions.append(region)
         return regions
+
+    def _band(self, track: Track, t: float, width: int, height: int) -> Box:
+        """A tracked face's last and predicted boxes, grown by the track search padding in
+        face sizes (not by the size of their union: a fast walker's band stays a few faces
+        high and wide)."""
+        face, settings = track.box, self.settings
+        dx = round(face.width * settings.track_search_padding)
+        dy = round(face.height * settings.track_search_padding_y)
+        return face.union(track.predicted(t)).grown(dx, dy, width, height)
 
     def _detection_due(self, index: int) -> bool:
         last = self._last_detect_index

@@ -248,7 +248,18 @@ def test_tracked_person_body_is_searched_only_near_the_face_between_full_searche
     p.run()
     heights = [max(box.bottom for box in regions) for regions in detector.regions]
     # First run: nothing tracked yet, whole region. Then a band around the face (100-200,
-    # padded by one face height) except on every third run.
+    # padded by half a face height) except on every third run.
     assert heights[0] == 360
-    assert heights[1] == heights[2] == 300
-    assert heights[3] == 360 and heights[4] == 300
+    assert heights[1] == heights[2] == 250
+    assert heights[3] == 360 and heights[4] == 250
+
+
+def test_a_fast_walkers_band_is_padded_by_face_sizes_not_by_its_reach() -> None:
+    p, _, _ = pipeline(1, set(), set())
+    track = IouCentroidTracker(FacesConfig(), TrackIds("cam"))
+    track.update([Detection(FACE, score=1.0)], T0)
+    track.update([Detection(Box(300, 100, 400, 200), score=1.0)], T0 + 0.2)  # 1000 px/s
+    p.tracker = track
+    [band] = p._search_regions(Motion(), T0 + 0.4, 1920, 1080)
+    # Last box 300-400, predicted 500-600; one face width sideways, half a face up and down.
+    assert band == Box(200, 50, 700, 250)

@@ -34,6 +34,18 @@ def test_fast_walker_without_overlap_matches_by_centroid() -> None:
     assert len(far.started) == 1 and len(t.live) == 2
 
 
+def test_a_person_who_breaks_into_a_run_keeps_one_track() -> None:
+    # Still at the door, then 1.7 face widths per detector run (a runner at 10 fps, k=2):
+    # no speed to predict from yet, and each new track would start at rest again.
+    t = tracker()
+    for step in range(5):
+        t.update([det(900)], step * 0.2)
+    for step in range(1, 5):
+        update = t.update([det(900 - 170 * step)], 0.8 + step * 0.2)
+        assert not update.started
+    assert len(t.live) == 1
+
+
 def test_two_people_keep_their_own_tracks() -> None:
     t = tracker()
     t.update([det(100), det(800)], 0.0)

@@ -80,36 +80,3 @@ def test_a_resources_json_path_is_enough(clean_env, tmp_path):
     target = resolve()
     assert target.local
     assert target.client("dynamodb").meta.endpoint_url == "http://127.0.0.1:2"
-
-
-def _template(outputs: dict[str, str]) -> str:
-    return json.dumps(
-        {
-            "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
-            "Outputs": {key: {"Value": value} for key, value in outputs.items()},
-        }
-    )
-
-
-def test_stack_outputs_become_resources(clean_env):
-    from moto import mock_aws
-
-    clean_env.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    clean_env.setenv("AWS_ACCESS_KEY_ID", "testing")
-    clean_env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    outputs = StackResources(**FIELDS).to_outputs()
-    with mock_aws():
-        import boto3
-
-        cfn = boto3.client("cloudformation")
-        cfn.create_stack(StackName="Home", TemplateBody=_template(outputs))
-        partial = {k: v for k, v in outputs.items() if k != "PeopleTable"}
-        cfn.create_stack(StackName="Partial", TemplateBody=_template(partial))
-        target = resolve(stack="Home")
-        assert target.resources.people_table == "value-people_table"
-        assert target.stack_name == "Home" and not target.local
-        with pytest.raises(DiscoveryError, match="lacks Doorman outputs PeopleTable"):
-            resolve(stack="Partial")
-        clean_env.setenv("DOORMAN_STACK", "Missing")
-        with pytest.raises(DiscoveryError, match="'Missing' not found in eu-west-1"):
-            resolve()
