@@ -35,9 +35,11 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	@touch $@
 
-# Checked every time (a few dpkg queries); installs only what is missing.
+# Checked every time (a few dpkg queries); installs only what is missing. A removed package
+# keeps its config files and `dpkg -s` still succeeds, so ask for the real install status.
 apt:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "apt: installing $$missing"; \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
