@@ -10,6 +10,8 @@ from .schemas import AlertReason, FaceResult, FaceStatus, Label, PersonRef, Seve
 STRANGER_IDENTITY = "unknown"
 LABEL_IDENTITY = "alarm-label"
 IDENTIFIED: frozenset[FaceStatus] = frozenset({"known", "barred", "stranger"})
+# Identities that only alert while armed (barred people always do).
+_ARMED_ONLY = frozenset({STRANGER_IDENTITY, LABEL_IDENTITY})
 
 
 @dataclass(frozen=True)
@@ -93,9 +95,6 @@ def narrow(plan: AlertPlan, *, armed: bool, free: Callable[[str], bool]) -> Aler
     if STRANGER_IDENTITY in kept:
         return AlertPlan("warning", "unknown-face", kept)
     return AlertPlan("warning", "alarm-label", kept)
-
-
-_ARMED_ONLY = frozenset({STRANGER_IDENTITY, LABEL_IDENTITY})
 
 
 def frame_severity(plan: AlertPlan | None) -> Severity:
