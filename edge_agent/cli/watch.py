@@ -277,10 +277,7 @@ def _open_sink(config: AgentConfig, dry_run: str | None) -> tuple[EventSink, Any
     from edge_agent.uploader import Uploader
 
     spool = Spool(config.spool.dir, config.spool.max_bytes)
-    try:
-        uploader = Uploader.from_config(spool, config.upload)
-    except ValueError as error:  # no bucket: name the key, as config errors do
-        raise click.UsageError(f"{error}; set it in the config or DOORMAN_UPLOAD__BUCKET") from None
+    uploader = Uploader.from_config(spool, config.upload)  # the bucket was checked at start
     uploader.start()
 
     def finish() -> dict[str, int]:
