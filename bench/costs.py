@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from edge_agent.operator.cost import PRICES, Usage, estimate_usage
+from core.cost import PRICES, Usage, estimate_usage
 
 MOTION_FRAMES_PER_DAY = 350
 ENROLLED_PEOPLE = 10

@@ -45,7 +45,7 @@ class DoormanRunner:
     """
 
     def __init__(self, video: Path, max_frames: int | None = None) -> None:
-        from edge_agent.cli.watch import build_pipeline
+        from edge_agent.assembly import build_pipeline
         from edge_agent.config import load_config
         from edge_agent.sources import FileSource
 

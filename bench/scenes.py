@@ -1,4 +1,4 @@
-"""The videos the benchmark runs on, built with bench.scenarios and cached in bench/.cache/.
+"""The videos the benchmark runs on, built with scenes.scenarios and cached in bench/.cache/.
 
 - `quiet`: scenarios' `static_noise` (an empty porch with sensor noise), stretched.
 - `busy`: people and distractors together, composed here from scenarios' own `Scene` and
@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import scenarios
-from bench.cache import CACHE_DIR, Scenario, generator_hash, prune_stale
-from bench.cache import scenario as cached_scenario
+from scenes import scenarios
+from scenes.cache import CACHE_DIR, Scenario, generator_hash, prune_stale
+from scenes.cache import scenario as cached_scenario
 
 BUSY = "busy"
 QUIET = "static_noise"

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 
 from bench.baselines import BaselinePass, read_frames, run_baselines
-from bench.cache import Scenario
+from scenes.cache import Scenario
 
 CHECKS_PER_TRACK = 3
 DOORMAN = "doorman"

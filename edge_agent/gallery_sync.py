@@ -24,8 +24,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from PIL import Image, UnidentifiedImageError
 
-from functions.shared.enrollment import OUTCOME_TAG, Claim, claim_from
-from functions.shared.slugs import hashed_slug, normalize_name, slugify
+from core.enrollment import OUTCOME_TAG, Claim, claim_from
+from core.slugs import hashed_slug, normalize_name, slugify
 
 log = logging.getLogger(__name__)
 

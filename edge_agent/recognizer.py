@@ -22,8 +22,8 @@ from pathlib import Path
 import face_recognition
 import numpy as np
 
+from core.slugs import EXTERNAL_IMAGE_ID, slugify
 from edge_agent.pipeline import Candidate
-from functions.shared.slugs import EXTERNAL_IMAGE_ID, slugify
 
 log = logging.getLogger(__name__)
 

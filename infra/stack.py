@@ -1,12 +1,12 @@
 """The Doorman stack: composes the constructs, grants each function what it calls, and
-emits the outputs the `doorman` CLI reads (edge_agent.resources.StackResources)."""
+emits the outputs the `doorman` CLI reads (core.resources.StackResources)."""
 
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, RemovalPolicy, Stack
 from constructs import Construct
 
-from functions.shared.records import FRAME_PREFIXES
+from core.records import FRAME_PREFIXES
 from infra.config import DoormanConfig
 from infra.constructs.alerts import Alerts
 from infra.constructs.analysis import Analysis
@@ -266,7 +266,7 @@ class DoormanStack(Stack):
         )
 
     def _outputs(self) -> None:
-        """Keys = edge_agent.resources.StackResources fields in CamelCase, plus HUMAN_OUTPUTS."""
+        """Keys = core.resources.StackResources fields in CamelCase, plus HUMAN_OUTPUTS."""
         config, storage, tables = self.config, self.storage, self.tables
         outputs = {
             "UploadsBucket": storage.uploads.bucket_name,

@@ -18,13 +18,13 @@ from typing import Any
 
 import boto3
 
-from edge_agent.resources import StackResources
-from functions.shared.queues import BATCH_SIZES
+from core.queues import BATCH_SIZES
+from core.resources import StackResources
 
 from . import motofixes
-from .__main__ import LocalServices, export_lines, start_services
 from .provision import LocalConfig, function_environments, provision, write_resources
 from .router import KinesisSource, LocalFunction, QueueSource, Router
+from .runtime import LocalServices, export_lines, run_services, start_services
 from .services import REGION
 
 TIMEOUTS = {"enroll": 60, "analyze": 90, "notify": 30}
@@ -168,8 +168,6 @@ def run_cloud(
     stop_event: threading.Event | None = None,
 ) -> None:
     """`doorman local up`: services + resources + router until Ctrl-C / SIGTERM."""
-    from .__main__ import run_services
-
     holder: dict[str, LocalCloud] = {}
 
     def on_ready(services: LocalServices) -> None:

@@ -1,6 +1,6 @@
 """`python -m localcloud.demo` (`make demo`, `doorman demo`): Doorman end to end, locally.
 
-1. Generates door-camera scenes with ground truth (bench.scenarios): a known person (Grace
+1. Generates door-camera scenes with ground truth (scenes.scenarios): a known person (Grace
    Hopper), a barred person (Eileen Collins), a stranger, and distractors (a passing car,
    lights switching).
 2. Starts LocalCloud: moto, the face service, the stack's resources, and the enroll,
@@ -207,7 +207,7 @@ def sent_emails(moto_url: str) -> list[dict[str, Any]]:
 
 # -- steps ------------------------------------------------------------------------------------
 def generate_scenes(cameras: tuple[Camera, ...], out: Path) -> dict[str, tuple[Path, dict]]:
-    from bench.scenarios import generate
+    from scenes.scenarios import generate
 
     scenes = {}
     for camera in cameras:
@@ -227,7 +227,7 @@ def watch(camera: str, video: Path, bucket: str, work: Path, env: dict[str, str]
         "DOORMAN_UPLOAD__BUCKET": bucket,
         "DOORMAN_SPOOL__DIR": str(work / f"spool-{camera}"),
     }
-    argv = [sys.executable, "-c", "from edge_agent.cli import main; main()", "watch", str(video),
+    argv = [sys.executable, "-c", "from cli import main; main()", "watch", str(video),
             "--camera-id", camera, "--no-progress", "--log-level", "WARNING",
             "--summary-json", str(summary)]  # fmt: skip
     done = subprocess.run(argv, env=child_env, capture_output=True, text=True, check=False)
@@ -288,8 +288,8 @@ def _run_in_cloud(
     out: Console,
     step: Callable[[str], None],
 ) -> tuple[list[Any], list[dict[str, Any]], Path, dict[str, int]]:
-    from edge_agent.operator import events, people, report
-    from edge_agent.operator.discovery import Target
+    from adapters.discovery import Target
+    from ops import events, people, report
 
     env = cloud.env()
     endpoints = {k: v for k, v in env.items() if k.startswith("AWS_ENDPOINT_URL")}

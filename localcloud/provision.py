@@ -16,10 +16,10 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from edge_agent.resources import StackResources
+from core.resources import StackResources
 
 RESOURCES_FILE = "resources.json"
-ENDPOINTS_FILE = "endpoints.json"  # read by the doorman CLI (edge_agent/operator/discovery.py)
+ENDPOINTS_FILE = "endpoints.json"  # read by the doorman CLI (adapters/discovery.py)
 MAX_RECEIVE_COUNT = 3
 
 

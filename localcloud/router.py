@@ -1,8 +1,9 @@
 """The event router: runs the Lambda handlers in-process, fed the way Lambda feeds them.
 
-- Each function is loaded from functions/ (the task root, as in its Lambda asset) under its
-  own environment: the variables the stack sets plus the local endpoint variables. Because
-  os.environ is process-wide, one invocation runs at a time, inside that environment.
+- Each function's handler module (`functions.{name}.handler`, as in its Lambda asset) is
+  loaded fresh under its own environment: the variables the stack sets plus the local
+  endpoint variables. Because os.environ is process-wide, one invocation runs at a time,
+  inside that environment.
 - Each SQS event source polls its queue, invokes the handler with the real Lambda SQS event
   shape and batch size, deletes the records that succeeded and leaves the
   `batchItemFailures` to come back after the visibility timeout (and reach the DLQ after
@@ -21,7 +22,6 @@ import hashlib
 import importlib.util
 import json
 import logging
-import sys
 import threading
 import time
 import uuid
@@ -33,13 +33,10 @@ from typing import Any
 
 from .services import apply_env, restore_env
 
-FUNCTIONS_DIR = Path(__file__).resolve().parents[1] / "functions"
+TASK_ROOT = Path(__file__).resolve().parents[1]  # the asset root: core/, adapters/, functions/
+FUNCTIONS_DIR = TASK_ROOT / "functions"
 ACCOUNT = "123456789012"
 log = logging.getLogger("localcloud.router")
-
-# Lambda puts the task root on sys.path; handlers import `shared.…` and their own package.
-if str(FUNCTIONS_DIR) not in sys.path:
-    sys.path.append(str(FUNCTIONS_DIR))
 
 # os.environ is shared by every thread: invocations take turns.
 _SANDBOX = threading.RLock()
@@ -103,8 +100,8 @@ class LocalFunction:
             "AWS_LAMBDA_FUNCTION_NAME": self.name,
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory_mb),
-            "LAMBDA_TASK_ROOT": str(FUNCTIONS_DIR),
-            "_HANDLER": f"{self.package}.handler.lambda_handler",
+            "LAMBDA_TASK_ROOT": str(TASK_ROOT),
+            "_HANDLER": f"functions.{self.package}.handler.lambda_handler",
             "POWERTOOLS_SERVICE_NAME": self.package,
             "POWERTOOLS_METRICS_NAMESPACE": "Doorman",
             # No X-Ray daemon locally.
@@ -114,7 +111,7 @@ class LocalFunction:
     def _load(self) -> ModuleType:
         """A fresh copy of the handler module, initialised as a cold start would be."""
         path = FUNCTIONS_DIR / self.package / "handler.py"
-        spec = importlib.util.spec_from_file_location(f"{self.package}.handler", path)
+        spec = importlib.util.spec_from_file_location(f"functions.{self.package}.handler", path)
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
         with sandbox(self.environment()):
@@ -472,7 +469,12 @@ class KinesisSource:
         self.sent_to_failure_queue = 0
 
     def idle(self) -> bool:
-        return not self._busy and not self._behind
+        """Nothing being delivered, and nothing on the shard that the next poll would read
+        (a record put just after the last poll would otherwise look like a drained stream)."""
+        if self._busy or self._behind:
+            return False
+        peek = self.kinesis.get_records(ShardIterator=self._iterator, Limit=1)
+        return not peek.get("Records")
 
     def poll_once(self) -> int:
         self._busy = True

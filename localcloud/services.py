@@ -17,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.resources import FAKE_CREDENTIALS
+
 REGION = "us-east-1"
-FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 HOST = "127.0.0.1"
 
 
@@ -119,15 +120,29 @@ def start_face_service(
     return RunningService("face-service", server.url, server.stop)
 
 
-def apply_env(env: dict[str, str]) -> dict[str, str | None]:
+class PreviousEnv(dict[str, str | None]):
+    """The values `apply_env` replaced, and the ones it set."""
+
+    def __init__(self, previous: dict[str, str | None], applied: dict[str, str]) -> None:
+        super().__init__(previous)
+        self.applied = dict(applied)
+
+
+def apply_env(env: dict[str, str]) -> PreviousEnv:
     """Set `env` in os.environ; returns the previous values for `restore_env`."""
-    previous = {key: os.environ.get(key) for key in env}
+    previous = PreviousEnv({key: os.environ.get(key) for key in env}, env)
     os.environ.update(env)
     return previous
 
 
 def restore_env(previous: dict[str, str | None]) -> None:
+    """Put back what `apply_env` replaced. A variable that someone else changed since (another
+    thread, click's CliRunner) is theirs now and is left alone, so environments applied and
+    restored in overlapping threads never leak into each other."""
+    applied = getattr(previous, "applied", None)
     for key, value in previous.items():
+        if applied is not None and os.environ.get(key) != applied.get(key):
+            continue
         if value is None:
             os.environ.pop(key, None)
         else:

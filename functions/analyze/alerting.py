@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from shared.adapters.messaging import AlertQueue, Parameters
-from shared.adapters.tables import StateTable
-from shared.decisions import AlertPlan, cooldown_key, is_armed, narrow, should_alert
-from shared.schemas import Alert, EventRecord
-from shared.settings import AnalyzeSettings
+from adapters.messaging import AlertQueue, Parameters
+from adapters.tables import StateTable
+from core.decisions import AlertPlan, cooldown_key, is_armed, narrow, should_alert
+from core.schemas import Alert, EventRecord
+from core.settings import AnalyzeSettings
 
 
 class Alerter:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from analyze.logic import Analyzer, Ports
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -20,16 +19,18 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from shared.adapters.clients import aws_client
-from shared.adapters.faces import FaceIndex
-from shared.adapters.messaging import AlertQueue, Parameters
-from shared.adapters.storage import Storage
-from shared.adapters.tables import EventsTable, PeopleTable, SightingsTable, StateTable
-from shared.idempotency import state_persistence
-from shared.observability import observability
-from shared.records import is_frame_key, parse_face_search, s3_changes
-from shared.schemas import FrameOutcome, FrameRef
-from shared.settings import AnalyzeSettings
+
+from adapters.clients import aws_client
+from adapters.faces import FaceIndex
+from adapters.messaging import AlertQueue, Parameters
+from adapters.storage import Storage
+from adapters.tables import EventsTable, PeopleTable, SightingsTable, StateTable
+from core.records import is_frame_key, parse_face_search, s3_changes
+from core.schemas import FrameOutcome, FrameRef
+from core.settings import AnalyzeSettings
+from functions.analyze.logic import Analyzer, Ports
+from functions.idempotency import state_persistence
+from functions.observability import observability
 
 settings = AnalyzeSettings()
 logger, metrics, tracer = observability("analyze")

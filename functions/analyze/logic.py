@@ -13,21 +13,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 
-from analyze.alerting import Alerter
-from analyze.recognition import Findings, Recognizer
-from shared.adapters.faces import FaceIndex, ImageNotAccepted, image_source
-from shared.adapters.messaging import AlertQueue, Parameters
-from shared.adapters.storage import Storage
-from shared.adapters.tables import (
+from adapters.faces import FaceIndex, ImageNotAccepted, image_source
+from adapters.messaging import AlertQueue, Parameters
+from adapters.storage import Storage
+from adapters.tables import (
     EventsTable,
     PeopleTable,
     SightingsTable,
     StateTable,
     sighting_item,
 )
-from shared.decisions import alarm_hits, assess, frame_severity
-from shared.imaging import MAX_S3_IMAGE_BYTES, ImageRejected, load_image
-from shared.records import (
+from core.decisions import alarm_hits, assess, frame_severity
+from core.imaging import MAX_S3_IMAGE_BYTES, ImageRejected, load_image
+from core.records import (
     FrameMeta,
     StreamFaces,
     frame_meta,
@@ -36,8 +34,10 @@ from shared.records import (
     key_safe,
     parse_time,
 )
-from shared.schemas import EventRecord, FrameOutcome, FrameRef
-from shared.settings import AnalyzeSettings
+from core.schemas import EventRecord, FrameOutcome, FrameRef
+from core.settings import AnalyzeSettings
+from functions.analyze.alerting import Alerter
+from functions.analyze.recognition import Findings, Recognizer
 
 CLASSIFICATION_TAG = "classification"
 

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PIL import Image
-from shared.adapters.faces import FaceIndex, ImageNotAccepted, image_bytes
-from shared.adapters.tables import PeopleTable
-from shared.decisions import Candidate, Thresholds, classify_face
-from shared.imaging import crop_jpeg, crop_region
-from shared.records import FaceMatch, StreamFaces
-from shared.schemas import BoundingBox, Emotion, FaceResult, Label, Person, PersonRef
-from shared.settings import AnalyzeSettings
+
+from adapters.faces import FaceIndex, ImageNotAccepted, image_bytes
+from adapters.tables import PeopleTable
+from core.decisions import Candidate, Thresholds, classify_face
+from core.imaging import crop_jpeg, crop_region
+from core.records import FaceMatch, StreamFaces
+from core.schemas import BoundingBox, Emotion, FaceResult, Label, Person, PersonRef
+from core.settings import AnalyzeSettings
 
 SEARCH_MAX_FACES = 3
 TOP_EMOTIONS = 3

@@ -12,14 +12,15 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from enroll.logic import Enroller
-from shared.adapters.clients import aws_client
-from shared.adapters.faces import FaceIndex
-from shared.adapters.storage import Storage
-from shared.adapters.tables import PeopleTable, StateTable
-from shared.observability import observability
-from shared.records import s3_changes
-from shared.settings import EnrollSettings
+
+from adapters.clients import aws_client
+from adapters.faces import FaceIndex
+from adapters.storage import Storage
+from adapters.tables import PeopleTable, StateTable
+from core.records import s3_changes
+from core.settings import EnrollSettings
+from functions.enroll.logic import Enroller
+from functions.observability import observability
 
 settings = EnrollSettings()
 logger, metrics, tracer = observability("enroll")

@@ -12,10 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from shared.adapters.faces import FaceIndex, ImageNotAccepted, image_source
-from shared.adapters.storage import ObjectHead, Storage
-from shared.adapters.tables import PeopleTable, StateTable
-from shared.enrollment import (
+from adapters.faces import FaceIndex, ImageNotAccepted, image_source
+from adapters.storage import ObjectHead, Storage
+from adapters.tables import PeopleTable, StateTable
+from core import slugs
+from core.enrollment import (
     OUTCOME_TAG,
     Claim,
     claim_from,
@@ -23,10 +24,10 @@ from shared.enrollment import (
     fingerprint,
     unindexed_outcome,
 )
-from shared.imaging import MAX_S3_IMAGE_BYTES, ImageRejected, load_image
-from shared.records import iso_utc
-from shared.schemas import BoundingBox, Person, PhotoRecord
-from shared.slugs import hashed_slug, same_person_name, slugify
+from core.imaging import MAX_S3_IMAGE_BYTES, ImageRejected, load_image
+from core.records import iso_utc
+from core.schemas import BoundingBox, Person, PhotoRecord
+from core.slugs import same_person_name
 
 REMOVED = "removed"
 _IMAGE_ERROR_OUTCOMES = {
@@ -146,12 +147,11 @@ class Enroller:
         return "indexed", person_id, face_ids
 
     def _person_id(self, claim: Claim) -> str:
-        """The slug of the name, or slug-<hash> when another name already owns that slug."""
-        base = slugify(claim.name)
-        owner = self.people.get(base)
-        if owner is None or same_person_name(owner.name, claim.name):
-            return base
-        return hashed_slug(claim.name)
+        def owner_of(slug: str) -> str | None:
+            owner = self.people.get(slug)
+            return owner.name if owner else None
+
+        return slugs.person_id(claim.name, owner_of)
 
     def _attach(self, person_id: str, claim: Claim, key: str, face_ids: list[str]) -> bool:
         """Record the photo's faces on the person; False if the id now has another name."""

@@ -17,14 +17,15 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from notify.logic import Notifier, Ports
-from shared.adapters.clients import aws_client
-from shared.adapters.messaging import Mailer, Parameters, Publisher, Webhook
-from shared.adapters.storage import Storage
-from shared.idempotency import state_persistence
-from shared.observability import observability
-from shared.schemas import Alert
-from shared.settings import NotifySettings
+
+from adapters.clients import aws_client
+from adapters.messaging import Mailer, Parameters, Publisher, Webhook
+from adapters.storage import Storage
+from core.schemas import Alert
+from core.settings import NotifySettings
+from functions.idempotency import state_persistence
+from functions.notify.logic import Notifier, Ports
+from functions.observability import observability
 
 settings = NotifySettings()
 logger, metrics, tracer = observability("notify")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.adapters.messaging import Mailer, Parameters, Publisher, Webhook, WebhookError
-from shared.adapters.storage import Storage
-from shared.messages import render_email, sns_subject, webhook_text
-from shared.schemas import Alert
-from shared.settings import NotifySettings
+from adapters.messaging import Mailer, Parameters, Publisher, Webhook, WebhookError
+from adapters.storage import Storage
+from core.messages import render_email, sns_subject, webhook_text
+from core.schemas import Alert
+from core.settings import NotifySettings
 
 WEBHOOK_ATTEMPTS = 2
 

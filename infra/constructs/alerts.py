@@ -13,7 +13,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from functions.shared.queues import BATCH_SIZES
+from core.queues import BATCH_SIZES
 from infra.constructs.function import DoormanFunction, FunctionDefaults
 from infra.constructs.work_queue import WorkQueue
 

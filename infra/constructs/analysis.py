@@ -16,8 +16,8 @@ from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from functions.shared.queues import BATCH_SIZES
-from functions.shared.records import FRAME_PREFIXES
+from core.queues import BATCH_SIZES
+from core.records import FRAME_PREFIXES
 from infra.constructs.function import DoormanFunction, FunctionDefaults
 from infra.constructs.work_queue import WorkQueue, dead_letter_queue
 from infra.nag import acknowledge

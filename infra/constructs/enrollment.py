@@ -9,7 +9,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from constructs import Construct
 
-from functions.shared.queues import BATCH_SIZES
+from core.queues import BATCH_SIZES
 from infra.constructs.function import DoormanFunction, FunctionDefaults
 from infra.constructs.work_queue import WorkQueue
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -20,13 +20,21 @@ from constructs import Construct
 from infra.nag import acknowledge, default_policy
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-FUNCTIONS_DIR = REPO_ROOT / "functions"
+# The function asset holds these packages, so handlers import them under the same names as
+# the tests, the edge agent, the CLI and infra do (`core.…`, `adapters.…`, `functions.…`).
+ASSET_PACKAGES = ("core", "adapters", "functions")
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
 METRICS_NAMESPACE = "Doorman"
 POWERTOOLS_ACCOUNT = "017000801446"
-# Everything under functions/ ships, except caches and tests.
-ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "tests", "**/tests", "**/.pytest_cache"]
+# Everything else in the repository is left out, and so are caches.
+ASSET_EXCLUDES = [
+    "*",
+    *(f"!{package}" for package in ASSET_PACKAGES),
+    "**/__pycache__",
+    "**/*.pyc",
+    "**/.pytest_cache",
+]
 
 _RETENTION = {
     1: logs.RetentionDays.ONE_DAY,
@@ -95,8 +103,10 @@ class DoormanFunction(Construct):
             description=description,
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
-            handler=f"{package}.handler.lambda_handler",
-            code=lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=ASSET_EXCLUDES),
+            handler=f"functions.{package}.handler.lambda_handler",
+            code=lambda_.Code.from_asset(
+                str(REPO_ROOT), exclude=ASSET_EXCLUDES, ignore_mode=IgnoreMode.GLOB
+            ),
             role=self.role,
             timeout=timeout,
             memory_size=memory_size,

@@ -13,7 +13,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from functions.shared.enrollment import Outcome
+from core.enrollment import Outcome
 from infra.constructs.function import METRICS_NAMESPACE
 
 FIVE_MINUTES = Duration.minutes(5)

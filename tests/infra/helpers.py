@@ -22,7 +22,7 @@ def functions_by_package(stack) -> dict[str, tuple[str, dict]]:
     found = {}
     for logical_id, resource in stack.resources("AWS::Lambda::Function").items():
         handler = resource["Properties"].get("Handler", "")
-        package = handler.split(".")[0]
+        package = handler.removeprefix("functions.").split(".")[0]
         if package in FUNCTIONS:
             found[package] = (logical_id, resource["Properties"])
     return found

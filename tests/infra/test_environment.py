@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from functions.shared.settings import AnalyzeSettings, EnrollSettings, NotifySettings
+from core.settings import AnalyzeSettings, EnrollSettings, NotifySettings
 from tests.infra.helpers import functions_by_package
 
 pytestmark = pytest.mark.infra

@@ -1,11 +1,11 @@
-"""The outputs are exactly what the `doorman` CLI reads (edge_agent.resources), plus a few
+"""The outputs are exactly what the `doorman` CLI reads (core.resources), plus a few
 for people."""
 
 from __future__ import annotations
 
 import pytest
 
-from edge_agent.resources import StackResources
+from core.resources import StackResources
 from infra.stack import HUMAN_OUTPUTS
 
 pytestmark = pytest.mark.infra

@@ -8,7 +8,7 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match
 
-from infra.constructs.function import FUNCTIONS_DIR, RUNTIME
+from infra.constructs.function import ASSET_PACKAGES, REPO_ROOT, RUNTIME
 from tests.infra.helpers import FUNCTIONS, as_list, functions_by_package, ref_id
 
 pytestmark = pytest.mark.infra
@@ -185,7 +185,7 @@ def test_a_queue_cannot_feed_a_consumer_slower_than_its_visibility_allows():
 
 
 def test_sqs_batch_sizes_are_the_shared_ones_the_local_router_uses(each_mode):
-    from functions.shared.queues import BATCH_SIZES
+    from core.queues import BATCH_SIZES
 
     stack = each_mode.stack
     queue_of = {
@@ -252,6 +252,9 @@ def test_bucket_notifications_feed_the_queues(each_mode):
 # -- functions -----------------------------------------------------------------------------
 
 
+FUNCTIONS_DIR = REPO_ROOT / "functions"
+
+
 def test_runtime_is_the_newest_python_cdk_offers():
     pythons = [
         getattr(lambda_.Runtime, name)
@@ -268,7 +271,7 @@ def test_functions_share_the_defaults(each_mode):
     log_groups = each_mode.resources("AWS::Logs::LogGroup")
     roles = set()
     for package, (_, props) in functions.items():
-        assert props["Handler"] == f"{package}.handler.lambda_handler"
+        assert props["Handler"] == f"functions.{package}.handler.lambda_handler"
         assert props["Runtime"] == RUNTIME.name
         assert props["Architectures"] == ["arm64"]
         assert props["TracingConfig"] == {"Mode": "Active"}
@@ -286,8 +289,9 @@ def test_functions_share_the_defaults(each_mode):
 
 
 def test_handlers_named_by_the_stack_exist_in_the_asset():
-    """The asset is functions/; each handler module defines lambda_handler (parsed, not
-    imported: importing would need the function's environment)."""
+    """The asset holds core/, adapters/ and functions/; each handler module defines
+    lambda_handler (parsed, not imported: importing would need the function's environment)."""
+    assert ASSET_PACKAGES == ("core", "adapters", "functions")
     for package in FUNCTIONS:
         source = (FUNCTIONS_DIR / package / "handler.py").read_text()
         names = {
@@ -359,7 +363,7 @@ def _emitted_metrics() -> set[tuple[str, str]]:
     enroll's "Enrollment" + outcome names."""
     from typing import get_args
 
-    from functions.shared.enrollment import Outcome
+    from core.enrollment import Outcome
 
     emitted = set()
     for service in FUNCTIONS:

@@ -242,7 +242,7 @@ def test_failures_end_in_the_dlq_after_three_receives(cloud) -> None:
 def test_cooldown_slot_is_kept_by_the_alert_that_took_it(cloud) -> None:
     """A retried record (same alert id) may alert again; another alert may not until the
     slot expires."""
-    from functions.shared.adapters.tables import StateTable
+    from adapters.tables import StateTable
 
     state = StateTable(cloud.dynamodb, cloud.r.state_table)
     pk, now = "cooldown#unit-cam#unknown", 1_800_000_000

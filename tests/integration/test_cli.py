@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from click.testing import CliRunner
 
-from edge_agent.cli import main
+from cli import main
 from edge_agent.events import FrameEvent
 from tests.support.images import FACES_DIR, jpeg_bytes, open_rgb
 

@@ -12,8 +12,8 @@ import uuid
 import boto3
 import pytest
 
-from edge_agent.operator.discovery import DiscoveryError, resolve
-from edge_agent.resources import StackResources
+from adapters.discovery import DiscoveryError, resolve
+from core.resources import StackResources
 
 pytestmark = pytest.mark.integration
 

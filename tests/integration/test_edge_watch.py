@@ -20,10 +20,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from bench.scenarios import SCENARIOS, generate
-from edge_agent.cli import main
+from cli import main
 from edge_agent.folder_sink import read_events
 from edge_agent.pipeline import Box
+from scenes.scenarios import SCENARIOS, generate
 from tests.support.images import FACES_DIR, augment
 
 pytestmark = pytest.mark.integration

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from cli import main
 from edge_agent import sources
-from edge_agent.cli import main
 
 # The generated scenarios, shared with the watch tests.
 from tests.integration.test_edge_watch import scenario  # noqa: F401

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from edge_agent.cli import main
+from cli import main
 from edge_agent.gallery_sync import MANIFEST, GallerySyncError, sync_gallery
 from tests.support.images import corrupt_jpeg, rgba_png
 from tests.unit.edge_delivery.factory import s3_client

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from edge_agent.resources import StackResources
-from functions.shared.settings import AnalyzeSettings, EnrollSettings, NotifySettings
+from core.resources import StackResources
+from core.settings import AnalyzeSettings, EnrollSettings, NotifySettings
 from localcloud.provision import LocalConfig, function_environments
 
 pytestmark = pytest.mark.integration
@@ -98,7 +98,7 @@ def test_functions_get_exactly_their_settings_plus_runtime_variables(local_cloud
         assert env["AWS_ENDPOINT_URL"] == local_cloud.env()["AWS_ENDPOINT_URL"]
         assert env["AWS_ENDPOINT_URL_REKOGNITION"]
         assert env["AWS_LAMBDA_FUNCTION_NAME"] == local_cloud.config.name(name)
-        assert env["_HANDLER"] == f"{name}.handler.lambda_handler"
+        assert env["_HANDLER"] == f"functions.{name}.handler.lambda_handler"
 
 
 def test_run_cloud_serves_until_stopped(tmp_path) -> None:

@@ -19,7 +19,7 @@ from tests.support import rtsp
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
-DOORMAN = [sys.executable, "-c", "from edge_agent.cli import main; main()"]
+DOORMAN = [sys.executable, "-c", "from cli import main; main()"]
 SECRET = "wJalrXUtnFEMI-K7MDENG-bPxRfiCYzzSECRETzz"
 FRAMES = 30
 

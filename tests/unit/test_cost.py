@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from edge_agent.operator.cost import PRICES, Usage, compare, estimate, tiered
+from core.cost import PRICES, Usage, compare, estimate, tiered
 
 
 def line(est, service: str, item: str):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from edge_agent.cli import main as doorman
-from localcloud.__main__ import export_lines
+from cli import main as doorman
 from localcloud.__main__ import main as localcloud_main
+from localcloud.runtime import export_lines
 from localcloud.services import local_env
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.costs import MOTION_FRAMES_PER_DAY, camera_month
-from edge_agent.operator.cost import Usage, estimate_usage
+from core.cost import Usage, estimate_usage
 
 
 def _uploads() -> dict:

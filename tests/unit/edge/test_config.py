@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from pydantic import BaseModel
 
-from edge_agent.cli import main
+from cli import main
 from edge_agent.config import AgentConfig, ConfigError, load_config
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "assets" / "doorman.example.toml"

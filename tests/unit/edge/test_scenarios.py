@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from bench.scenarios import BUILDERS, SCENARIOS, generate, render
+from scenes.scenarios import BUILDERS, SCENARIOS, generate, render
 
 
 def frames_of(name: str, seed: int, seconds: float) -> tuple[list[str], dict]:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from edge_agent.cli import main
-from edge_agent.cli.watch import DRAIN_TIMEOUT_SECONDS
+from cli import main
+from cli.watch import DRAIN_TIMEOUT_SECONDS
 from edge_agent.config import load_config
 
 UNIT = Path(__file__).resolve().parents[3] / "assets" / "doorman.service"

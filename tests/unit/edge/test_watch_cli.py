@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edge_agent.cli.watch import with_camera_credentials
+from edge_agent.assembly import with_camera_credentials
 
 
 def test_camera_credentials_are_added_from_the_environment() -> None:

@@ -1,10 +1,2 @@
-"""Lambda's task root is functions/: handler packages import `shared.…` from there."""
-
-from __future__ import annotations
-
-import sys
-from pathlib import Path
-
-FUNCTIONS_DIR = Path(__file__).resolve().parents[3] / "functions"
-if str(FUNCTIONS_DIR) not in sys.path:
-    sys.path.append(str(FUNCTIONS_DIR))
+"""Handlers import `core`, `adapters` and `functions.*` under the same names as in their
+Lambda asset, so nothing needs to be put on sys.path here."""

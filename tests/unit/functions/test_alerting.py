@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from analyze.alerting import Alerter
-from shared.decisions import assess
-from shared.schemas import Alert, BoundingBox, EventRecord, FaceResult, PersonRef
-from shared.settings import AnalyzeSettings
+
+from core.decisions import assess
+from core.schemas import Alert, BoundingBox, EventRecord, FaceResult, PersonRef
+from core.settings import AnalyzeSettings
+from functions.analyze.alerting import Alerter
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 SETTINGS = AnalyzeSettings(

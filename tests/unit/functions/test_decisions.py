@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from functions.shared.decisions import (
+from core.decisions import (
     AlertPlan,
     Candidate,
     Thresholds,
@@ -15,7 +15,7 @@ from functions.shared.decisions import (
     narrow,
     should_alert,
 )
-from functions.shared.schemas import BoundingBox, FaceResult, Label, PersonRef
+from core.schemas import BoundingBox, FaceResult, Label, PersonRef
 
 T = Thresholds(known=90, barred=95, possible=80)
 BOX = BoundingBox(width=0.2, height=0.3, left=0.1, top=0.1)

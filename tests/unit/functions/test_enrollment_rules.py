@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from functions.shared.enrollment import (
+from core.enrollment import (
     Claim,
     claim_from,
     crowd_outcome,
     fingerprint,
     unindexed_outcome,
 )
-from functions.shared.schemas import BoundingBox
+from core.schemas import BoundingBox
 
 
 def box(height: float) -> BoundingBox:

@@ -5,7 +5,7 @@ import io
 import pytest
 from PIL import Image
 
-from functions.shared.imaging import (
+from core.imaging import (
     CROP_MIN_SIDE,
     ImageRejected,
     crop_jpeg,
@@ -15,7 +15,7 @@ from functions.shared.imaging import (
     sniff_format,
     upscale_factor,
 )
-from functions.shared.schemas import BoundingBox
+from core.schemas import BoundingBox
 from tests.support.images import FACES_DIR, corrupt_jpeg, jpeg_bytes, png_bytes, tiny_jpeg
 
 

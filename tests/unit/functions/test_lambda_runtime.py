@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-from functions.shared.settings import AnalyzeSettings, EnrollSettings, NotifySettings
+from core.settings import AnalyzeSettings, EnrollSettings, NotifySettings
 from localcloud.router import (
     LambdaContext,
     LocalFunction,

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from functions.shared.messages import render_email, sns_subject, webhook_text, when
-from functions.shared.schemas import Alert, PersonRef
+from core.messages import render_email, sns_subject, webhook_text, when
+from core.schemas import Alert, PersonRef
 
 HOSTILE = '<img src=x onerror="alert(1)"> & Co'
 

@@ -8,11 +8,12 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import pytest
 from botocore.config import Config
-from notify.logic import Notifier, Ports, recipients
-from shared.adapters.messaging import Webhook, WebhookError
-from shared.adapters.storage import Storage
-from shared.schemas import Alert
-from shared.settings import NotifySettings
+
+from adapters.messaging import Webhook, WebhookError
+from adapters.storage import Storage
+from core.schemas import Alert
+from core.settings import NotifySettings
+from functions.notify.logic import Notifier, Ports, recipients
 
 
 def settings(**overrides) -> NotifySettings:

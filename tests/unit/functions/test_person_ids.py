@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from enroll.logic import Enroller
-from shared.enrollment import Claim
-from shared.schemas import Person
+from core.enrollment import Claim
+from core.schemas import Person
+from functions.enroll.logic import Enroller
 
 
 class People:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from functions.shared.records import (
+from core.records import (
     camera_from_key,
     camera_from_stream_arn,
     frame_meta,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from functions.shared.slugs import (
+from core.slugs import (
     EXTERNAL_IMAGE_ID,
     hashed_slug,
     normalize_name,

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from functions.shared.adapters.tables import from_item, sighting_item, to_item
-from functions.shared.schemas import (
+from adapters.tables import from_item, sighting_item, to_item
+from core.schemas import (
     BoundingBox,
     Emotion,
     EventRecord,

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from edge_agent.cli import main
+from cli import main
 
 ARGS = [
     "cost",

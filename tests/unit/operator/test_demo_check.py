@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from edge_agent.operator.events import EventView, FaceView
 from localcloud.demo import check, expected_from_truth
+from ops.events import EventView, FaceView
 
 TRUTH = {
     "front-door": {"people": [{"identity": "grace_hopper", "face_boxes": [[3, 1, 2, 3, 4]]}]},

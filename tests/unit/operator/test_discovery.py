@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from edge_agent.operator.discovery import DiscoveryError, resolve
-from edge_agent.resources import StackResources
+from adapters.discovery import DiscoveryError, resolve
+from core.resources import StackResources
 
 FIELDS = {
     name: f"value-{name}"

@@ -6,8 +6,8 @@ import io
 
 from PIL import Image
 
-from edge_agent.operator.events import EventView, FaceView
-from edge_agent.operator.report import (
+from ops.events import EventView, FaceView
+from ops.report import (
     BOX_COLOURS,
     PersonCount,
     ReportData,

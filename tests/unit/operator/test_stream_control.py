@@ -9,10 +9,10 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from edge_agent.operator import control
-from edge_agent.operator.discovery import Target
-from edge_agent.operator.people import OperatorError
-from edge_agent.resources import StackResources
+from adapters.discovery import Target
+from core.resources import StackResources
+from ops import control
+from ops.people import OperatorError
 
 REQUIRED = {n: "x" for n, f in StackResources.model_fields.items() if f.is_required()}
 

@@ -1,0 +1,105 @@
+"""The Rekognition collection and image APIs (the face service locally)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from core.imaging import MAX_INLINE_IMAGE_BYTES
+
+# Errors that describe the image, not the infrastructure: the caller turns them into outcomes.
+IMAGE_ERRORS = frozenset(
+    {
+        "InvalidImageFormatException",
+        "ImageTooLargeException",
+        "InvalidParameterException",
+        "InvalidS3ObjectException",
+    }
+)
+
+Image = dict[str, Any]
+
+
+class ImageNotAccepted(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+
+
+def image_bytes(data: bytes) -> Image:
+    return {"Bytes": data}
+
+
+def image_in_s3(bucket: str, key: str, version_id: str = "") -> Image:
+    s3_object = {"Bucket": bucket, "Name": key}
+    if version_id:
+        s3_object["Version"] = version_id
+    return {"S3Object": s3_object}
+
+
+def image_source(data: bytes, bucket: str, key: str, version_id: str = "") -> Image:
+    """The bytes when they fit Rekognition's 5 MB inline limit, else the S3 object (the API
+    reads up to 15 MB from S3)."""
+    if len(data) <= MAX_INLINE_IMAGE_BYTES:
+        return image_bytes(data)
+    return image_in_s3(bucket, key, version_id)
+
+
+class FaceIndex:
+    def __init__(self, client: Any, collection_id: str) -> None:
+        self._client = client
+        self.collection_id = collection_id
+        self.calls = 0  # billed API calls, for the RekognitionCalls metric
+
+    def _call(self, operation: str, **params: Any) -> dict[str, Any]:
+        self.calls += 1
+        try:
+            response = getattr(self._client, operation)(**params)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in IMAGE_ERRORS:
+                raise ImageNotAccepted(code, str(exc)) from exc
+            raise
+        response.pop("ResponseMetadata", None)
+        return response
+
+    def detect_faces(self, image: Image, *, all_attributes: bool = False) -> dict[str, Any]:
+        return self._call(
+            "detect_faces", Image=image, Attributes=["ALL" if all_attributes else "DEFAULT"]
+        )
+
+    def search_face(self, image: Image, *, threshold: float, max_faces: int) -> dict[str, Any]:
+        return self._call(
+            "search_faces_by_image",
+            CollectionId=self.collection_id,
+            Image=image,
+            FaceMatchThreshold=threshold,
+            MaxFaces=max_faces,
+        )
+
+    def detect_labels(
+        self, image: Image, *, max_labels: int = 20, min_confidence: float = 60.0
+    ) -> dict[str, Any]:
+        return self._call(
+            "detect_labels", Image=image, MaxLabels=max_labels, MinConfidence=min_confidence
+        )
+
+    def index_face(self, image: Image, *, external_image_id: str) -> dict[str, Any]:
+        return self._call(
+            "index_faces",
+            CollectionId=self.collection_id,
+            Image=image,
+            ExternalImageId=external_image_id,
+            MaxFaces=1,
+            QualityFilter="AUTO",
+            DetectionAttributes=["DEFAULT"],
+        )
+
+    def delete_faces(self, face_ids: list[str]) -> None:
+        for start in range(0, len(face_ids), 4096):
+            self._call(
+                "delete_faces",
+                CollectionId=self.collection_id,
+                FaceIds=face_ids[start : start + 4096],
+            )

@@ -1,0 +1,98 @@
+"""The local cloud's servers as one unit: start moto and the face service together, print
+the exports that point boto3 at them, and run until a signal arrives.
+
+`start_services()` starts both and returns them; `run_services()` also prints the exports
+and blocks until a signal arrives. Its `on_ready` hook is where later layers (resource
+provisioning, the event router) attach.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .services import LocalEndpoints, RunningService, start_face_service, start_moto
+
+
+@dataclass
+class LocalServices:
+    moto: RunningService
+    face: RunningService
+    data_dir: Path | None = None
+
+    @property
+    def endpoints(self) -> LocalEndpoints:
+        return LocalEndpoints(self.moto.url, self.face.url)
+
+    def env(self) -> dict[str, str]:
+        return self.endpoints.env()
+
+    def stop(self) -> None:
+        self.face.stop()
+        self.moto.stop()
+
+    def __enter__(self) -> LocalServices:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def start_services(
+    moto_port: int = 0, face_port: int = 0, data_dir: Path | None = None
+) -> LocalServices:
+    """Start moto, then the face service (reading S3Object images from that moto).
+
+    With `data_dir`, face collections persist in `data_dir/faces`.
+    """
+    moto = start_moto(moto_port)
+    try:
+        face = start_face_service(
+            face_port,
+            data_dir=Path(data_dir) / "faces" if data_dir else None,
+            s3_endpoint_url=moto.url,
+        )
+    except BaseException:
+        moto.stop()
+        raise
+    return LocalServices(moto, face, Path(data_dir) if data_dir else None)
+
+
+def export_lines(env: dict[str, str]) -> list[str]:
+    return [f"export {key}={value}" for key, value in env.items()]
+
+
+def run_services(
+    moto_port: int = 0,
+    face_port: int = 0,
+    data_dir: Path | None = None,
+    on_ready: Callable[[LocalServices], None] | None = None,
+    stop_event: threading.Event | None = None,
+    on_stop: Callable[[], None] | None = None,
+) -> None:
+    """Start the services, print their exports, run `on_ready`, then wait for a signal.
+
+    `on_stop` runs before the services stop, so whatever uses them can finish first.
+    """
+    stop = stop_event or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+    with start_services(moto_port, face_port, data_dir) as services:
+        print("# Doorman local cloud. Paste these into another shell:", flush=True)
+        print("# (the keys are moto's fake ones; nothing here is a secret)", flush=True)
+        for line in export_lines(services.env()):
+            print(line, flush=True)
+        if on_ready is not None:
+            on_ready(services)
+        print("# Running. Stop with Ctrl-C.", file=sys.stderr, flush=True)
+        try:
+            stop.wait()
+            print("# Stopping.", file=sys.stderr, flush=True)
+        finally:
+            if on_stop is not None:
+                on_stop()

@@ -1,0 +1,99 @@
+"""Arming (an SSM parameter analyze reads) and the optional stream processors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+from adapters.discovery import Target
+from core.decisions import is_armed
+from ops.people import OperatorError
+
+ARMED, DISARMED = "armed", "disarmed"
+
+
+def set_armed(target: Target, armed: bool) -> str:
+    value = ARMED if armed else DISARMED
+    target.client("ssm").put_parameter(
+        Name=target.resources.armed_parameter, Value=value, Type="String", Overwrite=True
+    )
+    return value
+
+
+def armed_state(target: Target) -> bool:
+    try:
+        value = target.client("ssm").get_parameter(Name=target.resources.armed_parameter)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ParameterNotFound":
+            return is_armed(None)
+        raise
+    return is_armed(value["Parameter"]["Value"])
+
+
+@dataclass(frozen=True)
+class ProcessorStatus:
+    name: str
+    status: str
+    message: str = ""
+
+
+NO_STREAMING = (
+    "this stack has no streaming path: deploy it with `-c streaming=true` (Rekognition "
+    "streaming video is closed to accounts that did not use it before 2026-04-30)"
+)
+
+
+def stream_processors(target: Target, camera: str | None = None) -> list[str]:
+    names = [n.strip() for n in target.resources.stream_processor_name.split(",") if n.strip()]
+    if not names:
+        raise OperatorError(NO_STREAMING)
+    if camera:
+        wanted = {camera, f"{target.stack_name}-{camera}"} if target.stack_name else {camera}
+        chosen = [n for n in names if n in wanted]
+        if not chosen and not target.stack_name:
+            chosen = [n for n in names if n.endswith(f"-{camera}")]
+        if not chosen:
+            raise OperatorError(f"no stream processor for camera {camera!r} (have {names})")
+        return chosen
+    return names
+
+
+def _rekognition_call(target: Target, operation: str, name: str) -> dict:
+    try:
+        return getattr(target.client("rekognition"), operation)(Name=name)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        message = exc.response.get("Error", {}).get("Message", str(exc))
+        if code == "ResourceNotFoundException":
+            raise OperatorError(f"stream processor {name!r} does not exist: {message}") from exc
+        if code in {"AccessDeniedException", "UnrecognizedClientException"}:
+            raise OperatorError(
+                f"{operation} refused ({code}): {message}. New AWS accounts cannot use "
+                "Rekognition streaming video since 2026-04-30"
+            ) from exc
+        raise OperatorError(f"{operation} {name}: {code}: {message}") from exc
+
+
+def start_streams(target: Target, camera: str | None = None) -> list[ProcessorStatus]:
+    for name in stream_processors(target, camera):
+        _rekognition_call(target, "start_stream_processor", name)
+    return stream_status(target, camera)
+
+
+def stop_streams(target: Target, camera: str | None = None) -> list[ProcessorStatus]:
+    for name in stream_processors(target, camera):
+        _rekognition_call(target, "stop_stream_processor", name)
+    return stream_status(target, camera)
+
+
+def stream_status(target: Target, camera: str | None = None) -> list[ProcessorStatus]:
+    statuses = []
+    for name in stream_processors(target, camera):
+        described = _rekognition_call(target, "describe_stream_processor", name)
+        statuses.append(
+            ProcessorStatus(
+                name, str(described.get("Status", "?")), str(described.get("StatusMessage", ""))
+            )
+        )
+    return statuses

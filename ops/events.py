@@ -1,0 +1,193 @@
+"""Reading the Events table: what happened, where, and who was in it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from adapters.discovery import Target
+from core.schemas import UNKNOWN_PERSON
+from ops import tables
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+
+
+def parse_since(value: str | None, now: datetime | None = None) -> datetime | None:
+    """ "2h", "30m", "7d", "1w" before now, or an ISO 8601 time (UTC when it has no zone)."""
+    if value is None or not value.strip():
+        return None
+    now = now or datetime.now(UTC)
+    match = _DURATION.match(value)
+    if match:
+        amount, unit = float(match.group(1)), match.group(2).lower()
+        return now - timedelta(**{_UNITS[unit]: amount})
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"--since {value!r}: use a duration like 30m, 2h, 7d or an ISO time"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def sort_key_floor(moment: datetime) -> str:
+    """The smallest `event_time` sort key at or after `moment` (keys start with ISO UTC)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+@dataclass(frozen=True)
+class FaceView:
+    person_id: str
+    name: str
+    status: str  # known | barred | stranger | too-small
+    similarity: float | None
+    box: dict[str, float]
+    possible_match: str = ""
+
+    @property
+    def label(self) -> str:
+        if self.status in {"known", "barred"}:
+            return self.name or self.person_id
+        return "stranger" if self.status == "stranger" else self.status
+
+
+@dataclass(frozen=True)
+class EventView:
+    camera_id: str
+    event_time: str  # the sort key
+    captured_at: str
+    severity: str
+    alarm: bool
+    alerted: bool
+    bucket: str
+    image_key: str
+    processed_key: str
+    kind: str
+    alert_status: str = "none"  # sent, none, disarmed, cooldown
+    labels: list[str] = field(default_factory=list)
+    faces: list[FaceView] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def who(self) -> str:
+        names = [f.label for f in self.faces]
+        if not names and self.labels:
+            return "motion: " + ", ".join(self.labels)
+        return ", ".join(names) or "-"
+
+    @property
+    def people(self) -> set[str]:
+        return {f.person_id for f in self.faces if f.status != "too-small"}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "camera_id": self.camera_id,
+            "event_time": self.event_time,
+            "captured_at": self.captured_at,
+            "severity": self.severity,
+            "alarm": self.alarm,
+            "alerted": self.alerted,
+            "alert_status": self.alert_status,
+            "bucket": self.bucket,
+            "image_key": self.image_key,
+            "processed_key": self.processed_key,
+            "kind": self.kind,
+            "labels": self.labels,
+            "faces": [
+                {
+                    "person_id": f.person_id,
+                    "name": f.name,
+                    "status": f.status,
+                    "similarity": f.similarity,
+                    "bounding_box": f.box,
+                    "possible_match": f.possible_match,
+                }
+                for f in self.faces
+            ],
+        }
+
+
+def _possible(possible: dict[str, Any]) -> str:
+    if possible.get("similarity") is None:
+        return ""
+    who = possible.get("name") or possible.get("person_id")
+    return f"{who} ({float(possible['similarity']):.0f}%)"
+
+
+def face_view(face: dict[str, Any]) -> FaceView:
+    person = face.get("person") or {}
+    possible = face.get("possible_match") or {}
+    status = str(face.get("status", "stranger"))
+    similarity = person.get("similarity")
+    if similarity is None and possible:
+        similarity = possible.get("similarity")
+    return FaceView(
+        person_id=str(person.get("person_id") or UNKNOWN_PERSON),
+        name=str(person.get("name", "")),
+        status=status,
+        similarity=float(similarity) if similarity is not None else None,
+        box={k: float(v) for k, v in (face.get("bounding_box") or {}).items()},
+        possible_match=_possible(possible),
+    )
+
+
+def event_view(item: dict[str, Any]) -> EventView:
+    labels = item.get("alarm_labels") or [
+        label.get("name", "") if isinstance(label, dict) else str(label)
+        for label in item.get("labels") or []
+    ]
+    return EventView(
+        camera_id=str(item.get("camera_id", "")),
+        event_time=str(item.get("event_time", "")),
+        captured_at=str(item.get("captured_at") or str(item.get("event_time", "")).split("#")[0]),
+        severity=str(item.get("severity", "info")),
+        alarm=bool(item.get("alarm", False)),
+        alerted=item.get("alert_status") == "sent",
+        alert_status=str(item.get("alert_status", "none")),
+        bucket=str(item.get("bucket", "")),
+        image_key=str(item.get("image_key", "")),
+        processed_key=str(item.get("processed_key", "")),
+        kind=str(item.get("kind", "face")),
+        labels=[str(x) for x in labels],
+        faces=[face_view(f) for f in item.get("faces") or []],
+        raw=item,
+    )
+
+
+def list_events(
+    target: Target,
+    since: datetime | None = None,
+    camera: str | None = None,
+    person_id: str | None = None,
+) -> list[EventView]:
+    """Events, oldest first. One camera is a Query; all cameras is a Scan (fine for a home)."""
+    client, table = target.client("dynamodb"), target.resources.events_table
+    floor = sort_key_floor(since) if since else ""
+    if camera:
+        condition, values = "camera_id = :c", {":c": {"S": camera}}
+        if floor:
+            condition += " AND event_time >= :t"
+            values[":t"] = {"S": floor}
+        items = tables.query(
+            client,
+            TableName=table,
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=values,
+        )
+    elif floor:
+        items = tables.scan(
+            client,
+            TableName=table,
+            FilterExpression="event_time >= :t",
+            ExpressionAttributeValues={":t": {"S": floor}},
+        )
+    else:
+        items = tables.scan(client, TableName=table)
+    events = [event_view(item) for item in items]
+    if person_id:
+        events = [e for e in events if person_id in e.people]
+    return sorted(events, key=lambda e: (e.captured_at, e.camera_id))

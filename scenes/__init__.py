@@ -1,0 +1,1 @@
+"""Ground-truth door-camera scenes: the generator and its cache (demo, bench and tests)."""
