@@ -46,9 +46,13 @@ apt:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
+# Style, then the shape: types (mypy, cached in .mypy_cache) and the import layering
+# (import-linter's contracts in pyproject.toml).
 lint: $(PY_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-logo
 
 format: $(PY_STAMP)
 	$(VENV)/bin/ruff format .
@@ -72,4 +76,4 @@ bench: setup
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out demo-report
+	rm -rf $(VENV) node_modules cdk.out demo-report .mypy_cache .import_linter_cache

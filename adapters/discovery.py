@@ -12,13 +12,15 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 from pydantic import ValidationError
 
+from adapters.storage import Storage
+from adapters.tables import Tables
 from core.resources import DEFAULT_STACK_NAME, FAKE_CREDENTIALS, StackResources
 
 STACK_ENV = "DOORMAN_STACK"
@@ -27,6 +29,8 @@ RESOURCES_ENV = "DOORMAN_RESOURCES"  # a resources.json path (its directory is u
 RESOURCES_FILE = "resources.json"
 # Written by localcloud next to resources.json: {"AWS_ENDPOINT_URL": ..., ...}.
 ENDPOINTS_FILE = "endpoints.json"
+# The services operator tasks call.
+Service = Literal["cloudformation", "dynamodb", "rekognition", "s3", "sqs", "ssm"]
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5)
 
 
@@ -44,21 +48,37 @@ class Target:
     endpoints: dict[str, str] = field(default_factory=dict)
     stack_name: str = ""  # per-camera resources are named "{stack_name}-{camera}"
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
+    _tables: Tables | None = field(default=None, repr=False)
 
     @property
     def local(self) -> bool:
         return self.origin.startswith("localcloud")
 
-    def client(self, service: str) -> Any:
+    def _endpoint(self, service: str) -> str | None:
+        return self.endpoints.get(f"AWS_ENDPOINT_URL_{service.upper()}") or (
+            self.endpoints.get("AWS_ENDPOINT_URL")
+        )
+
+    def client(self, service: Service) -> Any:
         if service not in self._clients:
-            kwargs: dict[str, Any] = {"config": CLIENT_CONFIG}
-            endpoint = self.endpoints.get(f"AWS_ENDPOINT_URL_{service.upper()}") or (
-                self.endpoints.get("AWS_ENDPOINT_URL")
+            self._clients[service] = self.session.client(
+                service,
+                endpoint_url=self._endpoint(service),
+                config=CLIENT_CONFIG,
             )
-            if endpoint:
-                kwargs["endpoint_url"] = endpoint
-            self._clients[service] = self.session.client(service, **kwargs)
         return self._clients[service]
+
+    def storage(self) -> Storage:
+        return Storage(self.client("s3"))
+
+    def tables(self) -> Tables:
+        """The deployment's tables, batch writes included, all with this target's session."""
+        if self._tables is None:
+            resource = self.session.resource(
+                "dynamodb", endpoint_url=self._endpoint("dynamodb"), config=CLIENT_CONFIG
+            )
+            self._tables = Tables.of(self.resources, self.client("dynamodb"), resource)
+        return self._tables
 
 
 def resolve(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from core.imaging import MAX_INLINE_IMAGE_BYTES
+
+if TYPE_CHECKING:
+    from mypy_boto3_rekognition import RekognitionClient
 
 # Errors that describe the image, not the infrastructure: the caller turns them into outcomes.
 IMAGE_ERRORS = frozenset(
@@ -47,7 +50,7 @@ def image_source(data: bytes, bucket: str, key: str, version_id: str = "") -> Im
 
 
 class FaceIndex:
-    def __init__(self, client: Any, collection_id: str) -> None:
+    def __init__(self, client: RekognitionClient, collection_id: str) -> None:
         self._client = client
         self.collection_id = collection_id
         self.calls = 0  # billed API calls, for the RekognitionCalls metric
@@ -55,7 +58,8 @@ class FaceIndex:
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
         self.calls += 1
         try:
-            response = getattr(self._client, operation)(**params)
+            # Responses are handed on as plain dicts (the audit bucket keeps them raw).
+            response: dict[str, Any] = getattr(self._client, operation)(**params)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in IMAGE_ERRORS:
@@ -96,10 +100,26 @@ class FaceIndex:
             DetectionAttributes=["DEFAULT"],
         )
 
-    def delete_faces(self, face_ids: list[str]) -> None:
+    def delete_faces(self, face_ids: list[str]) -> int:
+        """Delete the faces (4096 per call, DeleteFaces' limit); returns how many went."""
+        deleted = 0
         for start in range(0, len(face_ids), 4096):
-            self._call(
+            response = self._call(
                 "delete_faces",
                 CollectionId=self.collection_id,
                 FaceIds=face_ids[start : start + 4096],
             )
+            deleted += len(response.get("DeletedFaces", []))
+        return deleted
+
+    def faces(self) -> dict[str, str]:
+        """Every face in the collection: FaceId -> ExternalImageId (its person_id)."""
+        found: dict[str, str] = {}
+        pages = self._client.get_paginator("list_faces").paginate(
+            CollectionId=self.collection_id, PaginationConfig={"PageSize": 1000}
+        )
+        for page in pages:
+            for face in page.get("Faces", []):
+                if "FaceId" in face:
+                    found[face["FaceId"]] = face.get("ExternalImageId", "")
+        return found

@@ -4,16 +4,33 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from aws_lambda_powertools.utilities.parameters import SSMProvider
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import ClientError
 
 from core.messages import Email
 from core.schemas import Alert
 
+if TYPE_CHECKING:
+    from mypy_boto3_ses import SESClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_ssm import SSMClient
+
+
+def queue_depth(client: SQSClient, queue_url: str) -> int:
+    """Messages waiting or in flight (SQS's approximate counts)."""
+    attributes = client.get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return sum(int(value) for value in attributes.values())
+
 
 class AlertQueue:
-    def __init__(self, client: Any, queue_url: str) -> None:
+    def __init__(self, client: SQSClient, queue_url: str) -> None:
         self._client = client
         self.queue_url = queue_url
 
@@ -30,7 +47,7 @@ class AlertQueue:
 
 
 class Mailer:
-    def __init__(self, client: Any, sender: str) -> None:
+    def __init__(self, client: SESClient, sender: str) -> None:
         self._client = client
         self.sender = sender
 
@@ -51,7 +68,7 @@ class Mailer:
 
 
 class Publisher:
-    def __init__(self, client: Any, topic_arn: str) -> None:
+    def __init__(self, client: SNSClient, topic_arn: str) -> None:
         self._client = client
         self.topic_arn = topic_arn
 
@@ -68,22 +85,40 @@ class Publisher:
 
 
 class Parameters:
-    def __init__(self, client: Any) -> None:
-        self._client = client
+    """SSM parameters through Powertools' SSMProvider, which keeps each value for `max_age`
+    seconds (0: read every time). A parameter that does not exist is None, and is read
+    again next time (the provider caches values only)."""
+
+    def __init__(self, client: SSMClient, *, max_age: int) -> None:
+        self._provider = SSMProvider(boto3_client=client)
+        self.max_age = max_age
 
     def get(self, name: str) -> str | None:
         """The parameter's value (SecureStrings decrypted), or None when it does not exist."""
         try:
-            response = self._client.get_parameter(Name=name, WithDecryption=True)
-            return response["Parameter"]["Value"]
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ParameterNotFound":
+            value = self._provider.get(name, max_age=self.max_age, decrypt=True)
+        except GetParameterError as exc:
+            # The provider re-raises the SDK error as GetParameterError(str(error)) inside
+            # its `except`, so the ClientError is the exception's __context__.
+            if _error_code(exc.__context__) == "ParameterNotFound":
                 return None
             raise
+        return value if isinstance(value, str) else None  # str: no transform was asked for
+
+
+def _error_code(error: BaseException | None) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", ""))
+    return ""
 
 
 class WebhookError(Exception):
     pass
+
+
+def is_http_url(url: str | None) -> bool:
+    """Webhook URLs must be http(s): anything else (file:, ftp:, junk) is not posted to."""
+    return bool(url) and str(url).strip().lower().startswith(("https://", "http://"))
 
 
 class Webhook:
@@ -92,12 +127,8 @@ class Webhook:
     def __init__(self, timeout: float = 5.0) -> None:
         self.timeout = timeout
 
-    @staticmethod
-    def usable(url: str | None) -> bool:
-        return bool(url) and str(url).strip().lower().startswith(("https://", "http://"))
-
     def post(self, url: str, payload: dict[str, Any]) -> int:
-        if not self.usable(url):
+        if not is_http_url(url):
             raise WebhookError(f"not an http(s) URL: {url[:40]!r}")
         request = urllib.request.Request(  # noqa: S310 (scheme checked above)
             url.strip(),

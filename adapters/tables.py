@@ -1,38 +1,72 @@
-"""DynamoDB tables: People, Events, Sightings and State (cooldowns, photo records)."""
+"""DynamoDB tables: People, Events, Sightings and State (cooldowns, photo records).
+
+The one DynamoDB layer: the functions write through it, the operator tools read and erase
+through it. Items leave it as plain Python (ints and floats, no Decimals); key formats come
+from core.tablekeys. Batch writes go through boto3's `batch_writer`, which splits them into
+requests of 25 and resends what DynamoDB leaves unprocessed.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from core.resources import StackResources
 from core.schemas import EventRecord, FaceResult, Person, PhotoRecord
+from core.tablekeys import (
+    COOLDOWN_PREFIX,
+    PHOTO_PREFIX,
+    parse_cooldown_key,
+    photo_key,
+    sighting_sort_key,
+)
+
+if TYPE_CHECKING:
+    from boto3.dynamodb.table import BatchWriter
+    from mypy_boto3_dynamodb import DynamoDBClient, DynamoDBServiceResource
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+Item = dict[str, Any]
 
 
-def to_item(document: Mapping[str, Any]) -> dict[str, Any]:
-    """A JSON-able mapping as a DynamoDB item (floats become Decimals, None is dropped)."""
+def _storable(document: Mapping[str, Any]) -> Item:
+    """A JSON-able mapping with floats as Decimals and without None values."""
     plain = json.loads(json.dumps(document, default=str), parse_float=Decimal)
-    return {k: _serializer.serialize(v) for k, v in plain.items() if v is not None}
+    return {k: v for k, v in plain.items() if v is not None}
 
 
-def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
-    def plain(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return int(value) if value == value.to_integral_value() else float(value)
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
-        if isinstance(value, list | set):
-            return [plain(v) for v in value]
-        return value
+def to_item(document: Mapping[str, Any]) -> Item:
+    """A JSON-able mapping as a DynamoDB item (floats become Decimals, None is dropped)."""
+    return {k: _serializer.serialize(v) for k, v in _storable(document).items()}
 
-    return {k: plain(_deserializer.deserialize(v)) for k, v in item.items()}
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, set):
+        return sorted(_plain(v) for v in value)
+    return value
+
+
+def from_item(item: Mapping[str, Any]) -> Item:
+    """A DynamoDB item as plain Python: whole numbers as int, sets as sorted lists."""
+    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def _key(**attributes: str) -> Item:
+    return {name: {"S": value} for name, value in attributes.items()}
 
 
 def _applied(write: Callable[[], object]) -> bool:
@@ -50,25 +84,70 @@ def _values(values: dict[str, Any]) -> dict[str, Any]:
     return {"ExpressionAttributeValues": values} if values else {}
 
 
-class PeopleTable:
-    """People items with optimistic locking on `version`."""
+def resource_like(client: DynamoDBClient) -> DynamoDBServiceResource:
+    """A DynamoDB resource with `client`'s endpoint, region and config (for `batch_writer`).
 
-    def __init__(self, client: Any, table: str) -> None:
+    Its credentials come from boto3's default chain, as those of `adapters.clients`; a caller
+    with a session of its own passes that session's resource instead (`Target.tables`)."""
+    return boto3.resource(
+        "dynamodb",
+        region_name=client.meta.region_name,
+        endpoint_url=client.meta.endpoint_url,
+        config=client.meta.config,
+    )
+
+
+class _Table:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table: str,
+        resource: DynamoDBServiceResource | None = None,
+    ) -> None:
         self._client = client
+        self._resource = resource
         self.table = table
 
+    def _batch(self, overwrite_by_pkeys: list[str] | None = None) -> BatchWriter:
+        resource = self._resource or resource_like(self._client)
+        return resource.Table(self.table).batch_writer(overwrite_by_pkeys=overwrite_by_pkeys or [])
+
+    def _delete_keys(self, keys: Iterable[Mapping[str, str]]) -> int:
+        count = 0
+        with self._batch() as batch:
+            for key in keys:
+                batch.delete_item(Key=dict(key))
+                count += 1
+        return count
+
+    def _query(self, **params: Any) -> Iterator[Item]:
+        pages = self._client.get_paginator("query").paginate(TableName=self.table, **params)
+        for page in pages:
+            yield from (from_item(item) for item in page.get("Items", []))
+
+    def _scan(self, **params: Any) -> Iterator[Item]:
+        pages = self._client.get_paginator("scan").paginate(TableName=self.table, **params)
+        for page in pages:
+            yield from (from_item(item) for item in page.get("Items", []))
+
+    def _get(self, key: Item) -> Item | None:
+        response = self._client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
+        return from_item(response["Item"]) if "Item" in response else None
+
+
+class PeopleTable(_Table):
+    """People items with optimistic locking on `version`."""
+
     def get(self, person_id: str) -> Person | None:
-        response = self._client.get_item(
-            TableName=self.table, Key={"person_id": {"S": person_id}}, ConsistentRead=True
-        )
-        return Person(**from_item(response["Item"])) if "Item" in response else None
+        item = self._get(_key(person_id=person_id))
+        return Person(**item) if item else None
 
     def get_many(self, person_ids: Iterable[str]) -> dict[str, Person]:
         wanted = sorted(set(person_ids))
         found: dict[str, Person] = {}
         for start in range(0, len(wanted), 100):
-            keys = [{"person_id": {"S": pid}} for pid in wanted[start : start + 100]]
-            request = {self.table: {"Keys": keys}}
+            keys = [_key(person_id=pid) for pid in wanted[start : start + 100]]
+            request: Mapping[str, Any] = {self.table: {"Keys": keys}}
             while request:
                 response = self._client.batch_get_item(RequestItems=request)
                 for item in response.get("Responses", {}).get(self.table, []):
@@ -76,6 +155,9 @@ class PeopleTable:
                     found[person.person_id] = person
                 request = response.get("UnprocessedKeys") or {}
         return found
+
+    def all(self) -> list[Person]:
+        return [Person(**item) for item in self._scan()]
 
     def save(self, person: Person, expected_version: int | None) -> bool:
         """Write `person` if nobody changed it since `expected_version` (None: new item)."""
@@ -96,29 +178,57 @@ class PeopleTable:
         return _applied(
             lambda: self._client.delete_item(
                 TableName=self.table,
-                Key={"person_id": {"S": person_id}},
+                Key=_key(person_id=person_id),
                 ConditionExpression="version = :v",
                 ExpressionAttributeValues={":v": {"N": str(expected_version)}},
             )
         )
 
+    def erase(self, person_id: str) -> None:
+        """Delete whatever version is there (`doorman forget`)."""
+        self._client.delete_item(TableName=self.table, Key=_key(person_id=person_id))
 
-class EventsTable:
-    def __init__(self, client: Any, table: str) -> None:
-        self._client = client
-        self.table = table
+
+class EventsTable(_Table):
+    """PK `camera_id`, SK `event_time` (core.tablekeys.event_sort_key)."""
 
     def put(self, record: EventRecord) -> None:
         self._client.put_item(TableName=self.table, Item=to_item(record.model_dump(mode="json")))
 
+    def get(self, camera_id: str, event_time: str) -> Item | None:
+        return self._get(_key(camera_id=camera_id, event_time=event_time))
 
-def sighting_item(record: EventRecord, face: FaceResult) -> dict[str, Any]:
+    def of_camera(self, camera_id: str, *, since: str = "") -> Iterator[Item]:
+        """One camera's events whose sort key is at least `since` (a Query)."""
+        condition, values = "camera_id = :c", {":c": {"S": camera_id}}
+        if since:
+            condition += " AND event_time >= :t"
+            values[":t"] = {"S": since}
+        return self._query(KeyConditionExpression=condition, ExpressionAttributeValues=values)
+
+    def every(self, *, since: str = "") -> Iterator[Item]:
+        """Every camera's events whose sort key is at least `since` (a Scan)."""
+        if not since:
+            return self._scan()
+        return self._scan(
+            FilterExpression="event_time >= :t", ExpressionAttributeValues={":t": {"S": since}}
+        )
+
+    def erase(self, camera_id: str, event_time: str) -> None:
+        self._client.delete_item(
+            TableName=self.table, Key=_key(camera_id=camera_id, event_time=event_time)
+        )
+
+
+def sighting_item(record: EventRecord, face: FaceResult) -> Item:
     """One Sightings item: PK person_id ("unknown" for strangers), SK
     event_time#camera_id#image_hash#n, with the FaceRecognitionResults fields."""
     captured_at = record.captured_at
     return {
         "person_id": face.person_id,
-        "sighting_key": f"{captured_at}#{record.camera_id}#{record.image_hash}#{face.index}",
+        "sighting_key": sighting_sort_key(
+            captured_at, record.camera_id, record.image_hash, face.index
+        ),
         "image_id": record.image_key or record.image_hash,
         "timestamp": captured_at,
         "face_id": face.face_id,
@@ -134,29 +244,49 @@ def sighting_item(record: EventRecord, face: FaceResult) -> dict[str, Any]:
     }
 
 
-class SightingsTable:
-    def __init__(self, client: Any, table: str) -> None:
-        self._client = client
-        self.table = table
+class SightingsTable(_Table):
+    """PK `person_id`, SK `sighting_key` (core.tablekeys.sighting_sort_key)."""
 
-    def put_many(self, items: list[dict[str, Any]]) -> None:
-        for start in range(0, len(items), 25):
-            request = {
-                self.table: [
-                    {"PutRequest": {"Item": to_item(item)}} for item in items[start : start + 25]
-                ]
-            }
-            while request:
-                response = self._client.batch_write_item(RequestItems=request)
-                request = response.get("UnprocessedItems") or {}
+    def put_many(self, items: Iterable[Mapping[str, Any]]) -> None:
+        with self._batch(overwrite_by_pkeys=["person_id", "sighting_key"]) as batch:
+            for item in items:
+                batch.put_item(Item=_storable(item))
+
+    def of_person(
+        self, person_id: str, *, since: str = "", newest_first: bool = False
+    ) -> Iterator[Item]:
+        """The person's sightings whose sort key is at least `since`, oldest first."""
+        condition, values = "person_id = :p", {":p": {"S": person_id}}
+        if since:
+            condition += " AND sighting_key >= :t"
+            values[":t"] = {"S": since}
+        return self._query(
+            KeyConditionExpression=condition,
+            ExpressionAttributeValues=values,
+            ScanIndexForward=not newest_first,
+        )
+
+    def latest(self, person_id: str) -> Item | None:
+        return next(self.of_person(person_id, newest_first=True), None)
+
+    def count(self, person_id: str) -> int:
+        pages = self._client.get_paginator("query").paginate(
+            TableName=self.table,
+            KeyConditionExpression="person_id = :p",
+            ExpressionAttributeValues={":p": {"S": person_id}},
+            Select="COUNT",
+        )
+        return sum(int(page.get("Count", 0)) for page in pages)
+
+    def erase(self, person_id: str, sighting_keys: Iterable[str]) -> int:
+        """Delete these sightings of one person; returns how many."""
+        return self._delete_keys(
+            {"person_id": person_id, "sighting_key": key} for key in sighting_keys
+        )
 
 
-class StateTable:
+class StateTable(_Table):
     """PK `pk`, TTL `expires_at`. Shared with Powertools idempotency records."""
-
-    def __init__(self, client: Any, table: str) -> None:
-        self._client = client
-        self.table = table
 
     def acquire_cooldown(self, pk: str, *, holder: str, now: int, seconds: int) -> bool:
         """True if `holder` may alert now: the slot is free, expired, or already its own
@@ -176,23 +306,13 @@ class StateTable:
             )
         )
 
-    @staticmethod
-    def _photo_pk(bucket: str, key: str) -> str:
-        return f"photo#{bucket}/{key}"
-
     def get_photo(self, bucket: str, key: str) -> PhotoRecord | None:
-        response = self._client.get_item(
-            TableName=self.table,
-            Key={"pk": {"S": self._photo_pk(bucket, key)}},
-            ConsistentRead=True,
-        )
-        if "Item" not in response:
-            return None
-        return PhotoRecord(**from_item(response["Item"]))
+        item = self._get(_key(pk=photo_key(bucket, key)))
+        return PhotoRecord(**item) if item else None
 
     def put_photo(self, record: PhotoRecord, *, replaces: PhotoRecord | None) -> bool:
         """Write the record unless another enrollment changed it since `replaces` was read."""
-        item = to_item({"pk": self._photo_pk(record.bucket, record.key), **record.model_dump()})
+        item = to_item({"pk": photo_key(record.bucket, record.key), **record.model_dump()})
         if replaces is None:
             condition, values = "attribute_not_exists(pk)", {}
         else:
@@ -208,6 +328,51 @@ class StateTable:
         )
 
     def delete_photo(self, bucket: str, key: str) -> None:
-        self._client.delete_item(
-            TableName=self.table, Key={"pk": {"S": self._photo_pk(bucket, key)}}
+        self._client.delete_item(TableName=self.table, Key=_key(pk=photo_key(bucket, key)))
+
+    def _with_prefix(self, prefix: str) -> Iterator[Item]:
+        return self._scan(
+            FilterExpression="begins_with(pk, :prefix)",
+            ExpressionAttributeValues={":prefix": {"S": prefix}},
+        )
+
+    def keys_about(self, person_ids: Collection[str]) -> list[str]:
+        """Keys of the cooldown slots and photo records that name any of `person_ids`."""
+        cooldowns = [
+            item["pk"]
+            for item in self._with_prefix(COOLDOWN_PREFIX)
+            if (slot := parse_cooldown_key(item["pk"])) and slot.identity in person_ids
+        ]
+        photos = [
+            item["pk"]
+            for item in self._with_prefix(PHOTO_PREFIX)
+            if item.get("person_id") in person_ids
+        ]
+        return sorted(cooldowns + photos)
+
+    def erase(self, pks: Iterable[str]) -> int:
+        return self._delete_keys({"pk": pk} for pk in pks)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The four tables of one deployment."""
+
+    people: PeopleTable
+    events: EventsTable
+    sightings: SightingsTable
+    state: StateTable
+
+    @classmethod
+    def of(
+        cls,
+        resources: StackResources,
+        client: DynamoDBClient,
+        resource: DynamoDBServiceResource | None = None,
+    ) -> Tables:
+        return cls(
+            people=PeopleTable(client, resources.people_table, resource),
+            events=EventsTable(client, resources.events_table, resource),
+            sightings=SightingsTable(client, resources.sightings_table, resource),
+            state=StateTable(client, resources.state_table, resource),
         )

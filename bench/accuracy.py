@@ -115,9 +115,13 @@ def augment(image: Image.Image, rng: random.Random) -> Image.Image:
     img = img.crop((left, top, left + cw, top + ch))
     scale = rng.uniform(0.7, 1.2)
     scale = max(scale, MIN_SIDE / min(img.size))
-    img = img.resize((round(img.width * scale), round(img.height * scale)), Image.BILINEAR)
+    img = img.resize(
+        (round(img.width * scale), round(img.height * scale)), Image.Resampling.BILINEAR
+    )
     img = ImageEnhance.Brightness(img).enhance(rng.uniform(0.65, 1.35))
-    img = img.rotate(rng.uniform(-10, 10), resample=Image.BILINEAR, fillcolor=(128, 128, 128))
+    img = img.rotate(
+        rng.uniform(-10, 10), resample=Image.Resampling.BILINEAR, fillcolor=(128, 128, 128)
+    )
     buffer = io.BytesIO()
     img.save(buffer, format="JPEG", quality=rng.randint(35, 90))
     buffer.seek(0)
@@ -293,7 +297,8 @@ def run(progress=None, probes: int = PROBES_PER_PERSON) -> dict[str, Any]:
     """Start a face service on a free port, measure against it, stop it."""
     import boto3
 
-    from localcloud.services import FAKE_CREDENTIALS, REGION, start_face_service
+    from core.resources import FAKE_CREDENTIALS
+    from localcloud.services import REGION, start_face_service
 
     sets = photo_sets(sample_people(), probes=probes)
     with start_face_service() as service:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from cv2.data import haarcascades
 
 # Share of the frame that must be foreground before MOG2 calls it motion (Motion's default
 # of 1500 changed pixels at 640x480 is about 0.5 %).
@@ -79,9 +80,9 @@ class HaarFaces:
     """OpenCV's frontal-face Haar cascade on the whole grey frame."""
 
     def __init__(self) -> None:
-        self._cascade = cv2.CascadeClassifier(cv2.data.haarcascades + HAAR_FILE)
+        self._cascade = cv2.CascadeClassifier(haarcascades + HAAR_FILE)
         if self._cascade.empty():
-            raise RuntimeError(f"cannot load {HAAR_FILE} from {cv2.data.haarcascades}")
+            raise RuntimeError(f"cannot load {HAAR_FILE} from {haarcascades}")
 
     def locate(self, frame: np.ndarray) -> list[tuple[int, int, int, int]]:
         """Face boxes as (top, right, bottom, left), face_recognition's order."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from core.cost import PRICES, Usage, estimate_usage
+from core.cost import PRICES, Usage, estimate
 
 MOTION_FRAMES_PER_DAY = 350
 ENROLLED_PEOPLE = 10
@@ -57,13 +57,13 @@ def camera_month(uploads: dict[str, Any]) -> dict[str, Any]:
     streaming = replace(rows["doorman"], events_per_day=0, streaming_minutes=24 * 60)
     out_rows = []
     for name, usage in [*rows.items(), ("24/7 streaming", streaming)]:
-        estimate = estimate_usage(usage, PRICES)
-        services = estimate.by_service()
+        cost = estimate(usage, PRICES)
+        services = cost.by_service()
         out_rows.append(
             {
                 "pipeline": name,
                 "uploads_per_day": round(usage.events_per_day, 1),
-                "usd_per_month": round(estimate.total, 2),
+                "usd_per_month": round(cost.total, 2),
                 "rekognition_usd": round(services.get("Rekognition", 0.0), 2),
                 "by_service": {k: round(v, 4) for k, v in services.items()},
             }

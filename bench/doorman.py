@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from edge_agent.events import FrameEvent
+from edge_agent.pipeline import Frame, FrameSource
 
 
 @dataclass
@@ -26,11 +26,11 @@ class RecordingSink:
 class _Capped:
     """A frame source that ends after `max_frames` frames."""
 
-    def __init__(self, source: Any, max_frames: int | None) -> None:
+    def __init__(self, source: FrameSource, max_frames: int | None) -> None:
         self._source = source
         self._left = max_frames
 
-    def read(self) -> Any:
+    def read(self) -> Frame | None:
         if self._left is not None:
             if self._left <= 0:
                 return None

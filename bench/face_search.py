@@ -32,10 +32,11 @@ from PIL import Image, ImageEnhance
 from rich.console import Console
 from rich.table import Table
 
+from core.resources import FAKE_CREDENTIALS
 from localcloud.faceservice import images
 from localcloud.faceservice.detection import FaceEngine
 from localcloud.faceservice.store import CollectionStore
-from localcloud.services import FAKE_CREDENTIALS, REGION, apply_env, start_face_service
+from localcloud.services import REGION, apply_env, start_face_service
 
 FACES = Path(__file__).resolve().parents[1] / "assets" / "faces"
 BOX = {"Width": 0.3, "Height": 0.3, "Left": 0.35, "Top": 0.2}
@@ -59,7 +60,10 @@ def fill(data_dir: Path, size: int, grace: np.ndarray, centre: np.ndarray, seed:
     vectors = (centre + rng.normal(0.0, SPREAD, size=(size, 128))).astype(np.float32)
     store = CollectionStore(data_dir)
     store.create("bench")
-    entries = [(str(uuid.uuid4()), "img", f"p{i}", BOX, 99.0) for i in range(size)]
+    # (face id, image id, external image id, bounding box, confidence), as the store keeps them
+    entries: list[tuple[str, str, str | None, dict[str, float], float]] = [
+        (str(uuid.uuid4()), "img", f"p{i}", BOX, 99.0) for i in range(size)
+    ]
     grace_id = str(uuid.uuid4())
     entries.append((grace_id, "img", "grace_hopper", BOX, 99.0))
     store.add_faces("bench", entries, np.vstack([vectors, grace[None, :]]))

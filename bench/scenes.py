@@ -59,13 +59,14 @@ def _write(scene: scenarios.Scene, folder: Path, resolution: str, fps: int) -> t
     ]  # fmt: skip
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(argv, stdin=subprocess.PIPE, stderr=errors)
-        assert process.stdin is not None
+        stdin = process.stdin
+        assert stdin is not None  # stdin=PIPE
         try:
             truth = scenarios.render(
-                scene, resolution, fps, 7, lambda frame: process.stdin.write(frame.tobytes())
+                scene, resolution, fps, 7, lambda frame: stdin.write(frame.tobytes())
             )
         finally:
-            process.stdin.close()
+            stdin.close()
             process.wait()
         if process.returncode != 0:
             errors.seek(0)

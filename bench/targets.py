@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any
 
 PASS, FAIL, MISSING = "PASS", "FAIL", "MISSING"
@@ -202,7 +203,7 @@ CHECKS: tuple[tuple[str, str, Callable[[dict[str, Any]], Verdict]], ...] = (
 
 
 def evaluate(results: dict[str, Any]) -> list[Verdict]:
-    return [_judge(name, target, lambda c=check: c(results)) for name, target, check in CHECKS]
+    return [_judge(name, target, partial(check, results)) for name, target, check in CHECKS]
 
 
 def all_passed(verdicts: list[Verdict]) -> bool:

@@ -149,10 +149,6 @@ def main(argv: list[str] | None = None) -> None:
     print(json.dumps(child(args.pipeline, args.video, args.max_frames)))
 
 
-if __name__ == "__main__":
-    main()
-
-
 # Naive is slow: it is measured over the first frames only (its cost per frame is flat).
 NAIVE_FRAME_CAP = {"720p": 100, "1080p": 60}
 QUICK_NAIVE_FRAME_CAP = {"720p": 20, "1080p": 12}
@@ -234,3 +230,7 @@ def run_all(
 def measurement_count(videos: int) -> int:
     """Progress steps of `run_all` (one per pipeline and video)."""
     return videos * len(PIPELINES)
+
+
+if __name__ == "__main__":
+    main()

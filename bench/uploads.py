@@ -169,6 +169,8 @@ def _doorman(scenario: Scenario, tracks: list[TruthTrack]) -> tuple[PipelineTall
     face_jpegs = []
     for event in runner.sink.events:
         image = cv2.imdecode(np.frombuffer(event.jpeg, np.uint8), cv2.IMREAD_COLOR)
+        if image is None:
+            raise ValueError(f"{event.key()}: the agent uploaded a JPEG that does not decode")
         people, faces = _people_in(image)
         seen.append(SeenUpload(runner.frame_index(event), people))
         tally.uploads += 1

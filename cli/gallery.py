@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import boto3
 import click
 
+from adapters.clients import aws_client
+from adapters.storage import Storage
 from cli.common import configure_logging, load_or_exit
 from edge_agent.gallery_sync import GallerySyncError, sync_gallery
 
@@ -38,7 +39,7 @@ def sync(bucket: str | None, directory: Path | None, prefix: str, config_path: P
         raise click.UsageError("no faces bucket: pass --bucket or set gallery.bucket")
     directory = directory or config.gallery.dir
     try:
-        report = sync_gallery(boto3.client("s3"), bucket, directory, prefix=prefix)
+        report = sync_gallery(Storage(aws_client("s3")), bucket, directory, prefix=prefix)
     except GallerySyncError as error:
         raise click.ClickException(str(error)) from None
     click.echo(

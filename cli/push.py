@@ -22,7 +22,8 @@ from edge_agent.push import (
 def _default_region() -> str | None:
     import botocore.session
 
-    return botocore.session.get_session().get_config_variable("region")
+    region = botocore.session.get_session().get_config_variable("region")
+    return str(region) if region else None
 
 
 @click.command("push")

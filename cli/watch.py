@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -29,7 +29,10 @@ from edge_agent.assembly import (
 )
 from edge_agent.config import AgentConfig
 from edge_agent.events import EventSink
-from edge_agent.pipeline import Pipeline
+from edge_agent.pipeline import Frame, Pipeline
+
+if TYPE_CHECKING:
+    from edge_agent.sources import FileSource, LiveSource
 
 log = logging.getLogger("edge_agent.watch")
 
@@ -79,7 +82,9 @@ def _run_with_progress(pipeline: Pipeline, source: Any, show: bool) -> None:
         progress.update(task, events=pipeline.stats.events)  # flush() may add the last ones
 
 
-def summary_of(pipeline: Pipeline, source: Any, seconds: float, delivery: dict) -> dict:
+def summary_of(
+    pipeline: Pipeline, source: Any, seconds: float, delivery: dict[str, int]
+) -> dict[str, Any]:
     stats = asdict(pipeline.stats)
     source_stats = asdict(source.stats)
     return {
@@ -177,6 +182,7 @@ def watch(
 
     from edge_agent.sources import SourceError, open_source
 
+    frames: FileSource | LiveSource | _Limited
     try:
         frames = open_source(with_camera_credentials(spec, os.environ), config.capture)
     except SourceError as exc:
@@ -231,13 +237,13 @@ def _open_sink(config: AgentConfig, dry_run: str | None) -> tuple[EventSink, Any
 class _Limited:
     """Stops a source after n frames (tests, benchmarks)."""
 
-    def __init__(self, source: Any, limit: int) -> None:
+    def __init__(self, source: FileSource | LiveSource, limit: int) -> None:
         self._source, self._left = source, limit
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._source, name)
 
-    def read(self) -> Any:
+    def read(self) -> Frame | None:
         if self._left <= 0:
             return None
         self._left -= 1

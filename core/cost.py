@@ -1,8 +1,9 @@
 """What Doorman costs per month on AWS: one dated unit-price table and a small usage model.
 
 `PRICES` is the only place unit prices live (us-east-1, on-demand, no free tier, no tax).
-`estimate()` turns a usage description into per-service lines; `compare()` sets the edge-filtered
-design against sending every motion frame and against 24/7 streaming. The bench imports both.
+`estimate()` turns a `Usage` into per-service lines (the bench prices its measured uploads
+with it); `compare()` sets the edge-filtered design against sending every motion frame and
+against 24/7 streaming (`doorman cost`).
 """
 
 from __future__ import annotations
@@ -178,28 +179,8 @@ def _line(service: str, item: str, quantity: float, unit: str, cost: float) -> C
     return CostLine(service, item, quantity, unit, cost / quantity if quantity else 0.0, cost)
 
 
-def estimate(
-    cameras: int = 1,
-    events_per_day: float = 20,
-    faces_per_event: float = 1.0,
-    enrolled: int = 10,
-    streaming_minutes: float = 0,
-    prices: PriceTable = PRICES,
-    **assumptions: float,
-) -> CostEstimate:
-    """Monthly cost, one line per billed item; `assumptions` override other `Usage` fields."""
-    usage = Usage(
-        cameras=cameras,
-        events_per_day=events_per_day,
-        faces_per_event=faces_per_event,
-        enrolled=enrolled,
-        streaming_minutes=streaming_minutes,
-        **assumptions,
-    )
-    return estimate_usage(usage, prices)
-
-
-def estimate_usage(usage: Usage, prices: PriceTable = PRICES) -> CostEstimate:
+def estimate(usage: Usage, prices: PriceTable = PRICES) -> CostEstimate:
+    """Monthly cost of `usage`, one line per billed item (items with no quantity left out)."""
     rows = [
         *_recognition(usage, prices),
         *_streaming(usage, prices),
@@ -294,17 +275,19 @@ class Comparison:
     streaming_24_7: CostEstimate
 
 
-def compare(usage: Usage, motion_frames_per_day: float = 350, prices: PriceTable = PRICES):
+def compare(
+    usage: Usage, motion_frames_per_day: float = 350, prices: PriceTable = PRICES
+) -> Comparison:
     """The given usage against uploading every motion frame and against 24/7 streaming.
 
     Streaming replaces the image APIs: the stream processor searches the faces itself.
     """
     return Comparison(
-        edge_filtered=estimate_usage(usage, prices),
-        every_motion_frame=estimate_usage(
+        edge_filtered=estimate(usage, prices),
+        every_motion_frame=estimate(
             replace(usage, events_per_day=motion_frames_per_day, streaming_minutes=0), prices
         ),
-        streaming_24_7=estimate_usage(
+        streaming_24_7=estimate(
             replace(usage, events_per_day=0, streaming_minutes=24 * 60), prices
         ),
     )

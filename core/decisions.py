@@ -114,7 +114,3 @@ DISARMED_VALUES = frozenset({"disarmed", "false", "off", "no", "0"})
 def is_armed(parameter_value: str | None) -> bool:
     """Anything but an explicit "disarmed" (or "false") counts as armed: fail safe."""
     return (parameter_value or "").strip().casefold() not in DISARMED_VALUES
-
-
-def cooldown_key(camera_id: str, identity: str) -> str:
-    return f"cooldown#{camera_id}#{identity}"

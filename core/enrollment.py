@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
-from core.schemas import WATCHLISTS, BoundingBox, Watchlist
+from core.schemas import BoundingBox, Watchlist
 
 Outcome = Literal[
     "indexed",
@@ -22,6 +22,9 @@ Outcome = Literal[
 OUTCOME_TAG = "enrollment"
 NAME_TAG = "name"
 WATCHLIST_TAG = "watchlist"
+# The person_id enroll chose for an indexed photo, for readers without the People table
+# (the edge's gallery sync). Written by enroll beside OUTCOME_TAG.
+PERSON_ID_TAG = "person-id"
 DEFAULT_WATCHLIST: Watchlist = "known"
 MAX_NAME = 200
 # A second face at least this fraction of the largest one makes the photo ambiguous.
@@ -39,6 +42,9 @@ QUALITY_REASONS = frozenset(
 )
 
 
+_WATCHLIST_NAMES: dict[str, Watchlist] = {name: name for name in get_args(Watchlist)}
+
+
 @dataclass(frozen=True)
 class Claim:
     """The person a photo claims to show."""
@@ -47,20 +53,35 @@ class Claim:
     watchlist: Watchlist
 
 
+def person_folder(watchlist: str, name: str) -> str:
+    """`{watchlist}/{Display Name}/`: where a person's photos go when nobody tags them."""
+    return f"{watchlist}/{name.replace('/', '-').strip()}/"
+
+
+def photo_path(watchlist: str, name: str, filename: str) -> str:
+    return person_folder(watchlist, name) + filename
+
+
+def path_parts(key: str) -> tuple[str, str]:
+    """(watchlist, display name) read from a key laid out as `person_folder` does, else
+    ("", "")."""
+    parts = key.split("/")
+    return (parts[0], parts[1]) if len(parts) >= 3 else ("", "")
+
+
 def claim_from(tags: Mapping[str, str], key: str) -> Claim | Outcome:
     """Tags `name`/`watchlist` win; otherwise the key `{watchlist}/{Display Name}/{file}`."""
-    parts = key.split("/")
-    path_watchlist, path_name = (parts[0], parts[1]) if len(parts) >= 3 else ("", "")
+    path_watchlist, path_name = path_parts(key)
     name = " ".join((tags.get(NAME_TAG) or path_name).split())[:MAX_NAME]
     watchlist = (tags.get(WATCHLIST_TAG) or "").strip().lower()
     if not watchlist:
         watchlist = path_watchlist.lower() if tags.get(NAME_TAG) is None else ""
-    watchlist = watchlist or DEFAULT_WATCHLIST
-    if watchlist not in WATCHLISTS:
+    chosen = _WATCHLIST_NAMES.get(watchlist or DEFAULT_WATCHLIST)
+    if chosen is None:
         return "bad-watchlist"
     if not name:
         return "no-name"
-    return Claim(name=name, watchlist=watchlist)  # type: ignore[arg-type]
+    return Claim(name=name, watchlist=chosen)
 
 
 def crowd_outcome(boxes: Iterable[BoundingBox]) -> Outcome | None:

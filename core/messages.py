@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass
 from datetime import datetime
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from core.schemas import Alert, PersonRef
 
@@ -16,6 +17,15 @@ _HEADLINES = {
 }
 _SNS_SUBJECT = re.compile(r"[^A-Za-z0-9 _.,:()#/-]+")
 SNS_SUBJECT_MAX = 100
+# core/templates ships inside the package (and so inside the Lambda asset). Autoescape is
+# on for every template: the values are user text, and HTML mail must not carry their markup.
+_TEMPLATES = Environment(
+    loader=PackageLoader("core", "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 @dataclass(frozen=True)
@@ -78,20 +88,8 @@ def render_email(alert: Alert, frame_url: str | None, link_minutes: int) -> Emai
         lines += ["", f"Frame (link valid {link_minutes} min): {frame_url}"]
     text = "\n".join(lines) + "\n"
 
-    e = html.escape
-    rows = "".join(
-        f"<tr><th align='left'>{e(label)}</th><td>{e(value)}</td></tr>"
-        for label, value in facts(alert)
-    )
-    frame = ""
-    if frame_url:
-        url = e(frame_url, quote=True)
-        frame = (
-            f'<p><a href="{url}"><img src="{url}" alt="frame" width="480"></a><br>'
-            f"Link valid {link_minutes} min.</p>"
-        )
-    body = (
-        f"<!DOCTYPE html><html><body><h2>{e(title)}</h2><table>{rows}</table>{frame}</body></html>"
+    body = _TEMPLATES.get_template("alert_email.html").render(
+        title=title, facts=facts(alert), frame_url=frame_url, link_minutes=link_minutes
     )
     return Email(subject=subject, text=text, html=body)
 

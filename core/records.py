@@ -11,8 +11,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools.utilities.data_classes import S3Event
-
 from core.schemas import BoundingBox, FrameKind
 
 FRAME_PREFIXES = ("frames/", "kvs/")
@@ -40,17 +38,18 @@ def s3_changes(body: str) -> list[S3Change]:
     if not isinstance(message, dict) or "Records" not in message:
         return []
     changes = []
-    for record in S3Event(message).records:
-        obj = record.s3.get_object
+    for record in message["Records"]:
+        s3 = record["s3"]
+        obj = s3.get("get_object") or s3["object"]  # IntelligentTiering events say get_object
         changes.append(
             S3Change(
-                bucket=record.s3.bucket.name,
-                key=unquote_plus(obj.key),
-                event_name=record.event_name,
-                etag=obj.etag,
+                bucket=s3["bucket"]["name"],
+                key=unquote_plus(obj["key"]),
+                event_name=record["eventName"],
+                etag=obj.get("eTag") or "",
                 size=int(obj.get("size") or 0),
-                version_id=obj.version_id or "",
-                event_time=record.event_time,
+                version_id=obj.get("versionId") or "",
+                event_time=record["eventTime"],
             )
         )
     return changes

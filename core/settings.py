@@ -13,6 +13,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Lists arrive as comma-separated strings ("Person,Human"), not JSON.
 CsvList = Annotated[list[str], NoDecode]
+# SSM parameters (the armed switch, the webhook URL) are cached this long per warm function.
+# A minute bounds the cost (no GetParameter call per alert, no SSM throttling on a burst)
+# while `doorman arm|disarm` or a new webhook URL still takes effect within a minute.
+# localcloud sets 0 (no cache), so the demo and the tests see a flip on the next frame.
+PARAMETER_MAX_AGE_SECONDS = 60
 
 
 class _FunctionSettings(BaseSettings):
@@ -45,6 +50,7 @@ class AnalyzeSettings(_FunctionSettings):
     collection_id: str
     alerts_queue_url: str
     armed_parameter: str
+    parameter_max_age_seconds: int = Field(PARAMETER_MAX_AGE_SECONDS, ge=0)
     known_threshold: float = Field(90.0, ge=0, le=100)
     barred_threshold: float = Field(95.0, ge=0, le=100)
     possible_match_threshold: float = Field(80.0, ge=0, le=100)
@@ -63,6 +69,7 @@ class NotifySettings(_FunctionSettings):
     authorities_emails: CsvList = Field(default_factory=list)
     alerts_topic_arn: str
     webhook_parameter: str = ""
+    parameter_max_age_seconds: int = Field(PARAMETER_MAX_AGE_SECONDS, ge=0)
     presign_seconds: int = Field(3600, ge=60, le=604800)
 
     _split_authorities = field_validator("authorities_emails", mode="before")(_split_csv)

@@ -10,6 +10,8 @@ from collections.abc import Callable
 MAX_SLUG = 64
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 EXTERNAL_IMAGE_ID = re.compile(r"^[A-Za-z0-9_.\-:]{1,255}$")
+# What `person_id` produces: also a safe folder name (no dots, no separators).
+_PERSON_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,254}")
 
 
 def normalize_name(name: str) -> str:
@@ -33,6 +35,11 @@ def slugify(name: str) -> str:
 def hashed_slug(name: str) -> str:
     """The fallback id when another display name already owns `slugify(name)`."""
     return f"{slugify(name)}-{short_hash(name)}"
+
+
+def is_person_id(value: str) -> bool:
+    """True for ids of the shape `person_id` gives (from an untrusted source, such as a tag)."""
+    return bool(_PERSON_ID.fullmatch(value))
 
 
 def same_person_name(a: str, b: str) -> bool:

@@ -5,13 +5,12 @@ bench and the demo, so all three run the same pipeline."""
 from __future__ import annotations
 
 import logging
-import os
 import urllib.parse
-from typing import Any
+from collections.abc import Mapping
 
 from edge_agent.config import AgentConfig
 from edge_agent.events import EventSink
-from edge_agent.pipeline import Pipeline, PipelineSettings, TrackIds
+from edge_agent.pipeline import FrameSource, Pipeline, PipelineSettings, Recognizer, TrackIds
 
 log = logging.getLogger("edge_agent.watch")
 
@@ -20,7 +19,10 @@ CAMERA_PASSWORD_ENV = "DOORMAN_CAMERA_PASSWORD"  # noqa: S105 - the variable's n
 
 
 def build_pipeline(
-    config: AgentConfig, source: Any, sink: EventSink, recognizer: Any = None
+    config: AgentConfig,
+    source: FrameSource,
+    sink: EventSink,
+    recognizer: Recognizer | None = None,
 ) -> Pipeline:
     """The production stages wired from config (also used by bench/ and the demo)."""
     from edge_agent.bestframe import CvJpegEncoder, TopKBestFrame
@@ -55,7 +57,7 @@ def build_pipeline(
     )
 
 
-def build_recognizer(config: AgentConfig) -> Any:
+def build_recognizer(config: AgentConfig) -> Recognizer | None:
     if not config.recognition.enabled:
         return None
     from edge_agent.recognizer import GalleryRecognizer, load_gallery
@@ -73,7 +75,7 @@ def build_recognizer(config: AgentConfig) -> Any:
     return GalleryRecognizer(gallery, config.recognition.tolerance)
 
 
-def with_camera_credentials(spec: str, environ: dict[str, str] | os._Environ) -> str:
+def with_camera_credentials(spec: str, environ: Mapping[str, str]) -> str:
     """Put DOORMAN_CAMERA_USER/PASSWORD into an rtsp:// URL (never via argv or config)."""
     user, password = environ.get(CAMERA_USER_ENV), environ.get(CAMERA_PASSWORD_ENV)
     if not user or "://" not in spec:

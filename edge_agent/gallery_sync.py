@@ -5,6 +5,11 @@ The person of each photo follows the enrollment rules (tags `name`/`watchlist`, 
 `indexed` is left out. Photos land in `DIR/<person_id>/*.jpg` (PNGs are converted). A
 manifest in DIR remembers each object's ETag, so a second run downloads nothing, and files
 whose object left the bucket are removed. Files the user put there by hand are never touched.
+
+The folder is the person_id the cloud uses, so the edge's `local-match` names the same
+person as analyze: the `person-id` tag enroll wrote on the photo when there is one, else
+`core.slugs.person_id` (enroll's own rule), where a slug belongs to the name whose photo
+reached the bucket first, as it does in enroll.
 """
 
 from __future__ import annotations
@@ -17,15 +22,17 @@ import logging
 import os
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from PIL import Image, UnidentifiedImageError
 
-from core.enrollment import OUTCOME_TAG, Claim, claim_from
-from core.slugs import hashed_slug, normalize_name, slugify
+from adapters.storage import Storage
+from core.enrollment import OUTCOME_TAG, PERSON_ID_TAG, Claim, claim_from
+from core.slugs import is_person_id, normalize_name, person_id
 
 log = logging.getLogger(__name__)
 
@@ -53,31 +60,37 @@ class _Photo:
     key: str
     etag: str
     claim: Claim
+    uploaded_at: datetime
+    person_id: str  # from enroll's tag; "" when the photo has none (or a malformed one)
 
 
-def sync_gallery(s3: Any, bucket: str, directory: Path, *, prefix: str = "") -> SyncReport:
+def sync_gallery(storage: Storage, bucket: str, directory: Path, *, prefix: str = "") -> SyncReport:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     report = SyncReport()
     manifest = _load_manifest(directory)
     try:
-        photos = list(_eligible_photos(s3, bucket, prefix, report))
+        photos = list(_eligible_photos(storage, bucket, prefix, report))
     except (ClientError, BotoCoreError) as error:
         raise GallerySyncError(f"cannot list s3://{bucket}/{prefix}: {error}") from error
-    person_ids = _person_ids({photo.claim.name for photo in photos})
+    person_ids = _person_ids(photos)
 
     files: dict[str, dict[str, str]] = {}
     for photo in photos:
-        person_id = person_ids[normalize_name(photo.claim.name)]
-        relative = f"{person_id}/{_local_name(photo.key)}"
+        pid = person_ids[normalize_name(photo.claim.name)]
+        relative = f"{pid}/{_local_name(photo.key)}"
         known = manifest.get(photo.key)
-        same = known and known["etag"] == photo.etag and known["path"] == relative
-        if same and (directory / relative).is_file():
+        if (
+            known is not None
+            and known["etag"] == photo.etag
+            and known["path"] == relative
+            and (directory / relative).is_file()
+        ):
             files[photo.key] = known
             report.unchanged += 1
-            report.people[person_id] = _person(photo.claim)
+            report.people[pid] = _person(photo.claim)
             continue
-        problem = _download(s3, bucket, photo, directory / relative)
+        problem = _download(storage, bucket, photo, directory / relative)
         if problem:
             report.skipped[problem] += 1
             if known and (directory / known["path"]).is_file():
@@ -85,9 +98,9 @@ def sync_gallery(s3: Any, bucket: str, directory: Path, *, prefix: str = "") -> 
             continue
         if known and known["path"] != relative:
             _remove(directory, known["path"])
-        files[photo.key] = {"etag": photo.etag, "path": relative, "person_id": person_id}
+        files[photo.key] = {"etag": photo.etag, "path": relative, "person_id": pid}
         report.downloaded += 1
-        report.people[person_id] = _person(photo.claim)
+        report.people[pid] = _person(photo.claim)
 
     for key, entry in manifest.items():
         if key not in files:
@@ -97,46 +110,56 @@ def sync_gallery(s3: Any, bucket: str, directory: Path, *, prefix: str = "") -> 
     return report
 
 
-def _eligible_photos(s3: Any, bucket: str, prefix: str, report: SyncReport):
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for obj in page.get("Contents", []):
-            key = obj["Key"]
-            if not key.lower().endswith(IMAGE_SUFFIXES):
-                report.skipped["not-an-image"] += 1
-                continue
-            if obj["Size"] > MAX_PHOTO_BYTES:
-                report.skipped["too-large"] += 1
-                continue
-            try:
-                tag_set = s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                    continue  # deleted while we listed
-                raise
-            tags = {tag["Key"]: tag["Value"] for tag in tag_set}
-            outcome = tags.get(OUTCOME_TAG)
-            if outcome is not None and outcome != "indexed":
-                report.skipped[f"enrollment={outcome}"] += 1
-                continue
-            claim = claim_from(tags, key)
-            if isinstance(claim, str):
-                report.skipped[claim] += 1
-                continue
-            yield _Photo(key=key, etag=obj["ETag"].strip('"'), claim=claim)
-
-
-def _person_ids(names: set[str]) -> dict[str, str]:
-    """normalized name -> person_id; a slug shared by two names goes to the first one."""
-    ids: dict[str, str] = {}
-    owners: dict[str, str] = {}
-    for name in sorted(names, key=normalize_name):
-        normalized = normalize_name(name)
-        if normalized in ids:
+def _eligible_photos(
+    storage: Storage, bucket: str, prefix: str, report: SyncReport
+) -> Iterator[_Photo]:
+    for obj in storage.objects(bucket, prefix):
+        if not obj.key.lower().endswith(IMAGE_SUFFIXES):
+            report.skipped["not-an-image"] += 1
             continue
-        slug = slugify(name)
-        if owners.setdefault(slug, normalized) != normalized:
-            slug = hashed_slug(name)
-        ids[normalized] = slug
+        if obj.size > MAX_PHOTO_BYTES:
+            report.skipped["too-large"] += 1
+            continue
+        tags = storage.tags_if_present(bucket, obj.key)
+        if tags is None:
+            continue  # deleted while we listed
+        outcome = tags.get(OUTCOME_TAG)
+        if outcome is not None and outcome != "indexed":
+            report.skipped[f"enrollment={outcome}"] += 1
+            continue
+        claim = claim_from(tags, obj.key)
+        if isinstance(claim, str):
+            report.skipped[claim] += 1
+            continue
+        tagged_id = tags.get(PERSON_ID_TAG, "")
+        yield _Photo(
+            key=obj.key,
+            etag=obj.etag,
+            claim=claim,
+            uploaded_at=obj.last_modified,
+            person_id=tagged_id if is_person_id(tagged_id) else "",
+        )
+
+
+def _person_ids(photos: list[_Photo]) -> dict[str, str]:
+    """normalized name -> the person_id enroll gives that name.
+
+    Enroll's tag on a photo is the cloud's own answer. For a name without one, the slug goes
+    to whichever name holds it already, then to the name whose photo was uploaded first: the
+    order in which enroll saw them."""
+    ids: dict[str, str] = {}
+    owners: dict[str, str] = {}  # person_id -> display name
+    for photo in photos:
+        name = normalize_name(photo.claim.name)
+        if photo.person_id and name not in ids:
+            ids[name] = photo.person_id
+            owners.setdefault(photo.person_id, photo.claim.name)
+    first_upload = sorted(photos, key=lambda p: (p.uploaded_at, normalize_name(p.claim.name)))
+    for photo in first_upload:
+        name = normalize_name(photo.claim.name)
+        if name not in ids:
+            ids[name] = person_id(photo.claim.name, owners.get)
+            owners.setdefault(ids[name], photo.claim.name)
     return ids
 
 
@@ -149,10 +172,10 @@ def _local_name(key: str) -> str:
     return f"{stem}-{hashlib.sha1(key.encode()).hexdigest()[:8]}.jpg"  # noqa: S324 - a name
 
 
-def _download(s3: Any, bucket: str, photo: _Photo, target: Path) -> str | None:
+def _download(storage: Storage, bucket: str, photo: _Photo, target: Path) -> str | None:
     """Fetch one photo as JPEG into `target`. Returns a skip reason, or None on success."""
     try:
-        body = s3.get_object(Bucket=bucket, Key=photo.key)["Body"].read()
+        body = storage.read(bucket, photo.key)
     except BotoCoreError as error:  # the network went away mid-sync: stop, delete nothing
         raise GallerySyncError(f"cannot download s3://{bucket}/{photo.key}: {error}") from error
     except ClientError as error:

@@ -9,6 +9,8 @@ auto-exposure) the average is reset to the current frame and no motion is report
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 
@@ -76,7 +78,7 @@ class RunningAverageMotionGate:
             small = cv2.GaussianBlur(small, (self.config.blur, self.config.blur), 0)
         return small
 
-    def _to_full(self, rect: tuple[int, int, int, int]) -> Box:
+    def _to_full(self, rect: Sequence[int]) -> Box:
         x, y, w, h = rect
         height, width = self._shape or (0, 0)
         s = self._scale

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from edge_agent.events import EventSink, FaceBox, FrameEvent
+from edge_agent.events import EventKind, EventSink, FaceBox, FrameEvent
 
 log = logging.getLogger(__name__)
 
@@ -425,7 +425,7 @@ class Pipeline:
         self._submit(episode.track_id, 1, "motion", episode.best, None)
 
     def _submit(
-        self, track_id: str, seq: int, kind: str, candidate: Candidate, match: str | None
+        self, track_id: str, seq: int, kind: EventKind, candidate: Candidate, match: str | None
     ) -> None:
         faces = (candidate.box.to_face_box(),) if kind == "face" else ()
         event = FrameEvent(
@@ -433,7 +433,7 @@ class Pipeline:
             track_id=track_id,
             seq=seq,
             captured_at=datetime.fromtimestamp(candidate.t, UTC),
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             jpeg=self.encoder.encode(candidate.bgr),
             local_match=match,
             faces=faces,

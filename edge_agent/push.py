@@ -24,9 +24,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from botocore.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +209,8 @@ def assert_no_secrets(argv: Sequence[str], environ: Mapping[str, str]) -> None:
 def pipeline_elements(argv: Sequence[str]) -> list[str]:
     """Element factory names used in a gst-launch argv (caps filters excluded), sink first:
     it is the one most likely to be missing."""
-    elements, expect_element = [], True
+    elements: list[str] = []
+    expect_element = True
     for item in argv[1:]:
         if item.startswith("-") and expect_element and not elements:
             continue
@@ -245,7 +249,7 @@ def check_elements(elements: Sequence[str], env: Mapping[str, str] | None = None
 
 
 def child_environment(
-    region: str | None, base: Mapping[str, str] | None = None, session: Any = None
+    region: str | None, base: Mapping[str, str] | None = None, session: Session | None = None
 ) -> dict[str, str]:
     """The pipeline's environment: credentials from the AWS default chain, never argv.
 
@@ -263,10 +267,10 @@ def child_environment(
 
         session = botocore.session.get_session()
     credentials = session.get_credentials()
-    if credentials is None:
+    frozen = credentials.get_frozen_credentials() if credentials is not None else None
+    if frozen is None or not (frozen.access_key and frozen.secret_key):
         log.warning("no AWS credentials in the default chain; kvssink will fail to connect")
         return env
-    frozen = credentials.get_frozen_credentials()
     env["AWS_ACCESS_KEY_ID"] = frozen.access_key
     env["AWS_SECRET_ACCESS_KEY"] = frozen.secret_key
     if frozen.token:
@@ -293,7 +297,7 @@ class PipelineSupervisor:
         argv: Sequence[str],
         *,
         env: Mapping[str, str] | None = None,
-        env_factory: Any = None,
+        env_factory: Callable[[], dict[str, str]] | None = None,
         restart_on_exit_0: bool = True,
         min_backoff: float = 1.0,
         max_backoff: float = 60.0,

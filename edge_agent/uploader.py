@@ -15,10 +15,10 @@ import logging
 import random
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 import boto3
-from botocore.config import Config
+from botocore.config import DEFAULT_TIMEOUT, Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -29,7 +29,11 @@ from botocore.exceptions import (
     ParamValidationError,
 )
 
+from edge_agent.config import UploadConfig
 from edge_agent.spool import Spool, SpoolItem
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 log = logging.getLogger(__name__)
 
@@ -59,15 +63,15 @@ def s3_client(
     connect_timeout: float | None = None,
     read_timeout: float | None = None,
     region_name: str | None = None,
-) -> Any:
+) -> S3Client:
     """An S3 client with the uploader's timeouts and retry mode. Credentials and endpoint
     come from the default chain (`AWS_ENDPOINT_URL` points it at localcloud)."""
-    overrides = {
-        name: value
-        for name, value in (("connect_timeout", connect_timeout), ("read_timeout", read_timeout))
-        if value is not None
-    }
-    config = CLIENT_CONFIG.merge(Config(**overrides)) if overrides else CLIENT_CONFIG
+    config = CLIENT_CONFIG
+    # Only the timeouts given override CLIENT_CONFIG's: a None passed to Config would count.
+    if connect_timeout is not None:
+        config = config.merge(Config(connect_timeout=connect_timeout))
+    if read_timeout is not None:
+        config = config.merge(Config(read_timeout=read_timeout))
     return boto3.client("s3", config=config, region_name=region_name)
 
 
@@ -83,7 +87,7 @@ class Uploader:
     def __init__(
         self,
         spool: Spool,
-        s3_client: Any,
+        s3_client: S3Client,
         bucket: str,
         *,
         min_backoff: float = 0.5,
@@ -111,7 +115,9 @@ class Uploader:
         self._thread: threading.Thread | None = None
 
     @classmethod
-    def from_config(cls, spool: Spool, upload: Any, client: Any = None) -> Uploader:
+    def from_config(
+        cls, spool: Spool, upload: UploadConfig, client: S3Client | None = None
+    ) -> Uploader:
         """Build from `AgentConfig.upload` (bucket, region, timeouts, max backoff)."""
         if not upload.bucket:
             raise ValueError("upload.bucket is not set (the stack output UploadsBucket)")
@@ -139,13 +145,20 @@ class Uploader:
         self._stopping.set()
         self.spool.wake()
         if self._thread is not None:
-            client_config = getattr(getattr(self.s3, "meta", None), "config", CLIENT_CONFIG)
-            per_call = client_config.connect_timeout + client_config.read_timeout
-            self._thread.join(drain_timeout + per_call + 1.0)
+            self._thread.join(drain_timeout + self._longest_call() + 1.0)
         left = len(self.spool)
         if left:
             log.warning("uploader stopped with %d events left in the spool", left)
         return left == 0
+
+    def _longest_call(self) -> float:
+        """Connect plus read timeout of the client (fakes in tests have no config)."""
+        meta = getattr(self.s3, "meta", None)
+        config = getattr(meta, "config", CLIENT_CONFIG)
+        # botocore sets the timeouts as attributes in Config(); its stubs do not declare them.
+        connect = getattr(config, "connect_timeout", DEFAULT_TIMEOUT)
+        read = getattr(config, "read_timeout", DEFAULT_TIMEOUT)
+        return float(connect) + float(read)
 
     @property
     def running(self) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -52,7 +52,7 @@ def _check_email(value: str) -> str:
     return value
 
 
-def _check_pattern(pattern: re.Pattern[str], what: str):
+def _check_pattern(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
     def check(value: str) -> str:
         if not pattern.match(value):
             raise ValueError(f"{value!r} is not a valid {what} (must match {pattern.pattern})")

@@ -45,7 +45,7 @@ def grant_objects(
     for prefix in prefixes:
         acknowledge(
             default_policy(role),
-            wildcard_resource(bucket.node.default_child, f"/{prefix}*"),
+            wildcard_resource(bucket, f"/{prefix}*"),
             reason,
         )
 

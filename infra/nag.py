@@ -41,8 +41,12 @@ def _reasons(construct: IConstruct) -> dict[str, str]:
     return reasons
 
 
-def wildcard_resource(resource: CfnResource, suffix: str, attribute: str = "Arn") -> str:
-    """The IAM5 finding id for `<LogicalId.Attr>{suffix}`, e.g. a bucket's `/frames/*`."""
+def wildcard_resource(owner: IConstruct, suffix: str, attribute: str = "Arn") -> str:
+    """The IAM5 finding id for `<LogicalId.Attr>{suffix}` of `owner`'s CloudFormation
+    resource, e.g. a bucket's `/frames/*`."""
+    resource = owner.node.default_child
+    if not isinstance(resource, CfnResource):
+        raise TypeError(f"{owner.node.path} has no CloudFormation resource of its own")
     logical_id = Stack.of(resource).get_logical_id(resource)
     return f"AwsSolutions-IAM5[Resource::<{logical_id}.{attribute}>{suffix}]"
 

@@ -3,10 +3,13 @@ emits the outputs the `doorman` CLI reads (core.resources.StackResources)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import CfnOutput, RemovalPolicy, Stack
 from constructs import Construct
 
 from core.records import FRAME_PREFIXES
+from core.settings import PARAMETER_MAX_AGE_SECONDS
 from infra.config import DoormanConfig
 from infra.constructs.alerts import Alerts
 from infra.constructs.analysis import Analysis
@@ -52,7 +55,9 @@ def environment(**values: object) -> dict[str, str]:
 
 
 class DoormanStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: DoormanConfig, **kwargs):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: DoormanConfig, **kwargs: Any
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
         removal = (
@@ -89,6 +94,7 @@ class DoormanStack(Stack):
                 sender_email=config.sender_email,
                 authorities_emails=config.authorities_emails,
                 presign_seconds=config.presign_seconds,
+                parameter_max_age_seconds=PARAMETER_MAX_AGE_SECONDS,
             ),
             defaults=defaults,
         )
@@ -123,6 +129,7 @@ class DoormanStack(Stack):
                 alarm_labels=config.alarm_labels,
                 labels_on_every_image=config.labels_on_every_image,
                 event_retention_days=config.event_retention_days,
+                parameter_max_age_seconds=PARAMETER_MAX_AGE_SECONDS,
             ),
             defaults=defaults,
         )

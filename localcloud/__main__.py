@@ -7,9 +7,6 @@ from pathlib import Path
 
 import click
 
-from .cloud import run_cloud
-from .runtime import run_services
-
 
 @click.command(name="localcloud")
 @click.option("--moto-port", type=int, default=0, show_default=True, help="0 picks a free port.")
@@ -28,9 +25,14 @@ from .runtime import run_services
 def main(moto_port: int, face_port: int, data_dir: Path | None, services_only: bool) -> None:
     """Run Doorman's cloud side on 127.0.0.1: moto, the Rekognition-compatible face service,
     the same resources the stack creates, and the router that feeds queues to the handlers."""
+    # Imported here, so `--help` (and `doorman local --help`) does not load moto or dlib.
     if services_only:
+        from .runtime import run_services
+
         run_services(moto_port, face_port, data_dir)
         return
+    from .cloud import run_cloud
+
     run_cloud(moto_port, face_port, data_dir)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 
@@ -28,6 +28,8 @@ from .runtime import LocalServices, export_lines, run_services, start_services
 from .services import REGION
 
 TIMEOUTS = {"enroll": 60, "analyze": 90, "notify": 30}
+# The services a LocalCloud serves: Rekognition from the face service, the others from moto.
+Service = Literal["dynamodb", "kinesis", "rekognition", "s3", "ses", "sns", "sqs", "ssm"]
 
 
 class LocalCloud:
@@ -45,7 +47,7 @@ class LocalCloud:
         self.data_dir = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="doorman-"))
         self._endpoints = dict(endpoints) if endpoints else None
         self.services: LocalServices | None = None
-        self.resources: StackResources | None = None
+        self._resources: StackResources | None = None
         self.functions: dict[str, LocalFunction] = {}
         self.router: Router | None = None
         self.resources_file: Path | None = None
@@ -66,9 +68,9 @@ class LocalCloud:
 
     def _provision_and_route(self) -> None:
         env = self.env()
-        self.resources = provision(env, self.config)
-        self.resources_file = write_resources(self.resources, env, self.data_dir)
-        environments = function_environments(self.resources, self.config)
+        resources = self._resources = provision(env, self.config)
+        self.resources_file = write_resources(resources, env, self.data_dir)
+        environments = function_environments(resources, self.config)
         self.functions = {
             name: LocalFunction(
                 name,
@@ -82,9 +84,9 @@ class LocalCloud:
         sqs = self.client("sqs")
         # function -> (queue role in BATCH_SIZES, queue url)
         queues = {
-            "enroll": ("enroll", self.resources.enroll_queue_url),
-            "analyze": ("frames", self.resources.frames_queue_url),
-            "notify": ("alerts", self.resources.alerts_queue_url),
+            "enroll": ("enroll", resources.enroll_queue_url),
+            "analyze": ("frames", resources.frames_queue_url),
+            "notify": ("alerts", resources.alerts_queue_url),
         }
         sources = [
             QueueSource(
@@ -97,13 +99,13 @@ class LocalCloud:
             for name, (queue, url) in queues.items()
         ]
         stream = None
-        if self.resources.face_search_stream:
+        if resources.face_search_stream:
             failures = sqs.create_queue(QueueName=f"{self.config.prefix}-stream-failures")
             stream = KinesisSource(
                 self.client("kinesis"),
                 sqs,
                 self.functions["analyze"],
-                stream_name=self.resources.face_search_stream,
+                stream_name=resources.face_search_stream,
                 failure_queue_url=failures["QueueUrl"],
                 region=REGION,
             )
@@ -125,12 +127,20 @@ class LocalCloud:
 
     # ---- helpers for callers -----------------------------------------------------------
 
+    @property
+    def resources(self) -> StackResources:
+        """The names of what `start()` provisioned (the stack's outputs)."""
+        if self._resources is None:
+            raise RuntimeError("LocalCloud is not started")
+        return self._resources
+
     def env(self) -> dict[str, str]:
         """Environment that points boto3 (and the doorman CLI) at this cloud."""
         assert self._endpoints, "LocalCloud is not started"
         return dict(self._endpoints)
 
-    def client(self, service: str) -> Any:
+    def client(self, service: Service) -> Any:
+        """A boto3 client of `service` in this cloud (typed Any: the tests use many services)."""
         env = self.env()
         endpoint = (
             env["AWS_ENDPOINT_URL_REKOGNITION"]
@@ -149,7 +159,8 @@ class LocalCloud:
         attributes = self.client("sqs").get_queue_attributes(
             QueueUrl=queue_url, AttributeNames=["QueueArn"]
         )
-        return attributes["Attributes"]["QueueArn"]
+        arn: str = attributes["Attributes"]["QueueArn"]
+        return arn
 
     def drain(self, timeout: float = 60.0) -> None:
         assert self.router

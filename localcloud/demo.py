@@ -30,11 +30,14 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from localcloud.cloud import LocalCloud
 
 REPO = Path(__file__).resolve().parents[1]
 FACES = REPO / "assets" / "faces"
@@ -93,7 +96,7 @@ class Expected:
     critical_emails: int = 0
 
 
-def expected_from_truth(truths: dict[str, dict[str, Any]]) -> Expected:
+def expected_from_truth(truths: dict[str, Truth]) -> Expected:
     by_identity = {e.identity: e for e in ENROLLEES}
     expected = Expected()
     for camera, truth in truths.items():
@@ -205,11 +208,16 @@ def sent_emails(moto_url: str) -> list[dict[str, Any]]:
     return list(data.get("ses", {}).get("Message", []))
 
 
+# A scene's ground truth, as scenes.scenarios writes it; camera -> (video, truth).
+Truth = dict[str, Any]
+Scenes = dict[str, tuple[Path, Truth]]
+
+
 # -- steps ------------------------------------------------------------------------------------
-def generate_scenes(cameras: tuple[Camera, ...], out: Path) -> dict[str, tuple[Path, dict]]:
+def generate_scenes(cameras: tuple[Camera, ...], out: Path) -> Scenes:
     from scenes.scenarios import generate
 
-    scenes = {}
+    scenes: Scenes = {}
     for camera in cameras:
         video, truth = generate(
             camera.scenario, out / camera.camera_id, "720p", seconds=camera.seconds
@@ -218,7 +226,7 @@ def generate_scenes(cameras: tuple[Camera, ...], out: Path) -> dict[str, tuple[P
     return scenes
 
 
-def watch(camera: str, video: Path, bucket: str, work: Path, env: dict[str, str]) -> dict:
+def watch(camera: str, video: Path, bucket: str, work: Path, env: dict[str, str]) -> dict[str, Any]:
     """`doorman watch VIDEO --camera-id CAMERA` in its own process, uploading to `bucket`."""
     summary = work / f"{camera}-summary.json"
     child_env = {
@@ -233,7 +241,8 @@ def watch(camera: str, video: Path, bucket: str, work: Path, env: dict[str, str]
     done = subprocess.run(argv, env=child_env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"doorman watch ({camera}) failed: {done.stderr.strip()[-2000:]}")
-    return json.loads(summary.read_text())
+    counters: dict[str, Any] = json.loads(summary.read_text())
+    return counters
 
 
 @dataclass
@@ -281,8 +290,8 @@ def run_demo(
 
 
 def _run_in_cloud(
-    cloud: Any,
-    scenes: dict[str, tuple[Path, dict]],
+    cloud: LocalCloud,
+    scenes: Scenes,
     work: Path,
     report_dir: Path,
     out: Console,

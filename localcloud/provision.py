@@ -9,18 +9,32 @@ them as resources.json (the same keys as the stack's CloudFormation outputs).
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.exceptions import ClientError
 
 from core.resources import StackResources
 
+if TYPE_CHECKING:  # the stubs are a dev dependency
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.literals import KeyTypeType
+    from mypy_boto3_kinesis import KinesisClient
+    from mypy_boto3_rekognition import RekognitionClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_ses import SESClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_ssm import SSMClient
+
 RESOURCES_FILE = "resources.json"
 ENDPOINTS_FILE = "endpoints.json"  # read by the doorman CLI (adapters/discovery.py)
 MAX_RECEIVE_COUNT = 3
+STREAM_POLL_SECONDS = 0.2
+STREAM_POLL_ATTEMPTS = 50
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,8 @@ class LocalConfig:
     webhook_url: str = ""  # when set, the webhook parameter is created (SecureString)
     # Short locally so failed records come back (and reach a DLQ) within seconds.
     visibility_timeout: int = 4
+    # No SSM cache locally: `doorman arm|disarm` takes effect on the next frame.
+    parameter_max_age_seconds: int = 0
     streaming: bool = False
     cameras: tuple[str, ...] = field(default=("front-door",))
 
@@ -50,19 +66,39 @@ class LocalConfig:
         return f"{self.prefix}-{role}"
 
 
-def _clients(env: dict[str, str]) -> dict[str, Any]:
-    session = boto3.session.Session(
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        region_name=env["AWS_REGION"],
-    )
-    moto = env["AWS_ENDPOINT_URL"]
-    names = ("s3", "sqs", "dynamodb", "sns", "ses", "ssm", "kinesis")
-    clients = {name: session.client(name, endpoint_url=moto) for name in names}
-    clients["rekognition"] = session.client(
-        "rekognition", endpoint_url=env["AWS_ENDPOINT_URL_REKOGNITION"]
-    )
-    return clients
+@dataclass(frozen=True)
+class _Clients:
+    """Clients of moto and, for Rekognition, of the face service."""
+
+    s3: S3Client
+    sqs: SQSClient
+    dynamodb: DynamoDBClient
+    sns: SNSClient
+    ses: SESClient
+    ssm: SSMClient
+    kinesis: KinesisClient
+    rekognition: RekognitionClient
+
+    @classmethod
+    def for_env(cls, env: dict[str, str]) -> _Clients:
+        session = boto3.session.Session(
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+            region_name=env["AWS_REGION"],
+        )
+        moto = env["AWS_ENDPOINT_URL"]
+        return cls(
+            s3=session.client("s3", endpoint_url=moto),
+            sqs=session.client("sqs", endpoint_url=moto),
+            dynamodb=session.client("dynamodb", endpoint_url=moto),
+            sns=session.client("sns", endpoint_url=moto),
+            ses=session.client("ses", endpoint_url=moto),
+            ssm=session.client("ssm", endpoint_url=moto),
+            kinesis=session.client("kinesis", endpoint_url=moto),
+            rekognition=session.client(
+                "rekognition", endpoint_url=env["AWS_ENDPOINT_URL_REKOGNITION"]
+            ),
+        )
 
 
 def _exists_already(exc: ClientError) -> bool:
@@ -73,7 +109,7 @@ def _exists_already(exc: ClientError) -> bool:
     }
 
 
-def _bucket(s3: Any, name: str, *, versioned: bool = False) -> None:
+def _bucket(s3: S3Client, name: str, *, versioned: bool = False) -> None:
     try:
         s3.create_bucket(Bucket=name)
     except ClientError as exc:
@@ -98,7 +134,7 @@ def _bucket(s3: Any, name: str, *, versioned: bool = False) -> None:
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
 
 
-def _queue(sqs: Any, name: str, visibility: int) -> tuple[str, str]:
+def _queue(sqs: SQSClient, name: str, visibility: int) -> tuple[str, str]:
     """A work queue with its DLQ (maxReceiveCount 3); returns (url, arn)."""
     dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
@@ -119,7 +155,7 @@ def _queue(sqs: Any, name: str, visibility: int) -> tuple[str, str]:
     return url, arn
 
 
-def _allow_s3(sqs: Any, queue_url: str, queue_arn: str, bucket: str) -> None:
+def _allow_s3(sqs: SQSClient, queue_url: str, queue_arn: str, bucket: str) -> None:
     policy = {
         "Version": "2012-10-17",
         "Statement": [
@@ -135,7 +171,12 @@ def _allow_s3(sqs: Any, queue_url: str, queue_arn: str, bucket: str) -> None:
     sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)})
 
 
-def _table(dynamodb: Any, name: str, keys: list[tuple[str, str]], ttl: str | None = None) -> None:
+def _table(
+    dynamodb: DynamoDBClient,
+    name: str,
+    keys: list[tuple[str, KeyTypeType]],
+    ttl: str | None = None,
+) -> None:
     try:
         dynamodb.create_table(
             TableName=name,
@@ -152,13 +193,23 @@ def _table(dynamodb: Any, name: str, keys: list[tuple[str, str]], ttl: str | Non
         )
 
 
+def _wait_until_active(kinesis: KinesisClient, stream: str) -> None:
+    """What the `stream_exists` waiter does, polling every STREAM_POLL_SECONDS."""
+    for _ in range(STREAM_POLL_ATTEMPTS):
+        description = kinesis.describe_stream(StreamName=stream)["StreamDescription"]
+        if description["StreamStatus"] == "ACTIVE":
+            return
+        time.sleep(STREAM_POLL_SECONDS)
+    raise TimeoutError(f"Kinesis stream {stream} is not active after {STREAM_POLL_ATTEMPTS} polls")
+
+
 def provision(env: dict[str, str], config: LocalConfig | None = None) -> StackResources:
     """Create everything (what exists already is kept); returns the resource names, the
     CloudFormation output equivalents. moto's state is per process: give each LocalCloud in
     one process its own `config.prefix`."""
     config = config or LocalConfig()
-    c = _clients(env)
-    s3, sqs = c["s3"], c["sqs"]
+    c = _Clients.for_env(env)
+    s3, sqs = c.s3, c.sqs
 
     uploads, faces, audit = (config.name(r) for r in ("uploads", "faces", "audit"))
     _bucket(s3, uploads)
@@ -201,7 +252,7 @@ def provision(env: dict[str, str], config: LocalConfig | None = None) -> StackRe
         },
     )
 
-    dynamodb = c["dynamodb"]
+    dynamodb = c.dynamodb
     people, events, sightings, state = (
         config.name(r) for r in ("people", "events", "sightings", "state")
     )
@@ -212,20 +263,20 @@ def provision(env: dict[str, str], config: LocalConfig | None = None) -> StackRe
     )
     _table(dynamodb, state, [("pk", "HASH")], ttl="expires_at")
 
-    topic_arn = c["sns"].create_topic(Name=config.name("alerts"))["TopicArn"]
+    topic_arn = c.sns.create_topic(Name=config.name("alerts"))["TopicArn"]
     for address in {config.sender_email, config.owner_email, *config.authorities_emails}:
-        c["ses"].verify_email_identity(EmailAddress=address)
+        c.ses.verify_email_identity(EmailAddress=address)
 
     armed_parameter, webhook_parameter = f"/{config.prefix}/armed", f"/{config.prefix}/webhook-url"
-    c["ssm"].put_parameter(Name=armed_parameter, Value=config.armed, Type="String", Overwrite=True)
+    c.ssm.put_parameter(Name=armed_parameter, Value=config.armed, Type="String", Overwrite=True)
     if config.webhook_url:
-        c["ssm"].put_parameter(
+        c.ssm.put_parameter(
             Name=webhook_parameter, Value=config.webhook_url, Type="SecureString", Overwrite=True
         )
 
     collection_id = config.name("faces")
     try:
-        c["rekognition"].create_collection(CollectionId=collection_id)
+        c.rekognition.create_collection(CollectionId=collection_id)
     except ClientError as exc:
         if not _exists_already(exc):
             raise
@@ -234,13 +285,11 @@ def provision(env: dict[str, str], config: LocalConfig | None = None) -> StackRe
     if config.streaming:
         face_search_stream = config.name("face-search")
         try:
-            c["kinesis"].create_stream(StreamName=face_search_stream, ShardCount=1)
+            c.kinesis.create_stream(StreamName=face_search_stream, ShardCount=1)
         except ClientError as exc:
             if not _exists_already(exc):
                 raise
-        c["kinesis"].get_waiter("stream_exists").wait(
-            StreamName=face_search_stream, WaiterConfig={"Delay": 0.2, "MaxAttempts": 50}
-        )
+        _wait_until_active(c.kinesis, face_search_stream)
 
     return StackResources(
         uploads_bucket=uploads,
@@ -284,6 +333,7 @@ def function_environments(
             "COLLECTION_ID": resources.collection_id,
             "ALERTS_QUEUE_URL": resources.alerts_queue_url,
             "ARMED_PARAMETER": resources.armed_parameter,
+            "PARAMETER_MAX_AGE_SECONDS": str(config.parameter_max_age_seconds),
             "KNOWN_THRESHOLD": str(config.known_threshold),
             "BARRED_THRESHOLD": str(config.barred_threshold),
             "POSSIBLE_MATCH_THRESHOLD": str(config.possible_match_threshold),
@@ -299,6 +349,7 @@ def function_environments(
             "AUTHORITIES_EMAILS": csv(config.authorities_emails),
             "ALERTS_TOPIC_ARN": resources.alerts_topic_arn,
             "WEBHOOK_PARAMETER": resources.webhook_parameter,
+            "PARAMETER_MAX_AGE_SECONDS": str(config.parameter_max_age_seconds),
             "PRESIGN_SECONDS": str(config.presign_seconds),
         },
     }

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import importlib.util
 import json
@@ -25,7 +26,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -271,13 +272,15 @@ class Router:
     # ---- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> Router:
-        loops = [(self._poll_loop, s, f"router-{s.function.package}") for s in self.sources]
-        loops.append((self._keep_invisible_loop, None, "router-visibility"))
+        loops: list[tuple[Callable[[], None], str]] = [
+            (functools.partial(self._poll_loop, s), f"router-{s.function.package}")
+            for s in self.sources
+        ]
+        loops.append((self._keep_invisible_loop, "router-visibility"))
         if self.stream:
-            loops.append((self._stream_loop, None, "router-stream"))
-        for target, arg, name in loops:
-            args = (arg,) if arg is not None else ()
-            thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+            loops.append((self._stream_loop, "router-stream"))
+        for target, name in loops:
+            thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
         return self

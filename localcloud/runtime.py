@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .services import LocalEndpoints, RunningService, start_face_service, start_moto
+from .services import RunningService, local_env, start_face_service, start_moto
 
 
 @dataclass
@@ -24,12 +24,9 @@ class LocalServices:
     face: RunningService
     data_dir: Path | None = None
 
-    @property
-    def endpoints(self) -> LocalEndpoints:
-        return LocalEndpoints(self.moto.url, self.face.url)
-
     def env(self) -> dict[str, str]:
-        return self.endpoints.env()
+        """The environment that points boto3 at these services."""
+        return local_env(self.moto.url, self.face.url)
 
     def stop(self) -> None:
         self.face.stop()
@@ -38,7 +35,7 @@ class LocalServices:
     def __enter__(self) -> LocalServices:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 

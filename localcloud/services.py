@@ -30,10 +30,6 @@ class RunningService:
     _stop: Callable[[], None] = field(repr=False)
     _stopped: bool = field(default=False, repr=False)
 
-    @property
-    def port(self) -> int:
-        return int(self.url.rsplit(":", 1)[1])
-
     def stop(self) -> None:
         if not self._stopped:
             self._stopped = True
@@ -42,17 +38,8 @@ class RunningService:
     def __enter__(self) -> RunningService:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-@dataclass(frozen=True)
-class LocalEndpoints:
-    moto_url: str
-    face_url: str
-
-    def env(self) -> dict[str, str]:
-        return local_env(self.moto_url, self.face_url)
 
 
 def local_env(moto_url: str, face_url: str) -> dict[str, str]:
@@ -69,7 +56,8 @@ def local_env(moto_url: str, face_url: str) -> dict[str, str]:
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def wait_until_up(url: str, timeout: float = 15.0) -> None:
@@ -135,13 +123,12 @@ def apply_env(env: dict[str, str]) -> PreviousEnv:
     return previous
 
 
-def restore_env(previous: dict[str, str | None]) -> None:
+def restore_env(previous: PreviousEnv) -> None:
     """Put back what `apply_env` replaced. A variable that someone else changed since (another
     thread, click's CliRunner) is theirs now and is left alone, so environments applied and
     restored in overlapping threads never leak into each other."""
-    applied = getattr(previous, "applied", None)
     for key, value in previous.items():
-        if applied is not None and os.environ.get(key) != applied.get(key):
+        if os.environ.get(key) != previous.applied.get(key):
             continue
         if value is None:
             os.environ.pop(key, None)

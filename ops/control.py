@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -59,9 +60,10 @@ def stream_processors(target: Target, camera: str | None = None) -> list[str]:
     return names
 
 
-def _rekognition_call(target: Target, operation: str, name: str) -> dict:
+def _rekognition_call(target: Target, operation: str, name: str) -> dict[str, Any]:
     try:
-        return getattr(target.client("rekognition"), operation)(Name=name)
+        response: dict[str, Any] = getattr(target.client("rekognition"), operation)(Name=name)
+        return response
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         message = exc.response.get("Error", {}).get("Message", str(exc))

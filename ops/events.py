@@ -9,7 +9,7 @@ from typing import Any
 
 from adapters.discovery import Target
 from core.schemas import UNKNOWN_PERSON
-from ops import tables
+from core.tablekeys import sort_key_time
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -143,7 +143,7 @@ def event_view(item: dict[str, Any]) -> EventView:
     return EventView(
         camera_id=str(item.get("camera_id", "")),
         event_time=str(item.get("event_time", "")),
-        captured_at=str(item.get("captured_at") or str(item.get("event_time", "")).split("#")[0]),
+        captured_at=str(item.get("captured_at") or sort_key_time(str(item.get("event_time", "")))),
         severity=str(item.get("severity", "info")),
         alarm=bool(item.get("alarm", False)),
         alerted=item.get("alert_status") == "sent",
@@ -165,28 +165,9 @@ def list_events(
     person_id: str | None = None,
 ) -> list[EventView]:
     """Events, oldest first. One camera is a Query; all cameras is a Scan (fine for a home)."""
-    client, table = target.client("dynamodb"), target.resources.events_table
+    table = target.tables().events
     floor = sort_key_floor(since) if since else ""
-    if camera:
-        condition, values = "camera_id = :c", {":c": {"S": camera}}
-        if floor:
-            condition += " AND event_time >= :t"
-            values[":t"] = {"S": floor}
-        items = tables.query(
-            client,
-            TableName=table,
-            KeyConditionExpression=condition,
-            ExpressionAttributeValues=values,
-        )
-    elif floor:
-        items = tables.scan(
-            client,
-            TableName=table,
-            FilterExpression="event_time >= :t",
-            ExpressionAttributeValues={":t": {"S": floor}},
-        )
-    else:
-        items = tables.scan(client, TableName=table)
+    items = table.of_camera(camera, since=floor) if camera else table.every(since=floor)
     events = [event_view(item) for item in items]
     if person_id:
         events = [e for e in events if person_id in e.people]

@@ -1,8 +1,9 @@
 """`doorman forget`: erase a person everywhere Doorman keeps them.
 
 That is: their faces in the collection, every version of their enrollment photos, their
-People item and enroll's photo records, their Sightings and cooldowns, and each frame they
-were seen in (the uploaded image, its Events item, and its audit files).
+People item, their State records (enroll's photo records and the cooldown slots of every
+camera), their Sightings, and each frame they were seen in (the uploaded image, its Events
+item, and its audit files).
 
 Deleting photos makes the enroll function handle `ObjectRemoved` events, and it may still
 be working on earlier ones. So the erase runs in passes: erase, wait for the enroll queue
@@ -17,13 +18,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from adapters.discovery import Target
-from core.enrollment import NAME_TAG
-from core.schemas import WATCHLISTS
-from core.slugs import normalize_name, same_person_name, slugify
-from ops import tables
+from adapters.faces import FaceIndex
+from adapters.messaging import queue_depth
+from core.enrollment import NAME_TAG, path_parts, person_folder
+from core.schemas import WATCHLISTS, Person
+from core.slugs import normalize_name, person_id, same_person_name, slugify
+from core.tablekeys import photo_key
 
 
 @dataclass
@@ -48,9 +49,12 @@ class Traces:
     photos: list[str] = field(default_factory=list)
     sightings: int = 0
     frames: list[str] = field(default_factory=list)
+    state: list[str] = field(default_factory=list)  # cooldowns and photo records
 
     def __bool__(self) -> bool:
-        return bool(self.people or self.faces or self.photos or self.sightings or self.frames)
+        return bool(
+            self.people or self.faces or self.photos or self.sightings or self.frames or self.state
+        )
 
     def describe(self) -> str:
         parts = [
@@ -59,6 +63,7 @@ class Traces:
             f"photos {self.photos}" if self.photos else "",
             f"{self.sightings} sightings" if self.sightings else "",
             f"frames {self.frames}" if self.frames else "",
+            f"State records {self.state}" if self.state else "",
         ]
         return "; ".join(p for p in parts if p)
 
@@ -67,9 +72,9 @@ class Forgetter:
     def __init__(self, target: Target, log: Callable[[str], None] = lambda _: None) -> None:
         self.target = target
         self.res = target.resources
-        self.s3 = target.client("s3")
-        self.ddb = target.client("dynamodb")
-        self.rek = target.client("rekognition")
+        self.storage = target.storage()
+        self.tables = target.tables()
+        self.faces = FaceIndex(target.client("rekognition"), self.res.collection_id)
         self.log = log
         self.erased: Counter[str] = Counter()
 
@@ -77,53 +82,41 @@ class Forgetter:
     def find(self, name_or_id: str) -> Subject:
         subject = Subject()
         wanted = name_or_id.strip()
-        for person in tables.scan(self.ddb, TableName=self.res.people_table):
-            if same_person_name(person.get("name", ""), wanted) or person["person_id"] == wanted:
+        for person in self.tables.people.all():
+            if same_person_name(person.name, wanted) or person.person_id == wanted:
                 self._add_person(subject, person)
         for key, tag_name in self._faces_bucket_names():
-            path_name = key.split("/")[1] if key.count("/") >= 2 else ""
+            path_name = path_parts(key)[1]
             if any(same_person_name(n, wanted) for n in (tag_name, path_name) if n):
                 subject.photo_keys.add(key)
                 subject.names.add(tag_name or path_name)
         if not subject.person_ids and subject.photo_keys:
-            subject.person_ids.add(slugify(wanted))
+            subject.person_ids.add(person_id(wanted, self._owner_of))
         if not subject.person_ids:
             ids = {slugify(wanted), wanted}
-            faces = [f for f in self._collection_faces() if f.get("ExternalImageId") in ids]
-            subject.face_ids.update(f["FaceId"] for f in faces)
-            subject.person_ids.update(f["ExternalImageId"] for f in faces)
+            faces = {f: pid for f, pid in self.faces.faces().items() if pid in ids}
+            subject.face_ids.update(faces)
+            subject.person_ids.update(faces.values())
         if wanted not in subject.person_ids:  # a name, not an id
             subject.names.add(wanted)
         return subject
 
-    def _add_person(self, subject: Subject, person: dict[str, Any]) -> None:
-        subject.person_ids.add(person["person_id"])
-        subject.names.add(person.get("name", ""))
-        subject.face_ids.update(person.get("face_ids") or [])
-        subject.photo_keys.update((person.get("photos") or {}).keys())
+    def _owner_of(self, slug: str) -> str | None:
+        person = self.tables.people.get(slug)
+        return person.name if person else None
+
+    def _add_person(self, subject: Subject, person: Person) -> None:
+        subject.person_ids.add(person.person_id)
+        subject.names.add(person.name)
+        subject.face_ids.update(person.face_ids)
+        subject.photo_keys.update(person.photos)
 
     def _faces_bucket_names(self) -> Iterable[tuple[str, str]]:
         """(key, name tag) for every current object in the faces bucket."""
-        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.res.faces_bucket):
-            for obj in page.get("Contents", []):
-                try:
-                    tag_set = self.s3.get_object_tagging(
-                        Bucket=self.res.faces_bucket, Key=obj["Key"]
-                    )["TagSet"]
-                except ClientError:
-                    tag_set = []
-                tags = {t["Key"]: t["Value"] for t in tag_set}
-                yield obj["Key"], tags.get(NAME_TAG, "")
-
-    def _collection_faces(self) -> list[dict[str, Any]]:
-        faces: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"CollectionId": self.res.collection_id, "MaxResults": 1000}
-        while True:
-            response = self.rek.list_faces(**kwargs)
-            faces.extend(response.get("Faces", []))
-            if not response.get("NextToken"):
-                return faces
-            kwargs["NextToken"] = response["NextToken"]
+        bucket = self.res.faces_bucket
+        for obj in self.storage.objects(bucket):
+            tags = self.storage.tags_if_present(bucket, obj.key) or {}
+            yield obj.key, tags.get(NAME_TAG, "")
 
     # -- erase -----------------------------------------------------------------------------
     def forget(self, subject: Subject, settle_timeout: float = 60.0, passes: int = 3) -> Traces:
@@ -140,132 +133,72 @@ class Forgetter:
     def _erase_pass(self, subject: Subject) -> None:
         # Photos first: once they are gone enroll cannot index the person again.
         self._refresh_photo_keys(subject)
+        bucket = self.res.faces_bucket
         for key in sorted(subject.photo_keys):
-            self.erased["photo versions"] += self._delete_all_versions(self.res.faces_bucket, key)
-            self._delete_state(f"photo#{self.res.faces_bucket}/{key}")
+            self.erased["photo versions"] += self.storage.delete_every_version(bucket, key)
+            self.tables.state.delete_photo(bucket, key)
         self._delete_faces(subject)
         self._delete_sightings_and_frames(subject)
-        self._delete_cooldowns(subject)
-        for person_id in sorted(subject.person_ids):
-            self.ddb.delete_item(
-                TableName=self.res.people_table, Key={"person_id": {"S": person_id}}
-            )
+        self.erased["state records"] += self.tables.state.erase(
+            self.tables.state.keys_about(subject.person_ids)
+        )
+        for pid in sorted(subject.person_ids):
+            self.tables.people.erase(pid)
         self.erased["people"] = max(self.erased["people"], len(subject.person_ids))
 
     def _refresh_photo_keys(self, subject: Subject) -> None:
-        for person_id in subject.person_ids:
-            person = tables.get(self.ddb, self.res.people_table, {"person_id": person_id})
+        for pid in subject.person_ids:
+            person = self.tables.people.get(pid)
             if person:
                 self._add_person(subject, person)
         for name in list(subject.names):
             for watchlist in WATCHLISTS:
-                prefix = f"{watchlist}/{name}/"
-                for page in self.s3.get_paginator("list_object_versions").paginate(
-                    Bucket=self.res.faces_bucket, Prefix=prefix
-                ):
-                    for entry in page.get("Versions", []) + page.get("DeleteMarkers", []):
-                        subject.photo_keys.add(entry["Key"])
-
-    def _delete_all_versions(self, bucket: str, key: str) -> int:
-        count = 0
-        for page in self.s3.get_paginator("list_object_versions").paginate(
-            Bucket=bucket, Prefix=key
-        ):
-            entries = page.get("Versions", []) + page.get("DeleteMarkers", [])
-            for entry in entries:
-                if entry["Key"] != key:
-                    continue
-                self.s3.delete_object(Bucket=bucket, Key=key, VersionId=entry["VersionId"])
-                count += 1
-        if not count:  # unversioned bucket, or nothing there
-            self.s3.delete_object(Bucket=bucket, Key=key)
-        return count
+                folder = person_folder(watchlist, name)
+                for version in self.storage.versions(self.res.faces_bucket, folder):
+                    subject.photo_keys.add(version.key)
 
     def _delete_faces(self, subject: Subject) -> None:
         ids = set(subject.face_ids)
-        ids.update(
-            f["FaceId"]
-            for f in self._collection_faces()
-            if f.get("ExternalImageId") in subject.person_ids
-        )
-        ids = sorted(ids)
-        for start in range(0, len(ids), 1000):
-            deleted = self.rek.delete_faces(
-                CollectionId=self.res.collection_id, FaceIds=ids[start : start + 1000]
-            ).get("DeletedFaces", [])
-            self.erased["faces"] += len(deleted)
+        ids.update(f for f, pid in self.faces.faces().items() if pid in subject.person_ids)
+        self.erased["faces"] += self.faces.delete_faces(sorted(ids))
 
     def _delete_sightings_and_frames(self, subject: Subject) -> None:
-        for person_id in sorted(subject.person_ids):
-            sightings = list(
-                tables.query(
-                    self.ddb,
-                    TableName=self.res.sightings_table,
-                    KeyConditionExpression="person_id = :p",
-                    ExpressionAttributeValues={":p": {"S": person_id}},
-                )
-            )
+        sightings_table = self.tables.sightings
+        for pid in sorted(subject.person_ids):
+            sightings = list(sightings_table.of_person(pid))
             events = {(s["camera_id"], s["event_time"]) for s in sightings if s.get("event_time")}
             for camera_id, event_time in sorted(events):
                 self._delete_event(camera_id, event_time)
-            keys = [{"person_id": person_id, "sighting_key": s["sighting_key"]} for s in sightings]
-            self.erased["sightings"] += tables.delete_many(self.ddb, self.res.sightings_table, keys)
+            keys = [s["sighting_key"] for s in sightings]
+            self.erased["sightings"] += sightings_table.erase(pid, keys)
 
     def _delete_event(self, camera_id: str, event_time: str) -> None:
-        key = {"camera_id": camera_id, "event_time": event_time}
-        event = tables.get(self.ddb, self.res.events_table, key)
+        event = self.tables.events.get(camera_id, event_time)
         if event:
             bucket = event.get("bucket") or self.res.uploads_bucket
             if event.get("image_key"):
-                self._delete_all_versions(bucket, event["image_key"])
+                self.storage.delete_every_version(bucket, event["image_key"])
                 self.erased["frames"] += 1
             for audit_key in self._audit_keys(event):
-                self._delete_all_versions(self.res.audit_bucket, audit_key)
+                self.storage.delete_every_version(self.res.audit_bucket, audit_key)
                 self.erased["audit files"] += 1
-        self.ddb.delete_item(TableName=self.res.events_table, Key=tables.to_key(key))
+        self.tables.events.erase(camera_id, event_time)
         self.erased["events"] += 1
 
     def _audit_keys(self, event: dict[str, Any]) -> list[str]:
         """The processed JSON and every raw-response file written for the same frame."""
-        keys = [event["processed_key"]] if event.get("processed_key") else []
-        processed = event.get("processed_key", "")
+        processed = str(event.get("processed_key", ""))
+        keys = [processed] if processed else []
         if processed.startswith("processed/"):
             raw_prefix = "rekognition/" + processed.removeprefix("processed/").removesuffix(".json")
-            for page in self.s3.get_paginator("list_objects_v2").paginate(
-                Bucket=self.res.audit_bucket, Prefix=raw_prefix
-            ):
-                keys.extend(obj["Key"] for obj in page.get("Contents", []))
+            keys.extend(obj.key for obj in self.storage.objects(self.res.audit_bucket, raw_prefix))
         return keys
-
-    def _delete_cooldowns(self, subject: Subject) -> None:
-        suffixes = tuple(f"#{pid}" for pid in subject.person_ids)
-        stale = [
-            {"pk": item["pk"]}
-            for item in tables.scan(
-                self.ddb,
-                TableName=self.res.state_table,
-                FilterExpression="begins_with(pk, :c)",
-                ExpressionAttributeValues={":c": {"S": "cooldown#"}},
-            )
-            if item["pk"].endswith(suffixes)
-        ]
-        tables.delete_many(self.ddb, self.res.state_table, stale)
-
-    def _delete_state(self, pk: str) -> None:
-        self.ddb.delete_item(TableName=self.res.state_table, Key={"pk": {"S": pk}})
 
     def _wait_for_enroll_queue(self, timeout: float) -> None:
         """Until the enroll queue has been empty (nothing visible or in flight) twice."""
         sqs, deadline, quiet = self.target.client("sqs"), time.monotonic() + timeout, 0
         while time.monotonic() < deadline:
-            attrs = sqs.get_queue_attributes(
-                QueueUrl=self.res.enroll_queue_url,
-                AttributeNames=[
-                    "ApproximateNumberOfMessages",
-                    "ApproximateNumberOfMessagesNotVisible",
-                ],
-            )["Attributes"]
-            busy = sum(int(v) for v in attrs.values())
+            busy = queue_depth(sqs, self.res.enroll_queue_url)
             quiet = quiet + 1 if busy == 0 else 0
             if quiet >= 2:
                 return
@@ -275,29 +208,25 @@ class Forgetter:
     # -- check -----------------------------------------------------------------------------
     def traces(self, subject: Subject) -> Traces:
         found = Traces()
-        for person_id in sorted(subject.person_ids):
-            if tables.get(self.ddb, self.res.people_table, {"person_id": person_id}):
-                found.people.append(person_id)
-            response = self.ddb.query(
-                TableName=self.res.sightings_table,
-                KeyConditionExpression="person_id = :p",
-                ExpressionAttributeValues={":p": {"S": person_id}},
-                Select="COUNT",
-            )
-            found.sightings += int(response.get("Count", 0))
+        for pid in sorted(subject.person_ids):
+            if self.tables.people.get(pid):
+                found.people.append(pid)
+            found.sightings += self.tables.sightings.count(pid)
         found.faces = [
-            f["FaceId"]
-            for f in self._collection_faces()
-            if f.get("ExternalImageId") in subject.person_ids or f["FaceId"] in subject.face_ids
+            face_id
+            for face_id, pid in self.faces.faces().items()
+            if pid in subject.person_ids or face_id in subject.face_ids
         ]
+        bucket = self.res.faces_bucket
         for key in sorted(subject.photo_keys):
-            versions = self.s3.list_object_versions(Bucket=self.res.faces_bucket, Prefix=key)
-            entries = versions.get("Versions", []) + versions.get("DeleteMarkers", [])
-            if any(e["Key"] == key for e in entries):
+            if any(v.key == key for v in self.storage.versions(bucket, key)):
                 found.photos.append(key)
+            if self.tables.state.get_photo(bucket, key):
+                found.state.append(photo_key(bucket, key))
         for key, tag_name in self._faces_bucket_names():
             if tag_name and any(same_person_name(tag_name, n) for n in subject.names if n):
                 found.photos.append(key)
+        found.state = sorted({*found.state, *self.tables.state.keys_about(subject.person_ids)})
         return found
 
 

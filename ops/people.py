@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import mimetypes
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlencode
-
-from botocore.exceptions import ClientError
+from typing import Any
 
 from adapters.discovery import Target
-from core.enrollment import NAME_TAG, OUTCOME_TAG, WATCHLIST_TAG
-from core.schemas import UNKNOWN_PERSON, WATCHLISTS
+from core.enrollment import NAME_TAG, OUTCOME_TAG, WATCHLIST_TAG, photo_path
+from core.schemas import UNKNOWN_PERSON, WATCHLISTS, Person
 from core.slugs import normalize_name, slugify
-from ops import tables
+from core.tablekeys import sort_key_time
 
 MAX_PHOTO_BYTES = 15 * 1024 * 1024  # Rekognition's limit for images read from S3
 IMAGE_MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
@@ -69,16 +67,6 @@ def check_photo(path: Path) -> tuple[bytes, str]:
     raise OperatorError(f"{path}: not a JPEG or PNG image ({guessed})")
 
 
-def photo_key(watchlist: str, name: str, filename: str) -> str:
-    """`{watchlist}/{Display Name}/{file}`: the layout the enroll function reads without tags."""
-    return f"{watchlist}/{name.replace('/', '-').strip()}/{filename}"
-
-
-def tagging(name: str, watchlist: str) -> str:
-    """S3's Tagging header: URL-encoded, UTF-8 for any Unicode name."""
-    return urlencode({NAME_TAG: name, WATCHLIST_TAG: watchlist}, quote_via=quote)
-
-
 def upload_photo(target: Target, path: Path, name: str, watchlist: str) -> Upload:
     if watchlist not in WATCHLISTS:
         raise OperatorError(f"watchlist must be one of {', '.join(WATCHLISTS)}")
@@ -86,28 +74,21 @@ def upload_photo(target: Target, path: Path, name: str, watchlist: str) -> Uploa
     if not name:
         raise OperatorError("--name must not be empty")
     data, content_type = check_photo(path)
-    key = photo_key(watchlist, name, path.name)
-    response = target.client("s3").put_object(
-        Bucket=target.resources.faces_bucket,
-        Key=key,
-        Body=data,
-        ContentType=content_type,
-        Tagging=tagging(name, watchlist),
+    key = photo_path(watchlist, name, path.name)  # enroll reads it even without the tags
+    version_id = target.storage().put(
+        target.resources.faces_bucket,
+        key,
+        data,
+        content_type=content_type,
+        tags={NAME_TAG: name, WATCHLIST_TAG: watchlist},
     )
-    return Upload(path, key, response.get("VersionId") or "")
+    return Upload(path, key, version_id)
 
 
 def enrollment_tag(target: Target, key: str, version_id: str = "") -> str | None:
-    params = {"Bucket": target.resources.faces_bucket, "Key": key}
-    if version_id:
-        params["VersionId"] = version_id
-    try:
-        tag_set = target.client("s3").get_object_tagging(**params)["TagSet"]
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "NoSuchVersion", "404"}:
-            return None
-        raise
-    return next((t["Value"] for t in tag_set if t["Key"] == OUTCOME_TAG), None)
+    """The photo's `enrollment` outcome; None until enroll wrote it, or when it is gone."""
+    tags = target.storage().tags_if_present(target.resources.faces_bucket, key, version_id)
+    return tags.get(OUTCOME_TAG) if tags else None
 
 
 def wait_for_enrollment(
@@ -140,17 +121,13 @@ def wait_for_enrollment(
     return results
 
 
-def all_people(target: Target) -> list[dict]:
-    return list(tables.scan(target.client("dynamodb"), TableName=target.resources.people_table))
-
-
-def find_people(target: Target, name_or_id: str) -> list[dict]:
+def find_people(target: Target, name_or_id: str) -> list[Person]:
     """People whose display name (case- and space-insensitive) or person_id matches."""
     wanted = normalize_name(name_or_id)
     return [
         p
-        for p in all_people(target)
-        if normalize_name(p.get("name", "")) == wanted or p.get("person_id") == name_or_id.strip()
+        for p in target.tables().people.all()
+        if normalize_name(p.name) == wanted or p.person_id == name_or_id.strip()
     ]
 
 
@@ -163,46 +140,36 @@ def person_id_for(target: Target, name_or_id: str) -> str:
         return UNKNOWN_PERSON
     matches = find_people(target, name_or_id)
     if len(matches) > 1:
-        ids = ", ".join(p["person_id"] for p in matches)
+        ids = ", ".join(p.person_id for p in matches)
         raise OperatorError(f"{name_or_id!r} matches several people ({ids}); use a person_id")
     if matches:
-        return matches[0]["person_id"]
+        return matches[0].person_id
+    sightings = target.tables().sightings
     for person_id in dict.fromkeys([name_or_id.strip(), slugify(name_or_id)]):
-        if person_id and last_sighting(target, person_id):
+        if person_id and sightings.latest(person_id):
             return person_id
     raise OperatorError(
         f'nobody called {name_or_id!r} (see `doorman people`; use "stranger" for strangers)'
     )
 
 
-def last_sighting(target: Target, person_id: str) -> dict | None:
-    response = target.client("dynamodb").query(
-        TableName=target.resources.sightings_table,
-        KeyConditionExpression="person_id = :p",
-        ExpressionAttributeValues={":p": {"S": person_id}},
-        ScanIndexForward=False,
-        Limit=1,
-    )
-    items = response.get("Items", [])
-    return tables.from_item(items[0]) if items else None
-
-
-def sighting_time(sighting: dict) -> str:
+def sighting_time(sighting: Mapping[str, Any]) -> str:
     """When a Sightings item was captured: its sort key starts with the ISO time."""
-    return str(sighting.get("timestamp") or sighting.get("sighting_key", "")).split("#", 1)[0]
+    return str(sighting.get("timestamp") or sort_key_time(str(sighting.get("sighting_key", ""))))
 
 
 def people_rows(target: Target) -> list[PersonRow]:
+    tables = target.tables()
     rows = []
-    for person in all_people(target):
-        seen = last_sighting(target, person["person_id"])
+    for person in tables.people.all():
+        seen = tables.sightings.latest(person.person_id)
         rows.append(
             PersonRow(
-                person_id=person["person_id"],
-                name=person.get("name", ""),
-                watchlist=person.get("watchlist", ""),
-                photos=len(person.get("photos") or {}),
-                faces=len(person.get("face_ids") or []),
+                person_id=person.person_id,
+                name=person.name,
+                watchlist=person.watchlist,
+                photos=len(person.photos),
+                faces=len(person.face_ids),
                 last_seen=sighting_time(seen) if seen else "",
                 last_camera=str(seen.get("camera_id", "")) if seen else "",
             )

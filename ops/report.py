@@ -1,7 +1,8 @@
 """`doorman report`: a static HTML page of events, with thumbnails, filters and a chart.
 
 The page is self-contained (inline CSS, a little vanilla JS, an inline SVG chart); the
-thumbnails are JPEG files next to it, with the face boxes drawn on them.
+thumbnails are JPEG files next to it, with the face boxes drawn on them. The markup is in
+ops/templates/ (Jinja2, autoescaped): this module computes what the page shows.
 """
 
 from __future__ import annotations
@@ -11,15 +12,15 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from html import escape
 from pathlib import Path
 
 from botocore.exceptions import ClientError
+from jinja2 import Environment, PackageLoader, StrictUndefined
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
 from adapters.discovery import Target
 from core.schemas import UNKNOWN_PERSON
-from ops import tables
+from core.tablekeys import sort_key_time
 from ops.events import EventView, FaceView, sort_key_floor
 
 THUMB_WIDTH = 480
@@ -29,7 +30,6 @@ BOX_COLOURS = {
     "stranger": (234, 138, 0),
     "too-small": (140, 140, 140),
 }
-SEVERITY_LABEL = {"critical": "critical", "warning": "warning", "info": "info"}
 
 
 @dataclass(frozen=True)
@@ -54,43 +54,32 @@ def sighting_counts(
     target: Target, since: datetime | None = None, camera: str | None = None
 ) -> list[PersonCount]:
     """Sightings per person (strangers as "unknown") from the Sightings table."""
-    client = target.client("dynamodb")
-    people = {
-        p["person_id"]: p for p in tables.scan(client, TableName=target.resources.people_table)
-    }
+    tables = target.tables()
+    people = {p.person_id: p for p in tables.people.all()}
+    floor = sort_key_floor(since) if since else ""
     counts = []
     for person_id in [*sorted(people), UNKNOWN_PERSON]:
-        condition, values = "person_id = :p", {":p": {"S": person_id}}
-        if since:
-            condition += " AND sighting_key >= :t"
-            values[":t"] = {"S": sort_key_floor(since)}
-        items = list(
-            tables.query(
-                client,
-                TableName=target.resources.sightings_table,
-                KeyConditionExpression=condition,
-                ExpressionAttributeValues=values,
-            )
-        )
+        items = list(tables.sightings.of_person(person_id, since=floor))
         if camera:
             items = [s for s in items if s.get("camera_id") == camera]
         if not items and person_id == UNKNOWN_PERSON:
             continue
-        person = people.get(person_id, {})
+        person = people.get(person_id)
+        stranger = person_id == UNKNOWN_PERSON
         counts.append(
             PersonCount(
                 person_id=person_id,
-                name=person.get("name", "stranger" if person_id == UNKNOWN_PERSON else person_id),
-                watchlist=person.get("watchlist", "-"),
+                name=person.name if person else ("stranger" if stranger else person_id),
+                watchlist=person.watchlist if person else "-",
                 sightings=len(items),
-                last_seen=max((str(s["sighting_key"]).split("#")[0] for s in items), default=""),
+                last_seen=max((sort_key_time(str(s["sighting_key"])) for s in items), default=""),
             )
         )
     return sorted(counts, key=lambda c: (-c.sightings, c.name))
 
 
 # -- thumbnails ----------------------------------------------------------------------------
-def _font(size: int) -> ImageFont.ImageFont:
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     for name in ("DejaVuSans-Bold.ttf", "DejaVuSans.ttf"):
         try:
             return ImageFont.truetype(name, size)
@@ -109,7 +98,9 @@ def draw_thumbnail(jpeg: bytes, faces: list[FaceView], width: int = THUMB_WIDTH)
     """The frame scaled to `width` with each face's box and caption drawn on it."""
     image = Image.open(io.BytesIO(jpeg)).convert("RGB")
     if image.width > width:
-        image = image.resize((width, round(image.height * width / image.width)), Image.LANCZOS)
+        image = image.resize(
+            (width, round(image.height * width / image.width)), Image.Resampling.LANCZOS
+        )
     draw = ImageDraw.Draw(image)
     font = _font(max(12, image.width // 32))
     line = max(2, image.width // 160)
@@ -137,7 +128,7 @@ def draw_thumbnail(jpeg: bytes, faces: list[FaceView], width: int = THUMB_WIDTH)
 
 def write_thumbnails(target: Target, events: list[EventView], directory: Path) -> dict[int, str]:
     """Thumbnail file (relative to the report) per event index; missing frames are skipped."""
-    s3 = target.client("s3")
+    storage = target.storage()
     thumbs = directory / "thumbs"
     thumbs.mkdir(parents=True, exist_ok=True)
     for stale in thumbs.glob("[0-9][0-9][0-9][0-9].jpg"):  # from an earlier report here
@@ -147,9 +138,7 @@ def write_thumbnails(target: Target, events: list[EventView], directory: Path) -
         if not event.image_key:
             continue
         try:
-            jpeg = s3.get_object(
-                Bucket=event.bucket or target.resources.uploads_bucket, Key=event.image_key
-            )["Body"].read()
+            jpeg = storage.read(event.bucket or target.resources.uploads_bucket, event.image_key)
             thumb = draw_thumbnail(jpeg, event.faces)
         except (ClientError, UnidentifiedImageError, OSError):
             continue  # expired by lifecycle, forgotten, or unreadable: the card says so
@@ -160,41 +149,70 @@ def write_thumbnails(target: Target, events: list[EventView], directory: Path) -
 
 
 # -- HTML ------------------------------------------------------------------------------------
-def hourly_chart(events: list[EventView], min_hours: int = 12) -> str:
-    """An inline SVG bar chart of events per hour (UTC), ending at the latest event."""
-    times = [_parse(e.captured_at) for e in events]
-    times = [t for t in times if t]
+_TEMPLATES = Environment(
+    loader=PackageLoader("ops", "templates"),
+    autoescape=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+@dataclass(frozen=True)
+class HourBar:
+    x: int
+    height: int
+    count: int
+    title: str
+    label: str  # the hour under the bar, on about one bar per 40 px
+
+
+@dataclass(frozen=True)
+class HourlyChart:
+    width: int
+    height: int
+    pad: int
+    bar_width: int
+    peak: int
+    bars: list[HourBar]
+
+
+def _hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def chart_of(events: list[EventView], min_hours: int = 12) -> HourlyChart | None:
+    """Events per hour (UTC), ending at the latest event's hour; None without events."""
+    times = [t for t in (_parse(e.captured_at) for e in events) if t]
     if not times:
-        return '<p class="muted">No events in this period.</p>'
-    last = max(times).replace(minute=0, second=0, microsecond=0)
-    first = min(times).replace(minute=0, second=0, microsecond=0)
+        return None
+    last, first = _hour(max(times)), _hour(min(times))
     hours = max(min_hours, int((last - first).total_seconds() // 3600) + 1)
     hours = min(hours, 24 * 14)
     start = last - timedelta(hours=hours - 1)
-    buckets = Counter(
-        int((t.replace(minute=0, second=0, microsecond=0) - start).total_seconds() // 3600)
-        for t in times
-    )
+    buckets = Counter(int((_hour(t) - start).total_seconds() // 3600) for t in times)
     peak = max(buckets.values())
     bar_w, height, pad = max(4, min(28, 720 // hours)), 120, 24
     width = hours * bar_w + 2 * pad
+    label_every = max(1, -(-hours * 40 // width))
     bars = []
     for h in range(hours):
-        count = buckets.get(h, 0)
-        bar_h = 0 if not count else max(3, round(count / peak * (height - 20)))
-        x, hour = pad + h * bar_w, start + timedelta(hours=h)
-        title = f"{hour:%Y-%m-%d %H}:00 UTC: {count} event{'s' if count != 1 else ''}"
+        count, hour = buckets.get(h, 0), start + timedelta(hours=h)
         bars.append(
-            f'<rect class="bar" x="{x + 1}" y="{height - bar_h}" width="{bar_w - 2}" '
-            f'height="{bar_h}" data-count="{count}"><title>{escape(title)}</title></rect>'
+            HourBar(
+                x=pad + h * bar_w,
+                height=0 if not count else max(3, round(count / peak * (height - 20))),
+                count=count,
+                title=f"{hour:%Y-%m-%d %H}:00 UTC: {count} event{'s' if count != 1 else ''}",
+                label=f"{hour:%H}:00" if h % label_every == 0 else "",
+            )
         )
-        if h % max(1, -(-hours * 40 // width)) == 0:  # about one label per 40 px
-            bars.append(f'<text x="{x}" y="{height + 14}" class="axis">{hour:%H}:00</text>')
-    return (
-        f'<svg class="chart" viewBox="0 0 {width} {height + 20}" width="{width}" '
-        f'height="{height + 20}" role="img" aria-label="events per hour">'
-        f'<text x="{pad}" y="12" class="axis">max {peak}/h</text>{"".join(bars)}</svg>'
-    )
+    return HourlyChart(width, height, pad, bar_w, peak, bars)
+
+
+def hourly_chart(events: list[EventView], min_hours: int = 12) -> str:
+    """An inline SVG bar chart of events per hour (UTC), ending at the latest event."""
+    return _TEMPLATES.get_template("chart.svg.j2").render(chart=chart_of(events, min_hours))
 
 
 def _parse(value: str) -> datetime | None:
@@ -205,32 +223,36 @@ def _parse(value: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _event_card(n: int, event: EventView, thumb: str | None) -> str:
-    people = sorted(event.people) or ["none"]
-    faces = "".join(
-        f'<li class="face {escape(f.status)}">{escape(face_caption(f))}'
-        f"{' - possible ' + escape(f.possible_match) if f.possible_match else ''}</li>"
-        for f in event.faces
-    )
-    labels = ", ".join(event.labels)
-    image = (
-        f'<img src="{escape(thumb)}" alt="frame from {escape(event.camera_id)}" loading="lazy">'
-        if thumb
-        else '<div class="gone">frame no longer stored</div>'
-    )
+@dataclass(frozen=True)
+class FaceLine:
+    status: str
+    caption: str
+    possible_match: str
+
+
+@dataclass(frozen=True)
+class EventCard:
+    """What one event's card shows; `index` is the event's place in ReportData.events."""
+
+    index: int
+    event: EventView
+    thumb: str | None
+    people: str  # space-separated person ids, for the person filter
+    shown_time: str
+    alert_text: str
+    faces: list[FaceLine]
+
+
+def event_card(index: int, event: EventView, thumb: str | None) -> EventCard:
     when = _parse(event.captured_at)
-    shown = f"{when:%Y-%m-%d %H:%M:%S} UTC" if when else event.captured_at
-    return (
-        f'<article class="event sev-{escape(event.severity)}" data-index="{n}" '
-        f'data-people="{escape(" ".join(people))}" data-camera="{escape(event.camera_id)}" '
-        f'data-severity="{escape(event.severity)}">{image}<div class="meta">'
-        f'<div><span class="badge {escape(event.severity)}">{escape(event.severity)}</span> '
-        f'<time datetime="{escape(event.captured_at)}">{escape(shown)}</time></div>'
-        f'<div class="camera">camera <b>{escape(event.camera_id)}</b> &middot; '
-        f"{escape(event.kind)} frame &middot; alert {escape(_alert_text(event))}</div>"
-        f'<ul class="faces">{faces}</ul>'
-        f"{f'<div class=labels>labels: {escape(labels)}</div>' if labels else ''}"
-        f"</div></article>"
+    return EventCard(
+        index=index,
+        event=event,
+        thumb=thumb,
+        people=" ".join(sorted(event.people) or ["none"]),
+        shown_time=f"{when:%Y-%m-%d %H:%M:%S} UTC" if when else event.captured_at,
+        alert_text=_alert_text(event),
+        faces=[FaceLine(f.status, face_caption(f), f.possible_match) for f in event.faces],
     )
 
 
@@ -238,10 +260,6 @@ def _alert_text(event: EventView) -> str:
     return {"sent": "sent", "none": "not needed", "disarmed": "not sent (disarmed)"}.get(
         event.alert_status, f"not sent ({event.alert_status})"
     )
-
-
-def _options(values: list[tuple[str, str]]) -> str:
-    return "".join(f'<option value="{escape(v)}">{escape(t)}</option>' for v, t in values)
 
 
 def render_html(data: ReportData, thumbs: dict[int, str]) -> str:
@@ -259,92 +277,21 @@ def render_html(data: ReportData, thumbs: dict[int, str]) -> str:
     severity_options = [("", "all")] + [
         (s, s) for s in ("critical", "warning", "info") if any(e.severity == s for e in events)
     ]
-    counts_rows = "".join(
-        f'<tr data-person="{escape(c.person_id)}"><td>{escape(c.name)}</td>'
-        f"<td>{escape(c.watchlist)}</td><td class=num>{c.sightings}</td>"
-        f"<td>{escape(c.last_seen[:19].replace('T', ' '))}</td></tr>"
-        for c in data.counts
+    return _TEMPLATES.get_template("report.html.j2").render(
+        origin=data.origin,
+        generated_at=f"{data.generated_at:%Y-%m-%d %H:%M}",
+        filters=", ".join(f"{k} {v}" for k, v in data.filters.items() if v) or "none",
+        alerts=sum(1 for e in events if e.alerted),
+        recognized=len(names),
+        chart=chart_of(events),
+        counts=data.counts,
+        filter_menus=[
+            ("f-person", "Person", person_options),
+            ("f-camera", "Camera", camera_options),
+            ("f-severity", "Severity", severity_options),
+        ],
+        cards=[event_card(i, events[i], thumbs.get(i)) for i in ordered],
     )
-    alerts = sum(1 for e in events if e.alerted)
-    filters = ", ".join(f"{k} {v}" for k, v in data.filters.items() if v) or "none"
-    cards = "".join(_event_card(i, events[i], thumbs.get(i)) for i in ordered)
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Doorman report</title>
-<style>{_CSS}</style></head>
-<body>
-<header><h1>Doorman report</h1>
-<p class="muted">{escape(data.origin)} &middot; generated {data.generated_at:%Y-%m-%d %H:%M} UTC
-&middot; filters: {escape(filters)}</p>
-<div class="stats"><div><b id="total">{len(events)}</b> events</div>
-<div><b>{alerts}</b> alerts sent</div><div><b>{len(names)}</b> people recognized</div></div>
-</header>
-<section class="top">
-<div class="panel"><h2>Events per hour</h2>{hourly_chart(events)}</div>
-<div class="panel"><h2>Sightings per person</h2>
-<table id="counts"><thead><tr><th>who</th><th>watchlist</th><th>sightings</th>
-<th>last seen (UTC)</th></tr></thead><tbody>{counts_rows}</tbody></table></div>
-</section>
-<section class="filters">
-<label>Person <select id="f-person">{_options(person_options)}</select></label>
-<label>Camera <select id="f-camera">{_options(camera_options)}</select></label>
-<label>Severity <select id="f-severity">{_options(severity_options)}</select></label>
-<span id="shown" class="muted">{len(events)} shown</span>
-</section>
-<main id="timeline">{cards or '<p class="muted">No events match.</p>'}</main>
-<script>{_JS}</script>
-</body></html>
-"""
-
-
-_CSS = """
-body{font:15px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;
- max-width:1100px;padding:16px;color:#1f2328;background:#f6f8fa}
-h1{margin:0 0 4px}h2{font-size:15px;margin:0 0 8px}.muted{color:#656d76}
-.stats{display:flex;gap:24px;margin:8px 0}.stats b{font-size:22px}
-.top{display:grid;grid-template-columns:1fr 1fr;gap:16px;margin:12px 0}
-.panel{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:12px;overflow:auto}
-.chart .bar{fill:#0969da}.chart .axis{font-size:10px;fill:#656d76}
-table{border-collapse:collapse;width:100%}td,th{padding:3px 8px;border-bottom:1px solid #eee;
- text-align:left}.num{text-align:right}
-.filters{display:flex;gap:16px;align-items:center;margin:12px 0;flex-wrap:wrap}
-select{font:inherit;padding:2px 4px}
-#timeline{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:12px}
-.event{background:#fff;border:1px solid #d0d7de;border-left:6px solid #8c959f;border-radius:8px;
- overflow:hidden}.event.sev-critical{border-left-color:#dc2626}
-.event.sev-warning{border-left-color:#ea8a00}.event.sev-info{border-left-color:#16a34a}
-.event img{width:100%;display:block}.gone{padding:40px;text-align:center;color:#656d76;
- background:#eee}.meta{padding:8px 10px}.faces{margin:4px 0;padding-left:18px}
-.face.barred{color:#b91c1c;font-weight:600}.face.known{color:#15803d}.face.stranger{color:#b45309}
-.badge{display:inline-block;padding:0 6px;border-radius:10px;color:#fff;font-size:12px}
-.badge.critical{background:#dc2626}.badge.warning{background:#ea8a00}.badge.info{background:#16a34a}
-.hidden{display:none}
-@media (max-width:700px){.top{grid-template-columns:1fr}}
-"""
-
-_JS = """
-(function(){
-  const sel = id => document.getElementById(id);
-  const filters = [['f-person','people'],['f-camera','camera'],['f-severity','severity']];
-  function apply(){
-    let shown = 0;
-    document.querySelectorAll('.event').forEach(card => {
-      const ok = filters.every(([id, attr]) => {
-        const want = sel(id).value;
-        if (!want) return true;
-        const have = card.dataset[attr] || '';
-        return attr === 'people' ? have.split(' ').includes(want) : have === want;
-      });
-      card.classList.toggle('hidden', !ok);
-      if (ok) shown++;
-    });
-    sel('shown').textContent = shown + ' shown';
-  }
-  filters.forEach(([id]) => sel(id).addEventListener('change', apply));
-  apply();
-})();
-"""
 
 
 def write_report(target: Target, data: ReportData, out_dir: Path) -> Path:

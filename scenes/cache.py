@@ -65,10 +65,7 @@ def scenario(
             return Scenario(name, resolution, fps, seconds, video, truth)
     prune_stale(folder)
     folder.mkdir(parents=True)
-    kwargs: dict[str, Any] = {"resolution": resolution, "fps": fps}
-    if seconds is not None:
-        kwargs["seconds"] = seconds
-    video, truth = (Path(p) for p in scenarios.generate(name, folder, **kwargs))
+    video, truth = scenarios.generate(name, folder, resolution, fps, seconds)
     entry.write_text(
         json.dumps(
             {"video": str(video.relative_to(folder)), "truth": str(truth.relative_to(folder))}

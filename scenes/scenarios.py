@@ -164,7 +164,9 @@ SCENARIOS: list[str] = list(BUILDERS)
 
 
 @functools.cache
-def _face_sprite(identity: str, face_width: int) -> tuple[np.ndarray, np.ndarray, tuple]:
+def _face_sprite(
+    identity: str, face_width: int
+) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]:
     """(BGR head image, alpha 0..1, face box inside it) for a sample photo."""
     import dlib
 
@@ -209,11 +211,9 @@ def _face_sprite(identity: str, face_width: int) -> tuple[np.ndarray, np.ndarray
 
 def _back_of_head(size: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    hair = np.zeros((size, size, 3), np.uint8)
-    hair[:] = (30, 40, 55)
+    hair = np.full((size, size, 3), (30, 40, 55), np.uint8)
     strands = rng.integers(0, 25, (size, size, 1), dtype=np.uint8)
-    hair = cv2.add(hair, np.repeat(strands, 3, axis=2))
-    return cv2.GaussianBlur(hair, (0, 0), 1.2)
+    return cv2.GaussianBlur(cv2.add(hair, np.repeat(strands, 3, axis=2)), (0, 0), 1.2)
 
 
 def _background(width: int, height: int, seed: int) -> np.ndarray:
@@ -373,7 +373,13 @@ def _draw_rain(frame: np.ndarray, rng: np.random.Generator) -> None:
 # -- rendering ---------------------------------------------------------------------------
 
 
-def render(scene: Scene, resolution: str, fps: int, seed: int, frame_sink: Callable) -> dict:
+def render(
+    scene: Scene,
+    resolution: str,
+    fps: int,
+    seed: int,
+    frame_sink: Callable[[np.ndarray], object],
+) -> dict[str, Any]:
     """Draw every frame into `frame_sink(bgr)` and return the ground truth."""
     width, height = RESOLUTIONS[resolution]
     rng = np.random.default_rng(seed)
@@ -508,11 +514,12 @@ def generate(
     ]  # fmt: skip
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(argv, stdin=subprocess.PIPE, stderr=errors)
-        assert process.stdin is not None
+        stdin = process.stdin
+        assert stdin is not None  # stdin=PIPE
         try:
-            truth = render(scene, resolution, fps, seed, lambda f: process.stdin.write(f.tobytes()))
+            truth = render(scene, resolution, fps, seed, lambda f: stdin.write(f.tobytes()))
         finally:
-            process.stdin.close()
+            stdin.close()
             process.wait()
         if process.returncode != 0:
             tmp.unlink(missing_ok=True)

@@ -5,20 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from adapters.messaging import AlertQueue, Parameters
-from adapters.tables import StateTable
-from core.decisions import AlertPlan, cooldown_key, is_armed, narrow, should_alert
+from core.decisions import AlertPlan, is_armed, narrow, should_alert
 from core.schemas import Alert, EventRecord
 from core.settings import AnalyzeSettings
+from core.tablekeys import cooldown_key
+from functions.analyze.ports import AlertSink, CooldownSlots, ParameterReader
 
 
 class Alerter:
     def __init__(
         self,
         *,
-        state: StateTable,
-        alerts: AlertQueue,
-        parameters: Parameters,
+        state: CooldownSlots,
+        alerts: AlertSink,
+        parameters: ParameterReader,
         settings: AnalyzeSettings,
         clock: Callable[[], datetime],
     ) -> None:
@@ -59,7 +59,7 @@ def alert_message(plan: AlertPlan, record: EventRecord) -> Alert:
     """The alerts-queue message: what the plan owes, with everyone the frame shows."""
     return Alert(
         alert_id=record.alert_id,
-        severity=plan.severity,  # type: ignore[arg-type]  # narrow() never owes "info"
+        severity=plan.severity,  # narrow() never owes "info"
         reason=plan.reason,
         camera_id=record.camera_id,
         event_time=record.captured_at,

@@ -13,16 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 
-from adapters.faces import FaceIndex, ImageNotAccepted, image_source
-from adapters.messaging import AlertQueue, Parameters
-from adapters.storage import Storage
-from adapters.tables import (
-    EventsTable,
-    PeopleTable,
-    SightingsTable,
-    StateTable,
-    sighting_item,
-)
+from adapters.faces import ImageNotAccepted, image_source
+from adapters.tables import sighting_item
 from core.decisions import alarm_hits, assess, frame_severity
 from core.imaging import MAX_S3_IMAGE_BYTES, ImageRejected, load_image
 from core.records import (
@@ -34,9 +26,20 @@ from core.records import (
     key_safe,
     parse_time,
 )
-from core.schemas import EventRecord, FrameOutcome, FrameRef
+from core.schemas import EventRecord, FrameOutcome, FrameRef, Source
 from core.settings import AnalyzeSettings
+from core.tablekeys import event_sort_key
 from functions.analyze.alerting import Alerter
+from functions.analyze.ports import (
+    AlertSink,
+    CooldownSlots,
+    EventLog,
+    FaceSearch,
+    FrameStore,
+    ParameterReader,
+    PeopleDirectory,
+    SightingLog,
+)
 from functions.analyze.recognition import Findings, Recognizer
 
 CLASSIFICATION_TAG = "classification"
@@ -44,14 +47,14 @@ CLASSIFICATION_TAG = "classification"
 
 @dataclass(frozen=True)
 class Ports:
-    storage: Storage
-    faces: FaceIndex
-    people: PeopleTable
-    events: EventsTable
-    sightings: SightingsTable
-    state: StateTable
-    alerts: AlertQueue
-    parameters: Parameters
+    storage: FrameStore
+    faces: FaceSearch
+    people: PeopleDirectory
+    events: EventLog
+    sightings: SightingLog
+    state: CooldownSlots
+    alerts: AlertSink
+    parameters: ParameterReader
 
 
 def _digest(text: str | bytes, length: int) -> str:
@@ -156,7 +159,7 @@ class Analyzer:
         alert_id: str,
         bucket: str = "",
         key: str = "",
-        source: str = "frame",
+        source: Source = "frame",
     ) -> EventRecord:
         """Raw responses, Sightings, the alert (if owed), the Events item, processed JSON.
         Every write is keyed by the input, so a retried record rewrites the same items."""
@@ -170,7 +173,7 @@ class Analyzer:
         severity = frame_severity(plan)
         record = EventRecord(
             camera_id=camera,
-            event_time=f"{captured}#{image_hash}",
+            event_time=event_sort_key(captured, image_hash),
             captured_at=captured,
             image_hash=image_hash,
             bucket=bucket,
@@ -178,7 +181,7 @@ class Analyzer:
             kind=meta.kind,
             track_id=meta.track_id,
             local_match=meta.local_match,
-            source=source,  # type: ignore[arg-type]
+            source=source,
             faces=findings.faces,
             labels=findings.labels,
             alarm_labels=hits,

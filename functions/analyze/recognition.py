@@ -8,13 +8,13 @@ from typing import Any
 
 from PIL import Image
 
-from adapters.faces import FaceIndex, ImageNotAccepted, image_bytes
-from adapters.tables import PeopleTable
+from adapters.faces import ImageNotAccepted, image_bytes
 from core.decisions import Candidate, Thresholds, classify_face
 from core.imaging import crop_jpeg, crop_region
 from core.records import FaceMatch, StreamFaces
 from core.schemas import BoundingBox, Emotion, FaceResult, Label, Person, PersonRef
 from core.settings import AnalyzeSettings
+from functions.analyze.ports import FaceSearch, PeopleDirectory
 
 SEARCH_MAX_FACES = 3
 TOP_EMOTIONS = 3
@@ -31,7 +31,9 @@ class Findings:
 
 
 class Recognizer:
-    def __init__(self, faces: FaceIndex, people: PeopleTable, settings: AnalyzeSettings) -> None:
+    def __init__(
+        self, faces: FaceSearch, people: PeopleDirectory, settings: AnalyzeSettings
+    ) -> None:
         self.faces = faces
         self.people = people
         self.settings = settings

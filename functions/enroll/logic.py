@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from adapters.faces import FaceIndex, ImageNotAccepted, image_source
-from adapters.storage import ObjectHead, Storage
-from adapters.tables import PeopleTable, StateTable
+from adapters.faces import ImageNotAccepted, image_source
+from adapters.storage import ObjectHead
 from core import slugs
 from core.enrollment import (
     OUTCOME_TAG,
+    PERSON_ID_TAG,
     Claim,
     claim_from,
     crowd_outcome,
@@ -28,6 +28,7 @@ from core.imaging import MAX_S3_IMAGE_BYTES, ImageRejected, load_image
 from core.records import iso_utc
 from core.schemas import BoundingBox, Person, PhotoRecord
 from core.slugs import same_person_name
+from functions.enroll.ports import FaceCollection, PeopleRegistry, PhotoRecords, PhotoStore
 
 REMOVED = "removed"
 _IMAGE_ERROR_OUTCOMES = {
@@ -55,10 +56,10 @@ class Enroller:
     def __init__(
         self,
         *,
-        storage: Storage,
-        faces: FaceIndex,
-        people: PeopleTable,
-        state: StateTable,
+        storage: PhotoStore,
+        faces: FaceCollection,
+        people: PeopleRegistry,
+        state: PhotoRecords,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.storage = storage
@@ -82,7 +83,7 @@ class Enroller:
             claim = self._claim(tags, key)
             if old.outcome == "indexed" and isinstance(claim, Claim):
                 self._attach(old.person_id, claim, key, old.face_ids)  # repairs a lost write
-            self._tag(bucket, key, old.outcome)
+            self._tag(bucket, key, old.outcome, old.person_id)
             return Result(old.outcome, old.person_id, changed=False)
 
         claim = self._claim(tags, key)
@@ -102,7 +103,7 @@ class Enroller:
             self._retire(old)
         if isinstance(claim, Claim) and face_ids:
             self._attach_or_undo(record, claim)
-        self._tag(bucket, key, outcome)
+        self._tag(bucket, key, outcome, person_id)
         return Result(outcome, person_id)
 
     def _attach_or_undo(self, record: PhotoRecord, claim: Claim) -> None:
@@ -224,8 +225,14 @@ class Enroller:
         if face_ids:
             self.faces.delete_faces(face_ids)
 
-    def _tag(self, bucket: str, key: str, outcome: str) -> None:
-        self.storage.tag(bucket, key, OUTCOME_TAG, outcome)
+    def _tag(self, bucket: str, key: str, outcome: str, person_id: str) -> None:
+        """The outcome, and for an indexed photo the person's id, so the edge's gallery sync
+        names the person exactly as the cloud does (neither tag is part of the fingerprint,
+        so writing them never re-enrolls the photo)."""
+        indexed = outcome == "indexed" and person_id
+        self.storage.update_tags(
+            bucket, key, {OUTCOME_TAG: outcome, PERSON_ID_TAG: person_id if indexed else None}
+        )
 
 
 def _all_faces(photos: dict[str, list[str]]) -> list[str]:

@@ -4,22 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adapters.messaging import Mailer, Parameters, Publisher, Webhook, WebhookError
-from adapters.storage import Storage
+from adapters.messaging import WebhookError, is_http_url
 from core.messages import render_email, sns_subject, webhook_text
 from core.schemas import Alert
 from core.settings import NotifySettings
+from functions.notify.ports import (
+    FrameLinks,
+    MailSender,
+    ParameterReader,
+    TopicPublisher,
+    WebhookPoster,
+)
 
 WEBHOOK_ATTEMPTS = 2
 
 
 @dataclass(frozen=True)
 class Ports:
-    mailer: Mailer
-    publisher: Publisher
-    storage: Storage
-    parameters: Parameters
-    webhook: Webhook
+    mailer: MailSender
+    publisher: TopicPublisher
+    storage: FrameLinks
+    parameters: ParameterReader
+    webhook: WebhookPoster
 
 
 def recipients(alert: Alert, owner: str, authorities: list[str]) -> list[str]:
@@ -58,7 +64,7 @@ class Notifier:
         if not self.settings.webhook_parameter:
             return None
         url = self.ports.parameters.get(self.settings.webhook_parameter)
-        return url.strip() if Webhook.usable(url) else None
+        return url.strip() if url and is_http_url(url) else None
 
     def post_webhook(self, alert: Alert) -> str:
         """ "posted", "off" (no URL configured) or "failed: ..." after a bounded retry."""

@@ -57,12 +57,12 @@ class EdgeAccess(Construct):
         )
         acknowledge(
             default_policy(self.role),
-            wildcard_resource(uploads_bucket.node.default_child, "/frames/*"),
+            wildcard_resource(uploads_bucket, "/frames/*"),
             "The edge writes new frame keys (frames/{camera}/{date}/...): only that prefix.",
         )
         acknowledge(
             default_policy(self.role),
-            wildcard_resource(faces_bucket.node.default_child, "/*"),
+            wildcard_resource(faces_bucket, "/*"),
             "Gallery sync reads every enrollment photo and its tags; read-only.",
         )
 

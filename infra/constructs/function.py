@@ -28,9 +28,13 @@ ARCHITECTURE = lambda_.Architecture.ARM_64
 METRICS_NAMESPACE = "Doorman"
 POWERTOOLS_ACCOUNT = "017000801446"
 # Everything else in the repository is left out, and so are caches.
+# CDK's glob patterns match each path: "*" and ".*" leave out every top-level entry
+# (dotfiles too), then the packages and everything below them are let back in.
 ASSET_EXCLUDES = [
     "*",
+    ".*",
     *(f"!{package}" for package in ASSET_PACKAGES),
+    *(f"!{package}/**" for package in ASSET_PACKAGES),
     "**/__pycache__",
     "**/*.pyc",
     "**/.pytest_cache",

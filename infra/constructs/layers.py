@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import jsii
 from aws_cdk import BundlingOptions, DockerImage, ILocalBundling
@@ -29,7 +30,7 @@ class PipForLambda:
     def __init__(self, requirements: Path) -> None:
         self._requirements = requirements
 
-    def try_bundle(self, output_dir: str, *_args, **_kwargs) -> bool:
+    def try_bundle(self, output_dir: str, *_args: Any, **_kwargs: Any) -> bool:
         python_version = RUNTIME.name.removeprefix("python")
         platforms = [arg for p in PIP_PLATFORMS for arg in ("--platform", p)]
         completed = subprocess.run(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -92,7 +94,7 @@ class Storage(Construct):
             ],
         )
 
-    def _bucket(self, construct_id: str, **props) -> s3.Bucket:
+    def _bucket(self, construct_id: str, **props: Any) -> s3.Bucket:
         destroy = self._removal_policy == RemovalPolicy.DESTROY
         if "server_access_logs_prefix" in props:
             props["server_access_logs_bucket"] = self.access_logs

@@ -39,6 +39,8 @@ class Streaming(Construct):
         face_match_threshold: float,
     ) -> None:
         super().__init__(scope, construct_id)
+        # A camera's video stream and its stream processor share one name.
+        self._names = {camera: f"{name_prefix}-{camera}" for camera in cameras}
         if not 0 <= face_match_threshold <= 100:
             # Rekognition's scale is 0-100; 0.80 would match almost anyone.
             raise ValueError(f"face_match_threshold {face_match_threshold} is not in 0-100")
@@ -46,7 +48,7 @@ class Streaming(Construct):
             camera: kinesisvideo.CfnStream(
                 self,
                 f"Video-{camera}",
-                name=f"{name_prefix}-{camera}",
+                name=self._names[camera],
                 data_retention_in_hours=VIDEO_RETENTION_HOURS,
                 media_type="video/h264",
             )
@@ -68,7 +70,7 @@ class Streaming(Construct):
             processor = rekognition.CfnStreamProcessor(
                 self,
                 f"Processor-{camera}",
-                name=f"{name_prefix}-{camera}",
+                name=self._names[camera],
                 role_arn=self.role.role_arn,
                 kinesis_video_stream=rekognition.CfnStreamProcessor.KinesisVideoStreamProperty(
                     arn=video.attr_arn
@@ -88,7 +90,7 @@ class Streaming(Construct):
 
     @property
     def video_stream_names(self) -> list[str]:
-        return [stream.name for stream in self.video_streams.values()]
+        return [self._names[camera] for camera in self.video_streams]
 
     @property
     def video_stream_arns(self) -> list[str]:
@@ -96,7 +98,7 @@ class Streaming(Construct):
 
     @property
     def processor_names(self) -> list[str]:
-        return [processor.name for processor in self.processors.values()]
+        return [self._names[camera] for camera in self.processors]
 
     def processor_command(self, verb: str) -> str:
         """The AWS CLI line that starts or stops every processor (`verb`: start | stop)."""

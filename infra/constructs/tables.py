@@ -28,7 +28,12 @@ class Tables(Construct):
         return [self.people, self.events, self.sightings, self.state]
 
     def _table(
-        self, construct_id: str, partition_key: str, *, sort_key: str | None = None, ttl=False
+        self,
+        construct_id: str,
+        partition_key: str,
+        *,
+        sort_key: str | None = None,
+        ttl: bool = False,
     ) -> dynamodb.Table:
         return dynamodb.Table(
             self,

@@ -28,6 +28,7 @@ import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TypeVar
 
 import cv2
 import dlib
@@ -45,6 +46,9 @@ OVERLAP_IOU = 0.3
 DETECT_MAX_SIDE = 1920
 CACHED_IMAGES = 64
 CACHED_ENCODINGS = 512
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -130,17 +134,22 @@ class FaceEngine:
             return np.zeros((0, 128), np.float32)
         key = _image_key(rgb)
         with self._lock:
-            vectors = [_lru_get(self._encodings, (key, d.box)) for d in detections]
-            missing = [i for i, vector in enumerate(vectors) if vector is None]
-            if missing:
-                computed = face_recognition.face_encodings(
+            cached = [_lru_get(self._encodings, (key, d.box)) for d in detections]
+            missing = [i for i, vector in enumerate(cached) if vector is None]
+            computed = (
+                face_recognition.face_encodings(
                     rgb, known_face_locations=[detections[i].box.css() for i in missing]
                 )
-                for i, vector in zip(missing, computed, strict=True):
-                    vectors[i] = np.asarray(vector, dtype=np.float32)
-                    _lru_put(
-                        self._encodings, (key, detections[i].box), vectors[i], CACHED_ENCODINGS
-                    )
+                if missing
+                else []
+            )
+            fresh = dict(zip(missing, computed, strict=True))
+            vectors: list[np.ndarray] = []
+            for i, (detection, vector) in enumerate(zip(detections, cached, strict=True)):
+                if vector is None:
+                    vector = np.asarray(fresh[i], dtype=np.float32)
+                    _lru_put(self._encodings, (key, detection.box), vector, CACHED_ENCODINGS)
+                vectors.append(vector)
         return np.vstack(vectors)
 
     def _detect(self, rgb: np.ndarray) -> list[Detection]:
@@ -217,14 +226,14 @@ def _image_key(rgb: np.ndarray) -> bytes:
     return digest.digest()
 
 
-def _lru_get(cache: OrderedDict, key):
+def _lru_get(cache: OrderedDict[K, V], key: K) -> V | None:
     value = cache.get(key)
     if value is not None:
         cache.move_to_end(key)
     return value
 
 
-def _lru_put(cache: OrderedDict, key, value, limit: int) -> None:
+def _lru_put(cache: OrderedDict[K, V], key: K, value: V, limit: int) -> None:
     cache[key] = value
     cache.move_to_end(key)
     while len(cache) > limit:

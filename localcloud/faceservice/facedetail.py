@@ -15,11 +15,15 @@ What is measured and what is not:
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import cv2
 import numpy as np
 
 from .detection import Box, Detection
+
+# One face's Rekognition `FaceDetail` (or part of one), as JSON.
+FaceDetail = dict[str, Any]
 
 EMOTION_TYPES = ("HAPPY", "SAD", "ANGRY", "CONFUSED", "DISGUSTED", "SURPRISED", "CALM", "FEAR")
 
@@ -75,7 +79,7 @@ def bounding_box(box: Box, width: int, height: int) -> dict[str, float]:
     }
 
 
-def landmarks(points: np.ndarray, width: int, height: int) -> list[dict]:
+def landmarks(points: np.ndarray, width: int, height: int) -> list[dict[str, Any]]:
     out = []
     for name, indices in _LANDMARKS.items():
         x, y = points[list(indices)].mean(axis=0)
@@ -117,7 +121,7 @@ def quality(rgb: np.ndarray, box: Box) -> dict[str, float]:
     return {"Brightness": _r(brightness, 4), "Sharpness": _r(sharpness, 4)}
 
 
-def _ratio_attribute(ratio: float, cut: float, spread: float) -> dict:
+def _ratio_attribute(ratio: float, cut: float, spread: float) -> dict[str, Any]:
     ratio = float(ratio)
     confidence = 50.0 + 50.0 * min(abs(ratio - cut) / spread, 0.99)
     return {"Value": ratio > cut, "Confidence": _r(confidence, 3)}
@@ -127,7 +131,7 @@ def _dist(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.hypot(*(a - b)))
 
 
-def expressions(points: np.ndarray) -> dict:
+def expressions(points: np.ndarray) -> FaceDetail:
     """EyesOpen, MouthOpen and Smile from landmark ratios; neutral Emotions."""
 
     def eye_ratio(eye: np.ndarray) -> float:
@@ -147,9 +151,9 @@ def expressions(points: np.ndarray) -> dict:
     }
 
 
-def face_detail(rgb: np.ndarray, detection: Detection, all_attributes: bool) -> dict:
+def face_detail(rgb: np.ndarray, detection: Detection, all_attributes: bool) -> FaceDetail:
     height, width = rgb.shape[:2]
-    detail = {
+    detail: FaceDetail = {
         "BoundingBox": bounding_box(detection.box, width, height),
         "Landmarks": landmarks(detection.landmarks, width, height),
         "Pose": pose(detection.landmarks),

@@ -17,8 +17,13 @@ import numpy as np
 from . import facedetail, images
 from .detection import Detection, FaceEngine
 from .errors import InvalidParameterException, UnknownOperationException
+from .facedetail import FaceDetail
 from .similarity import distance_for, similarity
-from .store import FACE_MODEL_VERSION, CollectionStore
+from .store import FACE_MODEL_VERSION, CollectionStore, Match
+
+# A request's parameters and a response body: JSON objects, as boto3 sends and reads them.
+Params = dict[str, Any]
+Response = dict[str, Any]
 
 COLLECTION_ID = re.compile(r"[a-zA-Z0-9_.\-]{1,255}")
 EXTERNAL_IMAGE_ID = re.compile(r"[a-zA-Z0-9_.\-:]{1,255}")
@@ -50,27 +55,27 @@ QUALITY_BARS = {
 QUALITY_BARS["AUTO"] = QUALITY_BARS["MEDIUM"]
 
 
-def _require(params: dict, name: str) -> Any:
+def _require(params: Params, name: str) -> Any:
     if params.get(name) is None:
         raise InvalidParameterException(f"Missing required parameter {name}.")
     return params[name]
 
 
-def _int(params: dict, name: str, default: int, low: int, high: int) -> int:
+def _int(params: Params, name: str, default: int, low: int, high: int) -> int:
     value = params.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InvalidParameterException(f"{name} must be an integer from {low} to {high}.")
     return value
 
 
-def _percent(params: dict, name: str, default: float) -> float:
+def _percent(params: Params, name: str, default: float) -> float:
     value = params.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
         raise InvalidParameterException(f"{name} must be a number from 0 to 100.")
     return float(value)
 
 
-def _collection_id(params: dict) -> str:
+def _collection_id(params: Params) -> str:
     value = _require(params, "CollectionId")
     if not isinstance(value, str) or not COLLECTION_ID.fullmatch(value):
         raise InvalidParameterException(
@@ -79,7 +84,7 @@ def _collection_id(params: dict) -> str:
     return value
 
 
-def _face_ids(params: dict) -> list[str]:
+def _face_ids(params: Params) -> list[str]:
     face_ids = _require(params, "FaceIds")
     if not isinstance(face_ids, list) or not 1 <= len(face_ids) <= 4096:
         raise InvalidParameterException("FaceIds must list 1 to 4096 face ids.")
@@ -89,21 +94,21 @@ def _face_ids(params: dict) -> list[str]:
     return face_ids
 
 
-def _quality_filter(params: dict, default: str) -> str:
+def _quality_filter(params: Params, default: str) -> str:
     value = params.get("QualityFilter", default)
     if value not in ("NONE", *QUALITY_BARS):
         raise InvalidParameterException("QualityFilter must be NONE, AUTO, LOW, MEDIUM or HIGH.")
-    return value
+    return str(value)
 
 
-def _all_attributes(params: dict, name: str) -> bool:
+def _all_attributes(params: Params, name: str) -> bool:
     wanted = params.get(name) or ["DEFAULT"]
     if not isinstance(wanted, list) or any(a not in ATTRIBUTES for a in wanted):
         raise InvalidParameterException(f"{name} has an unknown attribute.")
     return any(a != "DEFAULT" for a in wanted)
 
 
-def quality_reasons(detection: Detection, detail: dict, level: str) -> list[str]:
+def quality_reasons(detection: Detection, detail: FaceDetail, level: str) -> list[str]:
     """Why a face fails the QualityFilter `level` (Rekognition's reason names); [] if it passes."""
     if level == "NONE":
         return []
@@ -132,7 +137,7 @@ class RekognitionApi:
         self._engine = engine
         self._store = store
         self._reader = reader
-        self.operations: dict[str, Callable[[dict], dict]] = {
+        self.operations: dict[str, Callable[[Params], Response]] = {
             name: getattr(self, name)
             for name in (
                 "CreateCollection", "DescribeCollection", "ListCollections", "DeleteCollection",
@@ -141,7 +146,7 @@ class RekognitionApi:
             )
         }  # fmt: skip
 
-    def call(self, operation: str, params: dict) -> dict:
+    def call(self, operation: str, params: Params) -> Response:
         try:
             handler = self.operations[operation]
         except KeyError:
@@ -149,12 +154,16 @@ class RekognitionApi:
         return handler(params)
 
     # Images ------------------------------------------------------------------------------
-    def _faces(self, params: dict, name: str = "Image"):
+    def _faces(
+        self, params: Params, name: str = "Image"
+    ) -> tuple[images.DecodedImage, list[Detection]]:
         image = images.load(_require(params, name), self._reader)
         detections = self._engine.detect(image.rgb)[:MAX_DETECTED_FACES]
         return image, detections
 
-    def _searchable_face(self, params: dict, name: str, level: str):
+    def _searchable_face(
+        self, params: Params, name: str, level: str
+    ) -> tuple[images.DecodedImage, Detection, FaceDetail, np.ndarray]:
         """The largest face of an image that passes the quality bar, with its encoding."""
         image, detections = self._faces(params, name)
         if not detections:
@@ -169,7 +178,7 @@ class RekognitionApi:
         return image, largest, detail, vector
 
     # Collections (the methods carry the AWS operation names) ---------------------------
-    def CreateCollection(self, params: dict) -> dict:
+    def CreateCollection(self, params: Params) -> Response:
         collection = self._store.create(_collection_id(params))
         return {
             "StatusCode": 200,
@@ -177,7 +186,7 @@ class RekognitionApi:
             "FaceModelVersion": FACE_MODEL_VERSION,
         }
 
-    def DescribeCollection(self, params: dict) -> dict:
+    def DescribeCollection(self, params: Params) -> Response:
         collection = self._store.get(_collection_id(params))
         return {
             "FaceCount": len(collection.faces),
@@ -187,20 +196,23 @@ class RekognitionApi:
             "UserCount": 0,
         }
 
-    def ListCollections(self, params: dict) -> dict:
+    def ListCollections(self, params: Params) -> Response:
         max_results = _int(params, "MaxResults", 1000, 0, 4096)
         ids, token = self._store.list_ids(max_results, params.get("NextToken"))
-        response = {"CollectionIds": ids, "FaceModelVersions": [FACE_MODEL_VERSION] * len(ids)}
+        response: Response = {
+            "CollectionIds": ids,
+            "FaceModelVersions": [FACE_MODEL_VERSION] * len(ids),
+        }
         if token:
             response["NextToken"] = token
         return response
 
-    def DeleteCollection(self, params: dict) -> dict:
+    def DeleteCollection(self, params: Params) -> Response:
         self._store.delete(_collection_id(params))
         return {"StatusCode": 200}
 
     # Faces -------------------------------------------------------------------------------
-    def IndexFaces(self, params: dict) -> dict:
+    def IndexFaces(self, params: Params) -> Response:
         collection_id = _collection_id(params)
         external_id = params.get("ExternalImageId")
         if external_id is not None and (
@@ -214,8 +226,8 @@ class RekognitionApi:
         all_attributes = _all_attributes(params, "DetectionAttributes")
         self._store.get(collection_id)
         image, detections = self._faces(params)
-        accepted: list[tuple[Detection, dict]] = []
-        unindexed = []
+        accepted: list[tuple[Detection, FaceDetail]] = []
+        unindexed: list[Response] = []
         for detection in detections:  # largest first
             detail = facedetail.face_detail(image.rgb, detection, all_attributes)
             reasons = quality_reasons(detection, detail, level)
@@ -243,31 +255,34 @@ class RekognitionApi:
             "UnindexedFaces": unindexed,
         }
 
-    def ListFaces(self, params: dict) -> dict:
+    def ListFaces(self, params: Params) -> Response:
         collection_id = _collection_id(params)
         max_results = _int(params, "MaxResults", 1000, 0, 4096)
         face_ids = _face_ids(params) if params.get("FaceIds") is not None else None
         faces, token = self._store.list_faces(
             collection_id, max_results, params.get("NextToken"), face_ids
         )
-        response = {"Faces": [f.to_api() for f in faces], "FaceModelVersion": FACE_MODEL_VERSION}
+        response: Response = {
+            "Faces": [f.to_api() for f in faces],
+            "FaceModelVersion": FACE_MODEL_VERSION,
+        }
         if token:
             response["NextToken"] = token
         return response
 
-    def DeleteFaces(self, params: dict) -> dict:
+    def DeleteFaces(self, params: Params) -> Response:
         collection_id = _collection_id(params)
         face_ids = _face_ids(params)
         deleted = self._store.delete_faces(collection_id, face_ids)
         missing = [f for f in dict.fromkeys(face_ids) if f not in set(deleted)]
-        response: dict = {"DeletedFaces": deleted}
+        response: Response = {"DeletedFaces": deleted}
         if missing:
             response["UnsuccessfulFaceDeletions"] = [
                 {"FaceId": f, "Reasons": ["FACE_NOT_FOUND"]} for f in missing
             ]
         return response
 
-    def SearchFaces(self, params: dict) -> dict:
+    def SearchFaces(self, params: Params) -> Response:
         collection_id = _collection_id(params)
         face_id = _require(params, "FaceId")
         if not isinstance(face_id, str) or not FACE_ID.fullmatch(face_id):
@@ -288,7 +303,7 @@ class RekognitionApi:
             "FaceModelVersion": FACE_MODEL_VERSION,
         }
 
-    def SearchFacesByImage(self, params: dict) -> dict:
+    def SearchFacesByImage(self, params: Params) -> Response:
         collection_id = _collection_id(params)
         max_faces = _int(params, "MaxFaces", 4096, 1, 4096)
         threshold = _percent(params, "FaceMatchThreshold", 80.0)
@@ -304,7 +319,7 @@ class RekognitionApi:
         }
 
     @staticmethod
-    def _face_matches(matches, threshold: float) -> list[dict]:
+    def _face_matches(matches: list[Match], threshold: float) -> list[Response]:
         out = []
         for match in matches:
             score = round(similarity(match.distance), 4)
@@ -313,13 +328,13 @@ class RekognitionApi:
         return out
 
     # Images only -------------------------------------------------------------------------
-    def DetectFaces(self, params: dict) -> dict:
+    def DetectFaces(self, params: Params) -> Response:
         all_attributes = _all_attributes(params, "Attributes")
         image, detections = self._faces(params)
         details = [facedetail.face_detail(image.rgb, d, all_attributes) for d in detections]
         return {"FaceDetails": details}
 
-    def DetectLabels(self, params: dict) -> dict:
+    def DetectLabels(self, params: Params) -> Response:
         max_labels = _int(params, "MaxLabels", 1000, 0, 1_000_000)
         min_confidence = _percent(params, "MinConfidence", 55.0)
         image, detections = self._faces(params)
@@ -327,7 +342,7 @@ class RekognitionApi:
         labels = [label for label in labels if label["Confidence"] >= min_confidence]
         return {"Labels": labels[:max_labels], "LabelModelVersion": LABEL_MODEL_VERSION}
 
-    def CompareFaces(self, params: dict) -> dict:
+    def CompareFaces(self, params: Params) -> Response:
         threshold = _percent(params, "SimilarityThreshold", 80.0)
         level = _quality_filter(params, "NONE")
         _, source, source_detail, source_vector = self._searchable_face(
@@ -338,7 +353,8 @@ class RekognitionApi:
             raise InvalidParameterException("There are no faces in the target image.")
         vectors = self._engine.encode(target.rgb, faces)
         scores = similarity(np.linalg.norm(vectors - source_vector, axis=1))
-        matched, unmatched = [], []
+        matched: list[Response] = []
+        unmatched: list[FaceDetail] = []
         for face, score in zip(faces, np.atleast_1d(scores), strict=True):
             detail = facedetail.face_detail(target.rgb, face, all_attributes=False)
             compared = {key: detail[key] for key in ("BoundingBox", "Confidence", "Landmarks")}
@@ -358,7 +374,7 @@ class RekognitionApi:
         }
 
 
-def face_labels(width: int, height: int, detections: list[Detection]) -> list[dict]:
+def face_labels(width: int, height: int, detections: list[Detection]) -> list[Response]:
     """Face, Person and Human labels from detected faces.
 
     Each face is a `Face` instance; each face also implies a `Person` instance whose box is
@@ -368,7 +384,8 @@ def face_labels(width: int, height: int, detections: list[Detection]) -> list[di
     if not detections:
         return []
     best = max(d.confidence for d in detections)
-    face_instances, person_instances = [], []
+    face_instances: list[Response] = []
+    person_instances: list[Response] = []
     for d in detections:
         face_instances.append(
             {
@@ -389,7 +406,7 @@ def face_labels(width: int, height: int, detections: list[Detection]) -> list[di
             }
         )
 
-    def label(name: str, instances: list, parents: list[str], category: str) -> dict:
+    def label(name: str, instances: list[Response], parents: list[str], category: str) -> Response:
         return {
             "Name": name,
             "Confidence": best,

@@ -12,6 +12,7 @@ import logging
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +33,7 @@ MAX_BODY = 8 * 1024 * 1024
 DRAIN_LIMIT = 64 * 1024 * 1024
 
 
-def _json_default(value):
+def _json_default(value: object) -> object:
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
@@ -55,8 +56,8 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:
             log.exception("face service: internal error")
             status = 500
-            data = json.dumps({"__type": "InternalServerError", "message": "Internal error."})
-            data = data.encode()
+            error = {"__type": "InternalServerError", "message": "Internal error."}
+            data = json.dumps(error).encode()
         self._send(status, data, request_id)
 
     def do_GET(self) -> None:
@@ -64,7 +65,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = {"service": "doorman-face-service", "status": "ok"}
         self._send(200, json.dumps(body).encode(), str(uuid.uuid4()))
 
-    def _parse(self) -> tuple[str, dict]:
+    def _parse(self) -> tuple[str, dict[str, Any]]:
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
@@ -108,7 +109,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def log_message(self, format: str, *args) -> None:
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("face service: " + format, *args)
 
 
@@ -118,13 +119,13 @@ class FaceServiceHTTPServer(ThreadingHTTPServer):
 
     def __init__(self, api: RekognitionApi, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__((host, port), _Handler)
+        self._host = host
         self.api = api
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self._host}:{self.server_port}"
 
     def start(self) -> FaceServiceHTTPServer:
         """Serve in a daemon thread; returns self."""

@@ -21,6 +21,7 @@ inverse, used to turn a FaceMatchThreshold into a distance cut-off.
 from __future__ import annotations
 
 import math
+from typing import overload
 
 import numpy as np
 
@@ -28,8 +29,14 @@ MIDPOINT = 0.75
 SCALE = 0.108
 
 
+@overload
+def similarity(distance: float) -> float: ...
+@overload
+def similarity(distance: np.ndarray) -> np.ndarray: ...
+
+
 def similarity(distance: np.ndarray | float) -> np.ndarray | float:
-    """Similarity (0-100) for one distance or an array of distances."""
+    """Similarity (0-100) for one distance (a float) or an array of distances (an array)."""
     d = np.asarray(distance, dtype=np.float64)
     z = np.clip((d - MIDPOINT) / SCALE, -700.0, 700.0)
     result = np.clip(100.0 / (1.0 + np.exp(z)), 0.0, 100.0)

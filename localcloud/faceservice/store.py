@@ -17,6 +17,7 @@ import time
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,7 @@ class StoredFace:
     confidence: float
     seq: int
 
-    def to_api(self) -> dict:
+    def to_api(self) -> dict[str, Any]:
         """The `Face` shape of ListFaces/SearchFaces."""
         face = {
             "FaceId": self.face_id,
@@ -61,8 +62,9 @@ class Collection:
     faces: list[StoredFace] = field(default_factory=list)
     vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, ENCODING_SIZE), np.float32))
     next_seq: int = 0
-    _rows: dict[str, int] = field(default_factory=dict, repr=False)
-    _squared_norms: np.ndarray | None = field(default=None, repr=False)
+    # Derived from `faces` and `vectors` by reindex().
+    _rows: dict[str, int] = field(init=False, repr=False)
+    _squared_norms: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.reindex()
@@ -84,7 +86,8 @@ class Collection:
         vector = vector.astype(np.float32)
         dots = np.einsum("ij,j->i", self.vectors, vector)
         squared = self._squared_norms + float(np.dot(vector, vector)) - 2.0 * dots
-        return np.sqrt(np.maximum(squared, 0.0))
+        distances: np.ndarray = np.sqrt(np.maximum(squared, 0.0))
+        return distances
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,7 @@ class CollectionStore:
     def add_faces(
         self,
         collection_id: str,
-        entries: list[tuple[str, str, str | None, dict, float]],
+        entries: list[tuple[str, str, str | None, dict[str, float], float]],
         vectors: np.ndarray,
     ) -> list[StoredFace]:
         """Add (face_id, image_id, external_image_id, bounding_box, confidence) rows."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import pytest
 from aws_cdk import aws_lambda as lambda_
@@ -303,6 +304,31 @@ def test_handlers_named_by_the_stack_exist_in_the_asset():
         assert "lambda_handler" in names, package
 
 
+def _shipped(path: Path) -> bool:
+    """A package file Lambda needs: not a cache, not a dotfile."""
+    parts = path.relative_to(REPO_ROOT).parts
+    return not any(p == "__pycache__" or p.startswith(".") for p in parts) and path.suffix != ".pyc"
+
+
+def test_the_function_asset_holds_exactly_core_adapters_and_functions(synthesized):
+    """The staged asset the three functions share: every file of the three packages (the
+    mail template included), and nothing else - no tests/, bench/, .venv, dotfiles or caches."""
+    default = synthesized["default"]
+    (key,) = {props["Code"]["S3Key"] for _, props in functions_by_package(default).values()}
+    asset = Path(default.app.outdir) / f"asset.{key.removesuffix('.zip')}"
+    assert sorted(p.name for p in asset.iterdir()) == sorted(ASSET_PACKAGES)
+    staged = {p.relative_to(asset).as_posix() for p in asset.rglob("*") if p.is_file()}
+    expected = {
+        p.relative_to(REPO_ROOT).as_posix()
+        for package in ASSET_PACKAGES
+        for p in (REPO_ROOT / package).rglob("*")
+        if p.is_file() and _shipped(p)
+    }
+    assert staged == expected
+    assert {f"functions/{package}/handler.py" for package in FUNCTIONS} <= staged
+    assert "core/templates/alert_email.html" in staged
+
+
 # -- alerts --------------------------------------------------------------------------------
 
 
@@ -356,28 +382,45 @@ def test_alarms_cover_every_dlq_and_function_and_publish_to_the_topic(each_mode)
 
 
 ENROLLMENT_METRIC_EXPRESSION = "'Enrollment' + result.outcome.title().replace('-', '')"
+# functions/observability.py: every handler reports Records through this helper, and
+# RekognitionCalls when it passes the Rekognition adapter (`rekognition=`).
+INVOCATION_METRICS = {"Records": None, "RekognitionCalls": "rekognition"}
+
+
+def _metric_calls(tree: ast.AST) -> list[ast.expr]:
+    """The `name=` of every `add_metric(...)` call, resolved through `name = ...` locals."""
+    assigned = {
+        node.targets[0].id: node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+    }
+    names = []
+    for call in ast.walk(tree):
+        if isinstance(call, ast.Call) and getattr(call.func, "attr", "") == "add_metric":
+            (name,) = [k.value for k in call.keywords if k.arg == "name"]
+            names.append(assigned[name.id] if isinstance(name, ast.Name) else name)
+    return names
 
 
 def _emitted_metrics() -> set[tuple[str, str]]:
-    """(service, name) for every literal `add_metric(name="...")` in the handlers, plus
-    enroll's "Enrollment" + outcome names."""
+    """(service, name) for every metric the functions emit: literal `add_metric(name=...)`
+    calls in any module of functions/<service>/, enroll's "Enrollment" + outcome names, and
+    the shared invocation metrics of functions/observability.py."""
     from typing import get_args
 
     from core.enrollment import Outcome
 
+    shared = ast.parse((FUNCTIONS_DIR / "observability.py").read_text())
+    assert {ast.literal_eval(n) for n in _metric_calls(shared)} == set(INVOCATION_METRICS)
+    for module in FUNCTIONS_DIR.glob("*.py"):  # no other shared module emits metrics
+        if module.name != "observability.py":
+            assert _metric_calls(ast.parse(module.read_text())) == [], module.name
+
     emitted = set()
     for service in FUNCTIONS:
-        tree = ast.parse((FUNCTIONS_DIR / service / "handler.py").read_text())
-        assigned = {
-            node.targets[0].id: node.value
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
-        }
-        for call in ast.walk(tree):
-            if isinstance(call, ast.Call) and getattr(call.func, "attr", "") == "add_metric":
-                (name,) = [k.value for k in call.keywords if k.arg == "name"]
-                if isinstance(name, ast.Name):  # name = ...; add_metric(name=name, ...)
-                    name = assigned[name.id]
+        for module in sorted((FUNCTIONS_DIR / service).rglob("*.py")):
+            tree = ast.parse(module.read_text())
+            for name in _metric_calls(tree):
                 if isinstance(name, ast.Constant):
                     emitted.add((service, name.value))
                 else:  # enroll: "Enrollment" + result.outcome.title().replace("-", "")
@@ -385,6 +428,16 @@ def _emitted_metrics() -> set[tuple[str, str]]:
                     assert ast.unparse(name) == ENROLLMENT_METRIC_EXPRESSION
                     for outcome in (*get_args(Outcome), "removed"):
                         emitted.add((service, "Enrollment" + outcome.title().replace("-", "")))
+            for call in ast.walk(tree):
+                if isinstance(call, ast.Call) and getattr(call.func, "id", "") == (
+                    "invocation_metrics"
+                ):
+                    given = {k.arg for k in call.keywords}
+                    emitted |= {
+                        (service, metric)
+                        for metric, needs in INVOCATION_METRICS.items()
+                        if needs is None or needs in given
+                    }
     return emitted
 
 
@@ -509,6 +562,6 @@ def test_dependency_layer_pins_match_the_project_pins():
         for line in (LAYER_SOURCE / "requirements.txt").read_text().splitlines()
         if line and not line.startswith("#")
     )
-    assert set(pins) == {"pydantic-settings", "python-dotenv", "pillow"}
+    assert set(pins) == {"pydantic-settings", "python-dotenv", "pillow", "Jinja2", "MarkupSafe"}
     for package, pinned in pins.items():
         assert version(package) == pinned, package

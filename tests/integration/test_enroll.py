@@ -31,6 +31,7 @@ def test_console_upload_with_tags_enrolls_the_person(cloud, gallery) -> None:
         "name": "Grace Hopper",
         "watchlist": "known",
         "enrollment": "indexed",
+        "person-id": gallery.known,  # what gallery sync on the edge names her by
     }
     eileen = cloud.person(gallery.barred)
     assert eileen is not None and eileen["watchlist"] == "barred"
@@ -94,7 +95,10 @@ def test_key_path_enrollment_keeps_the_unicode_name(
     assert person["name"] == "José Núñez"
     assert person["watchlist"] == "barred"
     assert person["photos"] == {key: cloud.collection_faces("jose-nunez")}
-    assert cloud.tags(cloud.r.faces_bucket, key) == {"enrollment": "indexed"}
+    assert cloud.tags(cloud.r.faces_bucket, key) == {
+        "enrollment": "indexed",
+        "person-id": "jose-nunez",
+    }
 
 
 def test_tag_change_reindexes_and_deletion_forgets(cloud, sample_faces: dict[str, Path]) -> None:

@@ -4,6 +4,7 @@ re-runs, and removals mirrored from the bucket."""
 from __future__ import annotations
 
 import io
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlencode
@@ -12,8 +13,11 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
+from adapters.storage import Storage
 from cli import main
+from core.slugs import hashed_slug
 from edge_agent.gallery_sync import MANIFEST, GallerySyncError, sync_gallery
+from tests.integration.conftest import CloudKit, plain
 from tests.support.images import corrupt_jpeg, rgba_png
 from tests.unit.edge_delivery.factory import s3_client
 
@@ -72,7 +76,7 @@ def test_sync_downloads_enrolled_photos_per_person_then_mirrors_changes(
     s3, bucket, grace = faces_bucket
     gallery = tmp_path / "known_faces"
 
-    first = sync_gallery(s3, bucket, gallery)
+    first = sync_gallery(Storage(s3), bucket, gallery)
 
     assert (first.downloaded, first.unchanged, first.removed) == (4, 0, 0)
     assert first.skipped == {
@@ -97,7 +101,7 @@ def test_sync_downloads_enrolled_photos_per_person_then_mirrors_changes(
         png = s3.get_object(Bucket=bucket, Key="uploads/eileen.png")["Body"].read()
         assert image.size == Image.open(io.BytesIO(png)).size
 
-    second = sync_gallery(s3, bucket, gallery)
+    second = sync_gallery(Storage(s3), bucket, gallery)
     assert (second.downloaded, second.unchanged, second.removed) == (0, 4, 0)
 
     # Upstream changes: a photo deleted, a photo replaced, a photo rejected by enrollment.
@@ -121,7 +125,7 @@ def test_sync_downloads_enrolled_photos_per_person_then_mirrors_changes(
     mine = gallery / "grace-hopper" / "my-own.jpg"
     mine.write_bytes(grace)  # put there by hand: not ours to delete
 
-    third = sync_gallery(s3, bucket, gallery)
+    third = sync_gallery(Storage(s3), bucket, gallery)
 
     assert (third.downloaded, third.unchanged, third.removed) == (1, 1, 2)
     layout = photos_of(gallery)
@@ -172,11 +176,77 @@ def test_a_dead_network_stops_the_sync_without_deleting_anything(
 
     s3, bucket, _ = faces_bucket
     gallery = tmp_path / "gallery"
-    sync_gallery(s3, bucket, gallery)
+    sync_gallery(Storage(s3), bucket, gallery)
     before = photos_of(gallery)
     dead = s3_client(
         f"http://127.0.0.1:{free_port()}", connect_timeout=0.5, retries={"max_attempts": 1}
     )
     with pytest.raises(GallerySyncError, match=f"cannot list s3://{bucket}"):
-        sync_gallery(dead, bucket, gallery)
+        sync_gallery(Storage(dead), bucket, gallery)
     assert photos_of(gallery) == before
+
+
+def test_a_person_id_tag_from_enroll_names_the_folder_and_a_malformed_one_is_ignored(
+    moto_server: str, sample_faces: dict[str, Path], tmp_path: Path
+) -> None:
+    s3 = s3_client(moto_server)
+    bucket = f"faces-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    photo = sample_faces["luispedro"].read_bytes()
+    hashed = hashed_slug("José Núñez")
+    # José's photo came first, yet enroll's tags say the plain slug is Jose Nunez's.
+    s3.put_object(
+        Bucket=bucket,
+        Key="known/José Núñez/1.jpg",
+        Body=photo,
+        Tagging=tagging(enrollment="indexed", **{"person-id": hashed}),
+    )
+    s3.put_object(
+        Bucket=bucket,
+        Key="known/Jose Nunez/1.jpg",
+        Body=photo,
+        Tagging=tagging(enrollment="indexed", **{"person-id": "jose-nunez"}),
+    )
+    s3.put_object(
+        Bucket=bucket,
+        Key="known/Ann Lee/1.jpg",
+        Body=photo,
+        Tagging=tagging(enrollment="indexed", **{"person-id": "../../outside"}),
+    )
+    gallery = tmp_path / "gallery"
+
+    report = sync_gallery(Storage(s3), bucket, gallery)
+
+    assert {pid: person["name"] for pid, person in report.people.items()} == {
+        hashed: "José Núñez",
+        "jose-nunez": "Jose Nunez",
+        "ann-lee": "Ann Lee",
+    }
+    assert sorted(photos_of(gallery)) == sorted(["ann-lee", "jose-nunez", hashed])
+    assert not (tmp_path / "outside").exists()
+
+
+@pytest.mark.slow
+def test_gallery_sync_and_enroll_agree_on_a_colliding_name_pair(
+    enrolled: CloudKit, sample_faces: dict[str, Path], tmp_path: Path
+) -> None:
+    cloud = enrolled
+    # José first: enroll gives him the plain slug. "Jose Nunez" sorts before him by name,
+    # but arrives second and gets the hashed id.
+    cloud.put_photo("known/José Núñez/portrait.jpg", sample_faces["takeo"].read_bytes())
+    cloud.drain()
+    time.sleep(1.1)  # S3 listings give upload times to the second
+    cloud.put_photo("known/Jose Nunez/portrait.jpg", sample_faces["luispedro"].read_bytes())
+    cloud.drain()
+    enrolled_ids = {
+        person["name"]: person["person_id"]
+        for person in map(plain, cloud.dynamodb.scan(TableName=cloud.r.people_table)["Items"])
+        if person["name"] in {"José Núñez", "Jose Nunez"}
+    }
+    assert enrolled_ids == {"José Núñez": "jose-nunez", "Jose Nunez": hashed_slug("Jose Nunez")}
+
+    report = sync_gallery(Storage(cloud.s3), cloud.r.faces_bucket, tmp_path, prefix="known/")
+
+    synced_ids = {person["name"]: pid for pid, person in report.people.items()}
+    assert synced_ids == enrolled_ids
+    assert sorted(photos_of(tmp_path)) == sorted(enrolled_ids.values())

@@ -15,11 +15,21 @@ pytestmark = pytest.mark.integration
 HOSTILE_NAME = "<b>Bob</b> & <script>steal()</script>"
 
 
+class _HookServer(ThreadingHTTPServer):
+    """Records what it was posted and answers with `status`."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Hook)
+        self.received: list[Any] = []
+        self.status = 200
+
+
 class _Hook(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
+        assert isinstance(self.server, _HookServer)
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.received.append(json.loads(body))  # type: ignore[attr-defined]
-        self.send_response(self.server.status)  # type: ignore[attr-defined]
+        self.server.received.append(json.loads(body))
+        self.send_response(self.server.status)
         self.end_headers()
 
     def log_message(self, *args: Any) -> None:
@@ -27,11 +37,9 @@ class _Hook(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def webhook(cloud) -> Iterator[ThreadingHTTPServer]:
+def webhook(cloud) -> Iterator[_HookServer]:
     """A Slack-like endpoint on 127.0.0.1, configured in the webhook SSM parameter."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
-    server.received = []  # type: ignore[attr-defined]
-    server.status = 200  # type: ignore[attr-defined]
+    server = _HookServer()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}/hooks/doorman"
@@ -78,7 +86,7 @@ def test_a_critical_alert_reaches_everyone_exactly_once(cloud, webhook) -> None:
     assert "&lt;b&gt;Bob&lt;/b&gt; &amp; &lt;script&gt;steal()&lt;/script&gt;" in email["body"]
     assert "97% similar" in email["body"] and "2026-05-01 12:00:00 UTC" in email["body"]
 
-    (posted,) = webhook.received  # type: ignore[attr-defined]
+    (posted,) = webhook.received
     assert posted["text"].startswith("*CRITICAL*")
     assert "<script>" not in posted["text"] and "&lt;script&gt;" in posted["text"]
     alert_id = json.loads(message)["alert_id"]
@@ -86,7 +94,7 @@ def test_a_critical_alert_reaches_everyone_exactly_once(cloud, webhook) -> None:
 
 
 def test_a_failing_webhook_is_counted_not_retried_forever(cloud, webhook) -> None:
-    webhook.status = 500  # type: ignore[attr-defined]
+    webhook.status = 500
     notify = cloud.local.router.status()["notify"]
     message = alert(
         "notify-porch",
@@ -104,6 +112,6 @@ def test_a_failing_webhook_is_counted_not_retried_forever(cloud, webhook) -> Non
     (email,) = cloud.emails("notify-porch")
     assert email["destinations"]["ToAddresses"] == ["owner@example.com"]
     assert "possible match: Ann (84%)" in email["body"]
-    assert len(webhook.received) == 2  # type: ignore[attr-defined]  # two attempts, then give up
+    assert len(webhook.received) == 2  # two attempts, then give up
     after = cloud.local.router.status()["notify"]
     assert after["failed"] == notify["failed"] and after["succeeded"] == notify["succeeded"] + 1

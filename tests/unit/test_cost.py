@@ -23,7 +23,7 @@ def test_price_table_is_dated_and_has_the_published_image_and_face_prices():
 
 
 def test_two_cameras_ten_frames_a_day_by_hand():
-    est = estimate(cameras=2, events_per_day=10, faces_per_event=1.5, enrolled=4)
+    est = estimate(Usage(cameras=2, events_per_day=10, faces_per_event=1.5, enrolled=4))
     # 2 cameras x 10 frames x 30 days = 600 frames; 900 face searches; 660 detect calls.
     assert line(est, "Rekognition", "SearchFacesByImage").monthly_usd == pytest.approx(0.90)
     assert line(est, "Rekognition", "DetectFaces + DetectLabels").monthly_usd == pytest.approx(0.66)
@@ -56,7 +56,7 @@ def test_image_prices_fall_by_tier():
 
 
 def test_an_hour_of_streaming_a_day_by_hand():
-    est = estimate(cameras=1, events_per_day=0, enrolled=0, streaming_minutes=60)
+    est = estimate(Usage(cameras=1, events_per_day=0, enrolled=0, streaming_minutes=60))
     assert line(est, "Rekognition", "streaming face search").monthly_usd == pytest.approx(216.0)
     # 1800 min x 60 s x 1 Mbit/s / 8 = 13.5 GB ingested; 24 h of 720 h kept.
     assert line(est, "Kinesis Video Streams", "ingestion").quantity == pytest.approx(13.5)
@@ -79,6 +79,6 @@ def test_edge_filter_is_far_cheaper_than_every_frame_and_streaming():
 
 def test_nonsense_usage_is_refused():
     with pytest.raises(ValueError, match="events_per_day"):
-        estimate(events_per_day=-1)
+        Usage(events_per_day=-1)
     with pytest.raises(ValueError, match="alert_share"):
-        estimate(alert_share=2)
+        Usage(alert_share=2)

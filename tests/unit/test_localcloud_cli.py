@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import click
 from click.testing import CliRunner
 
 from cli import main as doorman
@@ -11,7 +12,9 @@ from localcloud.services import local_env
 
 
 def test_doorman_local_up_is_registered_with_the_same_options():
-    assert doorman.commands["local"].commands["up"] is localcloud_main
+    local = doorman.get_command(click.Context(doorman), "local")
+    assert isinstance(local, click.Group)
+    assert local.commands["up"] is localcloud_main
     result = CliRunner().invoke(doorman, ["local", "up", "--help"])
     assert result.exit_code == 0, result.output
     for option in ("--moto-port", "--face-port", "--data-dir"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.costs import MOTION_FRAMES_PER_DAY, camera_month
-from core.cost import Usage, estimate_usage
+from core.cost import Usage, estimate
 
 
 def _uploads() -> dict:
@@ -34,7 +34,7 @@ def test_the_day_is_scaled_so_motion_only_per_second_sends_the_reference_count()
 
 def test_doorman_is_priced_with_its_measured_faces_and_snapshots() -> None:
     rows = {r["pipeline"]: r for r in camera_month(_uploads())["rows"]}
-    expected = estimate_usage(
+    expected = estimate(
         Usage(events_per_day=100, faces_per_event=1.5, enrolled=10, label_share=0.2)
     )
     assert rows["doorman"]["usd_per_month"] == pytest.approx(expected.total, abs=0.01)

@@ -10,7 +10,7 @@ from typing import Any
 
 from PIL import Image
 
-from edge_agent.events import FaceBox, FrameEvent
+from edge_agent.events import EventKind, FaceBox, FrameEvent
 
 T0 = datetime(2026, 5, 4, 12, 0, 0, tzinfo=UTC)
 
@@ -29,7 +29,7 @@ def jpeg(seed: int, size: tuple[int, int] = (48, 32)) -> bytes:
 def make_event(
     n: int,
     *,
-    kind: str = "face",
+    kind: EventKind = "face",
     camera_id: str = "door",
     payload: bytes | None = None,
     local_match: str | None = None,
@@ -40,7 +40,7 @@ def make_event(
         track_id=f"t{n:05d}",
         seq=n % 1000,
         captured_at=T0 + timedelta(seconds=n),
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         jpeg=jpeg(n) if payload is None else payload,
         local_match=local_match,
         faces=(FaceBox(4, 20, 24, 2),) if kind == "face" else (),

@@ -66,7 +66,7 @@ def kit() -> tuple[Alerter, Cooldowns, Queue, Switch]:
     state, queue, switch = Cooldowns(), Queue(), Switch("armed")
     alerter = Alerter(
         state=state, alerts=queue, parameters=switch, settings=SETTINGS, clock=lambda: NOW
-    )  # type: ignore[arg-type]
+    )
     return alerter, state, queue, switch
 
 

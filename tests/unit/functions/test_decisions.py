@@ -9,13 +9,13 @@ from core.decisions import (
     alarm_hits,
     assess,
     classify_face,
-    cooldown_key,
     frame_severity,
     is_armed,
     narrow,
     should_alert,
 )
 from core.schemas import BoundingBox, FaceResult, Label, PersonRef
+from core.tablekeys import cooldown_key
 
 T = Thresholds(known=90, barred=95, possible=80)
 BOX = BoundingBox(width=0.2, height=0.3, left=0.1, top=0.1)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 from datetime import UTC, datetime
 
+import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
@@ -112,13 +114,10 @@ def test_sandbox_sets_and_restores_the_environment(monkeypatch) -> None:
 
 
 def _env(name: str) -> dict[str, str]:
-    env = {key: "x" for key in SETTINGS[name].required_environment()}
+    """The variables the function cannot start without; the rest keep their defaults."""
+    model = SETTINGS[name]
+    env = {field.upper(): "x" for field, info in model.model_fields.items() if info.is_required()}
     env.update({"OWNER_EMAIL": "o@example.com", "SENDER_EMAIL": "s@example.com"})
-    for key in ("KNOWN_THRESHOLD", "BARRED_THRESHOLD", "POSSIBLE_MATCH_THRESHOLD"):
-        env.pop(key, None)
-    for key in ("COOLDOWN_SECONDS", "EVENT_RETENTION_DAYS", "PRESIGN_SECONDS"):
-        env.pop(key, None)
-    env.pop("LABELS_ON_EVERY_IMAGE", None)
     return {**OFFLINE, **env}
 
 
@@ -137,3 +136,33 @@ def test_a_batch_of_malformed_alerts_fails_whole() -> None:
     bad = {**MESSAGE, "MessageId": "bad", "Body": '{"alert_id": "a"}'}
     with pytest.raises(BatchProcessingError):
         function.invoke({"Records": [sqs_record(bad, ARN, "us-east-1")]})
+
+
+@pytest.mark.parametrize("name", ["enroll", "analyze", "notify"])
+def test_a_cold_start_builds_no_aws_client_until_it_is_needed(name: str, monkeypatch) -> None:
+    made: list[str] = []
+    build = boto3.client
+
+    def counted(service: str, *args, **kwargs):
+        made.append(service)
+        return build(service, *args, **kwargs)
+
+    monkeypatch.setattr(boto3, "client", counted)
+    function = LocalFunction(name, _env(name), region="us-east-1")
+    assert made == [], "importing the handler made clients"
+
+    test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "b"}
+    record = sqs_record({**MESSAGE, "Body": json.dumps(test_event)}, ARN, "us-east-1")
+    with contextlib.suppress(BatchProcessingError):  # notify: not an alert
+        function.invoke({"Records": [record]})
+    expected = {"notify": []}.get(name, ["rekognition"])  # counted for RekognitionCalls
+    assert made == expected, "only what the invocation used"
+
+
+def test_a_reload_gets_fresh_wiring() -> None:
+    function = LocalFunction("analyze", _env("analyze"), region="us-east-1")
+    first = function.module.deps
+    with function.reconfigured(COOLDOWN_SECONDS="60") as changed:
+        assert changed.module.deps is not first
+        assert changed.module.deps.settings.cooldown_seconds == 60
+    assert function.module.deps.settings.cooldown_seconds == 300

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 from core.messages import render_email, sns_subject, webhook_text, when
 from core.schemas import Alert, PersonRef
 
@@ -34,11 +36,61 @@ def test_email_says_who_where_when_and_how_sure() -> None:
 
 
 def test_html_escapes_every_user_string() -> None:
+    """Jinja2's autoescape (MarkupSafe) writes quotes as &#34; and &#39;."""
     html = render_email(alert(camera_id="<cam>"), 'https://x/"y"?a=1&b=2', 60).html
     assert "<img src=x" not in html and "<Person>" not in html and "<cam>" not in html
-    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; Co" in html
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; &amp; Co" in html
     assert "&lt;Person&gt;" in html and "&lt;cam&gt;" in html
-    assert 'href="https://x/&quot;y&quot;?a=1&amp;b=2"' in html
+    assert 'href="https://x/&#34;y&#34;?a=1&amp;b=2"' in html
+
+
+class Elements(HTMLParser):
+    """The tags, attributes and text a mail client would see."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_a_hostile_name_camera_and_url_stay_text_in_the_html() -> None:
+    script = "<script>alert(1)</script>"
+    url = "https://x/f.jpg?a=1&b='2'\"><script>alert(2)</script>"
+    hostile = alert(
+        camera_id=f"cam{script}",
+        people=[PersonRef(person_id="eve", name=script, watchlist="barred", similarity=99.0)],
+    )
+    html = render_email(hostile, url, 60).html
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+    parsed = Elements()
+    parsed.feed(html)
+    tags = [tag for tag, _ in parsed.tags]
+    assert "script" not in tags
+    assert sorted(set(tags)) == [
+        "a",
+        "body",
+        "br",
+        "h2",
+        "html",
+        "img",
+        "p",
+        "table",
+        "td",
+        "th",
+        "tr",
+    ]
+    link = next(attrs for tag, attrs in parsed.tags if tag == "a")
+    image = next(attrs for tag, attrs in parsed.tags if tag == "img")
+    assert link == {"href": url} and image["src"] == url, "the URL is one attribute, intact"
+    text = "".join(parsed.text)
+    assert f"cam{script}" in text and f"{script} (barred, 99% similar)" in text
 
 
 def test_stranger_email_names_the_possible_match() -> None:

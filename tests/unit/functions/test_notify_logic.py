@@ -9,11 +9,14 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from adapters.messaging import Webhook, WebhookError
 from adapters.storage import Storage
 from core.schemas import Alert
 from core.settings import NotifySettings
 from functions.notify.logic import Notifier, Ports, recipients
+from functions.notify.ports import FrameLinks
+from tests.unit.functions.fakes import Hook, Links, Outbox, Ssm, Topic
+
+WEBHOOK = "/doorman/webhook-url"
 
 
 def settings(**overrides) -> NotifySettings:
@@ -42,53 +45,40 @@ def alert(severity: str = "critical", **fields) -> Alert:
     return Alert(**{**base, **fields})
 
 
-class Outbox:
-    def __init__(self) -> None:
-        self.sent: list[tuple[list[str], object]] = []
+class Sender:
+    """A Notifier over in-memory ports."""
 
-    def send(self, to: list[str], email: object) -> str:
-        self.sent.append((to, email))
-        return "m-1"
-
-
-class Ssm:
-    def __init__(self, value: str | None) -> None:
-        self.value = value
-
-    def get(self, name: str) -> str | None:
-        return self.value
-
-
-class Hook(Webhook):
-    def __init__(self, fail: bool) -> None:
-        super().__init__()
-        self.fail = fail
-        self.posts: list[str] = []
-
-    def post(self, url: str, payload: dict) -> int:
-        self.posts.append(url)
-        if self.fail:
-            raise WebhookError("HTTP Error 500")
-        return 200
+    def __init__(
+        self,
+        webhook_url: str | None = None,
+        error: str = "",
+        storage: FrameLinks | None = None,
+        **overrides: str,
+    ) -> None:
+        self.outbox, self.topic, self.hook = Outbox(), Topic(), Hook(error)
+        self.ssm = Ssm(**({WEBHOOK: webhook_url} if webhook_url is not None else {}))
+        ports = Ports(
+            mailer=self.outbox,
+            publisher=self.topic,
+            storage=storage or Links(),
+            parameters=self.ssm,
+            webhook=self.hook,
+        )
+        self.notifier = Notifier(ports, settings(**overrides))
 
 
-def notifier(webhook_url: str | None = None, fail: bool = False, **overrides) -> Notifier:
-    s3 = boto3.client(
-        "s3",
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        endpoint_url="http://127.0.0.1:9",
-        config=Config(signature_version="s3v4"),
+def offline_s3() -> Storage:
+    """The real adapter: botocore signs presigned URLs locally, no request is sent."""
+    return Storage(
+        boto3.client(
+            "s3",
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            endpoint_url="http://127.0.0.1:9",
+            config=Config(signature_version="s3v4"),
+        )
     )
-    ports = Ports(
-        mailer=Outbox(),  # type: ignore[arg-type]
-        publisher=None,  # type: ignore[arg-type]
-        storage=Storage(s3),
-        parameters=Ssm(webhook_url),  # type: ignore[arg-type]
-        webhook=Hook(fail),
-    )
-    return Notifier(ports, settings(**overrides))
 
 
 @pytest.mark.parametrize(
@@ -103,11 +93,26 @@ def test_authorities_hear_only_of_critical_alerts(severity, expected) -> None:
     assert recipients(alert(severity), "owner@example.com", authorities) == expected
 
 
+@pytest.mark.parametrize(
+    ("severity", "expected"),
+    [
+        ("critical", ["owner@example.com", "police@example.com"]),
+        ("warning", ["owner@example.com"]),
+    ],
+)
+def test_the_email_goes_to_the_recipients_of_its_severity(severity, expected) -> None:
+    sender = Sender()
+    assert sender.notifier.email(alert(severity)) == "mail-1"
+    ((to, email),) = sender.outbox.sent
+    assert to == expected
+    assert email.subject.startswith(f"Doorman {severity}")
+
+
 @pytest.mark.parametrize(("seconds", "minutes"), [(3600, 60), (900, 15)])
 def test_frame_link_expires_as_configured(seconds: int, minutes: int) -> None:
-    sender = notifier(presign_seconds=str(seconds))
-    sender.email(alert())
-    ((to, email),) = sender.ports.mailer.sent  # type: ignore[attr-defined]
+    sender = Sender(storage=offline_s3(), presign_seconds=str(seconds))
+    sender.notifier.email(alert())
+    ((to, email),) = sender.outbox.sent
     assert to == ["owner@example.com", "police@example.com"]
     url = next(w for w in email.text.split() if w.startswith("http://127.0.0.1:9/"))
     query = parse_qs(urlsplit(url).query)
@@ -122,22 +127,50 @@ def test_presign_expiry_is_bounded_by_what_s3_allows() -> None:
 
 
 def test_stream_alerts_have_no_frame_link() -> None:
-    sender = notifier()
-    sender.email(alert(bucket="", key=""))
-    ((_, email),) = sender.ports.mailer.sent  # type: ignore[attr-defined]
-    assert "X-Amz-Signature" not in email.text and "<img" not in email.html
+    sender = Sender()
+    sender.notifier.email(alert(bucket="", key=""))
+    ((_, email),) = sender.outbox.sent
+    assert "https://" not in email.text and "<img" not in email.html
+
+
+def test_the_sns_message_carries_the_alert_and_filterable_attributes() -> None:
+    sender = Sender()
+    assert sender.notifier.publish(alert()) == "sns-1"
+    ((subject, message, attributes),) = sender.topic.published
+    assert subject == "Doorman critical: Barred person at gate"
+    assert message["alert_id"] == "a1"
+    assert attributes == {"severity": "critical", "reason": "barred-person", "camera_id": "gate"}
 
 
 @pytest.mark.parametrize("value", [None, "", "not a url", "ftp://hooks.example.com/x"])
 def test_no_usable_webhook_url_means_off(value) -> None:
-    sender = notifier(webhook_url=value)
-    assert sender.post_webhook(alert()) == "off"
-    assert sender.ports.webhook.posts == []  # type: ignore[attr-defined]
+    sender = Sender(webhook_url=value)
+    assert sender.notifier.post_webhook(alert()) == "off"
+    assert sender.hook.posts == []
+    assert sender.ssm.reads == [WEBHOOK]
 
 
-def test_webhook_posts_to_the_ssm_url_and_gives_up_after_two_attempts() -> None:
+def test_no_webhook_parameter_configured_means_off_without_reading_ssm() -> None:
+    sender = Sender(webhook_url="https://hooks.example.com/x", webhook_parameter="")
+    assert sender.notifier.post_webhook(alert()) == "off"
+    assert sender.ssm.reads == [] and sender.hook.posts == []
+
+
+def test_webhook_posts_the_alert_text_with_the_frame_link() -> None:
     url = " https://hooks.example.com/T000/B000/xyz\n"
-    assert notifier(webhook_url=url).post_webhook(alert()) == "posted"
-    failing = notifier(webhook_url=url, fail=True)
-    assert failing.post_webhook(alert()) == "failed: HTTP Error 500"
-    assert failing.ports.webhook.posts == [url.strip()] * 2  # type: ignore[attr-defined]
+    sender = Sender(webhook_url=url)
+    assert sender.notifier.post_webhook(alert()) == "posted"
+    ((posted_to, payload),) = sender.hook.posts
+    assert posted_to == url.strip()
+    assert payload["text"].startswith("*CRITICAL* Barred person at gate")
+    assert (
+        "<https://uploads.example/frames/gate/2026/05/01/t1-001.jpg?expires=3600|frame>"
+        in (payload["text"])
+    )
+
+
+def test_a_webhook_failing_twice_is_reported_failed_not_retried_forever() -> None:
+    url = "https://hooks.example.com/T000/B000/xyz"
+    sender = Sender(webhook_url=url, error="HTTP Error 500")
+    assert sender.notifier.post_webhook(alert()) == "failed: HTTP Error 500"
+    assert [posted_to for posted_to, _ in sender.hook.posts] == [url, url]

@@ -1,10 +1,10 @@
-"""Enroller's choice of person_id when two display names share a slug (no AWS needed)."""
+"""The one person_id rule (core.slugs.person_id, used by enroll and gallery sync) when two
+display names share a slug."""
 
 from __future__ import annotations
 
-from core.enrollment import Claim
+from core import slugs
 from core.schemas import Person
-from functions.enroll.logic import Enroller
 
 
 class People:
@@ -21,8 +21,11 @@ class People:
 
 
 def person_id(people: People, name: str) -> str:
-    enroller = Enroller(storage=None, faces=None, people=people, state=None)  # type: ignore[arg-type]
-    return enroller._person_id(Claim(name=name, watchlist="known"))
+    def owner_of(slug: str) -> str | None:
+        owner = people.get(slug)
+        return owner.name if owner else None
+
+    return slugs.person_id(name, owner_of)
 
 
 def test_a_free_slug_is_used_as_is() -> None:

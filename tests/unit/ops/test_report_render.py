@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from html.parser import HTMLParser
 
 from PIL import Image
 
@@ -66,3 +67,44 @@ def test_html_escapes_names_and_lists_filters():
     assert 'data-people="x"' in html and 'data-camera="back"' in html
     assert html.count('class="event ') == 2
     assert "frame no longer stored" in html  # event 1 has no thumbnail
+
+
+class _Page(HTMLParser):
+    """Elements and attribute values as a browser's parser sees them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def test_hostile_names_cameras_and_keys_stay_text():
+    attack = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
+    face = FaceView(f"id{attack}", f"Eve{attack}", "barred", 97.0, {}, f"Ann{attack} (84%)")
+    event = EventView(f"cam{attack}", "t#h", "2026-05-01T09:00:00Z", "critical", False, True,
+                      "b", f"frames/{attack}.jpg", "", f"face{attack}", "sent",
+                      [f"Person{attack}"], [face])  # fmt: skip
+    data = ReportData(
+        events=[event],
+        counts=[PersonCount(f"id{attack}", f"Eve{attack}", "barred", 1, attack)],
+        origin=f"localcloud {attack}",
+        filters={"person": attack},
+    )
+
+    html = render_html(data, {0: f"thumbs/{attack}.jpg"})
+
+    page = _Page()
+    page.feed(html)
+    tags = [tag for tag, _ in page.tags]
+    assert tags.count("script") == 1 and tags.count("img") == 1  # the page's own only
+    assert not any(name.startswith("on") for _, attrs in page.tags for name in attrs)
+    [(_, card)] = [(t, a) for t, a in page.tags if t == "article"]
+    assert card["data-camera"] == f"cam{attack}"
+    assert card["data-people"] == f"id{attack}"
+    [(_, image)] = [(t, a) for t, a in page.tags if t == "img"]
+    assert image["src"] == f"thumbs/{attack}.jpg"
+    options = [a["value"] for t, a in page.tags if t == "option"]
+    assert f"id{attack}" in options and f"cam{attack}" in options
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html

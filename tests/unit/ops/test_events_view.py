@@ -6,10 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from adapters.tables import to_item
+from adapters.tables import from_item, to_item
 from core.schemas import BoundingBox, EventRecord, FaceResult, PersonRef
 from ops.events import event_view, parse_since, sort_key_floor
-from ops.tables import from_item
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 

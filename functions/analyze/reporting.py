@@ -1,0 +1,23 @@
+"""What analyze says about each outcome: one log line and the frame metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from core.schemas import FrameOutcome
+
+
+def report(logger: Logger, metrics: Metrics, outcome: FrameOutcome, **context: Any) -> None:
+    logger.info("frame", **outcome.model_dump(exclude_defaults=True), **context)
+    if outcome.status == "analyzed":
+        metrics.add_metric(name="FramesAnalyzed", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="FacesDetected", unit=MetricUnit.Count, value=outcome.faces)
+        if outcome.alerted:
+            metrics.add_metric(name="AlertsQueued", unit=MetricUnit.Count, value=1)
+    elif outcome.status == "rejected":
+        metrics.add_metric(name="FramesRejected", unit=MetricUnit.Count, value=1)
+    else:
+        metrics.add_metric(name="FramesIgnored", unit=MetricUnit.Count, value=1)
