@@ -14,16 +14,26 @@ from botocore.exceptions import ClientError
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import (
+        GetObjectRequestTypeDef,
         GetObjectTaggingRequestTypeDef,
         PutObjectRequestTypeDef,
         TagTypeDef,
     )
 
 _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchVersion"}
+_CHANGED = {"412", "PreconditionFailed"}
+
+
+class ObjectChanged(Exception):
+    """The object is no longer the one a read was pinned to (replaced or deleted since)."""
 
 
 def _missing(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") in _MISSING
+
+
+def _changed(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") in _CHANGED
 
 
 @dataclass(frozen=True)
@@ -97,8 +107,23 @@ class Storage:
             for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
                 yield ObjectVersion(entry["Key"], entry.get("VersionId") or "null")
 
-    def read(self, bucket: str, key: str) -> bytes:
-        body: bytes = self._client.get_object(Bucket=bucket, Key=key)["Body"].read()
+    def read(self, bucket: str, key: str, *, version_id: str = "", etag: str = "") -> bytes:
+        """The object's bytes; pinned, when given, to the version `version_id` and to the
+        content `etag` (S3's If-Match), so the bytes are those a `head` checked. Raises
+        ObjectChanged when that object is gone or was replaced
+        (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-requests.html)."""
+        request: GetObjectRequestTypeDef = {"Bucket": bucket, "Key": key}
+        if version_id:
+            request["VersionId"] = version_id
+        if etag:
+            request["IfMatch"] = f'"{etag}"'
+        try:
+            body: bytes = self._client.get_object(**request)["Body"].read()
+        except ClientError as exc:
+            pinned = version_id or etag
+            if pinned and (_missing(exc) or _changed(exc)):
+                raise ObjectChanged(f"s3://{bucket}/{key} changed since it was checked") from exc
+            raise
         return body
 
     def put(

@@ -192,8 +192,19 @@ class PeopleTable(_Table):
 class EventsTable(_Table):
     """PK `camera_id`, SK `event_time` (core.tablekeys.event_sort_key)."""
 
-    def put(self, record: EventRecord) -> None:
-        self._client.put_item(TableName=self.table, Item=to_item(record.model_dump(mode="json")))
+    def put(self, record: EventRecord) -> bool:
+        """Write the event unless another upload's event holds its key (the same bytes with
+        the same captured-at under another key: another alert id). That first event, and the
+        alert status it reports, are kept; returns False. The same record (a retry, the same
+        alert id) rewrites its own event."""
+        return _applied(
+            lambda: self._client.put_item(
+                TableName=self.table,
+                Item=to_item(record.model_dump(mode="json")),
+                ConditionExpression="attribute_not_exists(event_time) OR alert_id = :alert_id",
+                ExpressionAttributeValues={":alert_id": {"S": record.alert_id}},
+            )
+        )
 
     def get(self, camera_id: str, event_time: str) -> Item | None:
         return self._get(_key(camera_id=camera_id, event_time=event_time))

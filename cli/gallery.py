@@ -8,7 +8,7 @@ import click
 
 from adapters.clients import aws_client
 from adapters.storage import Storage
-from cli.common import configure_logging, load_or_exit
+from cli.common import configure_logging, load_or_exit, printable
 from edge_agent.gallery_sync import GallerySyncError, sync_gallery
 
 
@@ -41,13 +41,15 @@ def sync(bucket: str | None, directory: Path | None, prefix: str, config_path: P
     try:
         report = sync_gallery(Storage(aws_client("s3")), bucket, directory, prefix=prefix)
     except GallerySyncError as error:
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(printable(error)) from None
     click.echo(
-        f"gallery {directory}: {len(report.people)} people, {report.downloaded} downloaded, "
-        f"{report.unchanged} unchanged, {report.removed} removed"
+        printable(
+            f"gallery {directory}: {len(report.people)} people, {report.downloaded} downloaded, "
+            f"{report.unchanged} unchanged, {report.removed} removed"
+        )
     )
     for reason, count in sorted(report.skipped.items()):
-        click.echo(f"  skipped {count}: {reason}")
+        click.echo(printable(f"  skipped {count}: {reason}"))
 
 
 commands = [gallery]

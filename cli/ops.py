@@ -26,6 +26,7 @@ from adapters.discovery import (
     Target,
     resolve,
 )
+from cli.common import json_text, plain, printable
 from core import cost
 from ops import control, events, forget, people, report
 from ops.people import OperatorError
@@ -52,14 +53,16 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
             target = resolve(stack=stack, local_dir=local_dir, local=local)
             return command(target=target, **kwargs)
         except (DiscoveryError, OperatorError, ValueError) as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise click.ClickException(printable(exc)) from exc
         except ClientError as exc:
             error = exc.response.get("Error", {})
             raise click.ClickException(
-                f"AWS refused {exc.operation_name}: {error.get('Code')}: {error.get('Message')}"
+                printable(
+                    f"AWS refused {exc.operation_name}: {error.get('Code')}: {error.get('Message')}"
+                )
             ) from exc
         except BotoCoreError as exc:
-            raise click.ClickException(f"cannot reach AWS: {exc}") from exc
+            raise click.ClickException(printable(f"cannot reach AWS: {exc}")) from exc
 
     return wrapper
 
@@ -91,21 +94,22 @@ def enroll(
     Prints the `enrollment` tag the enroll function writes back on each photo
     (indexed, no-face, many-faces, low-quality, bad-image, ...).
     """
-    for photo in photos:  # check every file before uploading any
+    people.enrollment_tags(name, watchlist)  # check the tags and every file before any upload
+    for photo in photos:
         people.check_photo(photo)
     out = console()
     uploads = [people.upload_photo(target, photo, name, watchlist) for photo in photos]
     for upload in uploads:
-        out.print(f"uploaded {upload.path} -> s3://{target.resources.faces_bucket}/{upload.key}")
+        bucket = target.resources.faces_bucket
+        out.print(plain(f"uploaded {upload.path} -> s3://{bucket}/{upload.key}"))
     if no_wait:
         return
 
     def show(result: people.EnrollResult) -> None:
         if result.outcome == "timeout":
-            out.print(f"[red]{result.path}: no enrollment result after {timeout:.0f} s[/red]")
+            out.print(plain(f"{result.path}: no enrollment result after {timeout:.0f} s", "red"))
         else:
-            colour = "green" if result.ok else "red"
-            out.print(f"[{colour}]{result.path}: {result.outcome}[/{colour}]")
+            out.print(plain(f"{result.path}: {result.outcome}", "green" if result.ok else "red"))
 
     results = people.wait_for_enrollment(target, uploads, timeout=timeout, on_result=show)
     failed = [r for r in results if not r.ok]
@@ -127,18 +131,18 @@ def people_command(target: Target, as_json: bool) -> None:
     """List enrolled people: watchlist, photos, faces and when they were last seen."""
     rows = people.people_rows(target)
     if as_json:
-        click.echo(json.dumps([row.__dict__ for row in rows], indent=1, ensure_ascii=False))
+        click.echo(json_text([row.__dict__ for row in rows]))
         return
     table = Table("name", "person_id", "watchlist", "photos", "faces", "last seen (UTC)", "camera")
     for row in rows:
         table.add_row(
-            row.name,
-            row.person_id,
-            row.watchlist,
+            plain(row.name),
+            plain(row.person_id),
+            plain(row.watchlist),
             str(row.photos),
             str(row.faces),
-            row.last_seen[:19].replace("T", " ") or "never",
-            row.last_camera or "-",
+            plain(row.last_seen[:19].replace("T", " ") or "never"),
+            plain(row.last_camera or "-"),
         )
     console().print(table if rows else "nobody enrolled yet: doorman enroll PHOTO --name NAME")
 
@@ -151,19 +155,19 @@ def people_command(target: Target, as_json: bool) -> None:
 def forget_command(target: Target, name: str, yes: bool, timeout: float) -> None:
     """Erase NAME everywhere: faces, photos (all versions), People, sightings and frames."""
     out = console()
-    forgetter = forget.Forgetter(target, log=lambda m: out.print(f"[yellow]{m}[/yellow]"))
+    forgetter = forget.Forgetter(target, log=lambda message: out.print(plain(message, "yellow")))
     subject = forgetter.find(name)
     if not subject:
         raise OperatorError(f"nobody called {name!r} (see `doorman people`)")
-    out.print(f"forgetting {forget.describe_subject(subject)}")
+    out.print(plain(f"forgetting {forget.describe_subject(subject)}"))
     if not yes:
         click.confirm("This cannot be undone. Continue?", abort=True)
     remaining = forgetter.forget(subject, settle_timeout=timeout)
     done = ", ".join(f"{n} {what}" for what, n in sorted(forgetter.erased.items()))
-    out.print(f"erased: {done or 'nothing'}")
+    out.print(plain(f"erased: {done or 'nothing'}"))
     if remaining:
         raise OperatorError(f"traces remain: {remaining.describe()}")
-    out.print(f"[green]{name} is forgotten.[/green] Emails already sent cannot be recalled.")
+    out.print(plain(f"{name} is forgotten.", "green"), "Emails already sent cannot be recalled.")
 
 
 # -- events / arm / stream ----------------------------------------------------------------
@@ -180,21 +184,21 @@ def events_command(
     person_id = people.person_id_for(target, person) if person else None
     found = events.list_events(target, events.parse_since(since), camera, person_id)
     if as_json:
-        click.echo(json.dumps([e.to_json() for e in found], indent=1, ensure_ascii=False))
+        click.echo(json_text([e.to_json() for e in found]))
         return
     table = Table("time (UTC)", "camera", "who", "similarity", "severity", "alert", "frame")
     for e in found:
         sims = [f"{f.similarity:.1f}" for f in e.faces if f.similarity is not None]
         table.add_row(
-            e.captured_at[:19].replace("T", " "),
-            e.camera_id,
-            e.who,
+            plain(e.captured_at[:19].replace("T", " ")),
+            plain(e.camera_id),
+            plain(e.who),
             ", ".join(sims) or "-",
-            e.severity,
-            "yes" if e.alerted else e.alert_status.replace("none", "no"),
-            e.image_key,
+            plain(e.severity),
+            plain("yes" if e.alerted else e.alert_status.replace("none", "no")),
+            plain(e.image_key),
         )
-    console().print(table if found else f"no events since {since}")
+    console().print(table if found else plain(f"no events since {since}"))
 
 
 @click.command()
@@ -221,7 +225,7 @@ def stream() -> None:
 def _print_status(statuses: list[control.ProcessorStatus]) -> None:
     table = Table("stream processor", "status", "message")
     for s in statuses:
-        table.add_row(s.name, s.status, s.message)
+        table.add_row(plain(s.name), plain(s.status), plain(s.message))
     console().print(table)
 
 
@@ -286,6 +290,27 @@ def _unit_price(value: float) -> str:
     help="Minutes each camera streams to Rekognition a day.",
 )
 @click.option(
+    "--image-minutes",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    help="Minutes each camera streams a day for KVS image generation (streaming=images).",
+)
+@click.option(
+    "--image-interval",
+    type=click.FloatRange(min=0.2),
+    default=2.0,
+    show_default=True,
+    help="Seconds between the images KVS generates (its SamplingInterval).",
+)
+@click.option(
+    "--faces-per-image",
+    type=click.FloatRange(min=0),
+    default=0.01,
+    show_default=True,
+    help="Faces searched per generated image (most show nobody).",
+)
+@click.option(
     "--motion-frames-per-day",
     type=click.FloatRange(min=0),
     default=350,
@@ -299,6 +324,9 @@ def cost_command(
     faces_per_event: float,
     enrolled: int,
     streaming_minutes: float,
+    image_minutes: float,
+    image_interval: float,
+    faces_per_image: float,
     motion_frames_per_day: float,
     as_json: bool,
 ) -> None:
@@ -309,12 +337,16 @@ def cost_command(
         faces_per_event=faces_per_event,
         enrolled=enrolled,
         streaming_minutes=streaming_minutes,
+        image_minutes=image_minutes,
+        image_interval_seconds=image_interval,
+        faces_per_image=faces_per_image,
     )
     cmp = cost.compare(usage, motion_frames_per_day=motion_frames_per_day)
     prices = cmp.edge_filtered.prices
     rows = {
         "this estimate": cmp.edge_filtered.total,
         f"every motion frame ({motion_frames_per_day:g}/day/camera)": cmp.every_motion_frame.total,
+        f"KVS images every {image_interval:g} s, 24/7 (streaming=images)": cmp.images_24_7.total,
         "24/7 streaming (face search)": cmp.streaming_24_7.total,
     }
     if as_json:
@@ -325,6 +357,7 @@ def cost_command(
                     "region": prices.region,
                     "lines": [line.__dict__ for line in cmp.edge_filtered.lines],
                     "total": cmp.edge_filtered.total,
+                    "unpriced": list(cmp.edge_filtered.unpriced),
                     "comparison": rows,
                 },
                 indent=1,
@@ -357,6 +390,9 @@ def cost_command(
     out.print(f"Prices: {prices.region}, as of {prices.as_of.isoformat()}.")
     for note in prices.notes:
         out.print(f"  {note}")
+    unpriced = cmp.edge_filtered.unpriced or cmp.images_24_7.unpriced
+    for item in unpriced:
+        out.print(f"  not priced: {item} (no verified unit price; shown at $0)")
 
 
 # -- report ---------------------------------------------------------------------------------
@@ -379,8 +415,10 @@ def report_command(
         origin=target.origin,
         filters={"since": since, "camera": camera or "", "person": person or ""},
     )
-    index = report.write_report(target, data, out_dir)
-    click.echo(f"wrote {index} ({len(found)} events)")
+    index = report.write_report(
+        target, data, out_dir, on_skip=lambda message: click.echo(printable(message))
+    )
+    click.echo(printable(f"wrote {index} ({len(found)} events)"))
 
 
 commands = [

@@ -10,6 +10,8 @@ import click
 from cli.common import configure_logging, load_or_exit
 from edge_agent.push import (
     KVS_SINK,
+    DefaultChainCredentials,
+    KvsCredentialFile,
     PipelineSupervisor,
     PushError,
     build_pipeline,
@@ -57,7 +59,8 @@ def push(
     """Push SOURCE (rtsp:// URL, video file or /dev/videoN) to a KVS stream via kvssink.
 
     The pipeline is restarted with backoff when it fails. SIGTERM/Ctrl-C stop it cleanly.
-    AWS credentials come from the default chain and reach kvssink through its environment.
+    AWS credentials come from the default chain; kvssink reads them from a private file
+    that is rewritten before they expire, never from argv or its environment.
     """
     configure_logging("INFO")
     config = load_or_exit(config_path)
@@ -67,7 +70,11 @@ def push(
     region = region or config.push.region or _default_region()
     properties = dict(item.partition("=")[::2] for item in sink_properties)
     live = not Path(source).is_file()
+    credentials = KvsCredentialFile(DefaultChainCredentials())
     try:
+        credentials.start()
+        if sink == KVS_SINK:  # the test sink (fakesink) has no such property
+            properties["credential-path"] = str(credentials.path)
         argv = build_pipeline(
             source,
             stream_name,
@@ -80,16 +87,18 @@ def push(
             extra_launch_args=("-v",) if verbose else (),
         )
         check_elements(pipeline_elements(argv))
+        supervisor = PipelineSupervisor(
+            argv,
+            env=child_environment(region),
+            restart_on_exit_0=live,
+            max_backoff=max_backoff,
+        )
+        code = supervisor.run()
     except PushError as error:
         raise click.ClickException(str(error)) from None
-    supervisor = PipelineSupervisor(
-        argv,
-        # kvssink gets fresh credentials from the default chain on each (re)start.
-        env_factory=(lambda: child_environment(region)) if sink == KVS_SINK else None,
-        restart_on_exit_0=live,
-        max_backoff=max_backoff,
-    )
-    sys.exit(supervisor.run())
+    finally:
+        credentials.close()
+    sys.exit(code)
 
 
 commands = [push]

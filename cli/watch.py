@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from cli.common import configure_logging, load_or_exit
+from cli.common import configure_logging, load_or_exit, plain, printable
 from edge_agent.assembly import (
     CAMERA_PASSWORD_ENV,
     CAMERA_USER_ENV,
@@ -99,6 +99,7 @@ def summary_of(
         "uploads": delivery.get("uploads", 0),
         "dropped": source_stats["dropped"],
         "evicted": delivery.get("evicted", 0),
+        "disk_full_drops": delivery.get("disk_full_drops", 0),
         "corrupt_frames": source_stats["corrupt"],
         "reconnects": source_stats["reconnects"],
         "recalibrations": stats["recalibrations"],
@@ -113,7 +114,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     table.add_column("counter")
     table.add_column("value", justify="right")
     for key, value in summary.items():
-        table.add_row(key.replace("_", " "), str(value))
+        table.add_row(key.replace("_", " "), plain(value))
     Console().print(table)
 
 
@@ -186,7 +187,7 @@ def watch(
     try:
         frames = open_source(with_camera_credentials(spec, os.environ), config.capture)
     except SourceError as exc:
-        click.echo(f"source error: {exc}", err=True)
+        click.echo(printable(f"source error: {exc}"), err=True)
         raise SystemExit(EXIT_SOURCE) from None
     if max_frames is not None:
         frames = _Limited(frames, max_frames)
@@ -208,13 +209,13 @@ def watch(
 
 
 def _open_sink(config: AgentConfig, dry_run: str | None) -> tuple[EventSink, Any]:
-    """The sink and a `finish() -> {uploads, evicted}` to call at the end."""
+    """The sink and a `finish() -> {uploads, evicted, disk_full_drops}` to call at the end."""
     if dry_run is not None:
         from edge_agent.folder_sink import FolderSink
 
         folder = FolderSink(Path(dry_run))
-        click.echo(f"dry run: events go to {folder.directory}", err=True)
-        return folder, lambda: {"uploads": 0, "evicted": 0}
+        click.echo(printable(f"dry run: events go to {folder.directory}"), err=True)
+        return folder, lambda: {"uploads": 0, "evicted": 0, "disk_full_drops": 0}
 
     from edge_agent.spool import Spool
     from edge_agent.uploader import Uploader
@@ -229,7 +230,11 @@ def _open_sink(config: AgentConfig, dry_run: str | None) -> tuple[EventSink, Any
             log.warning(
                 "uploads left in the spool for the next start", extra={"pending": len(spool)}
             )
-        return {"uploads": uploader.uploaded, "evicted": sum(spool.evicted.values())}
+        return {
+            "uploads": uploader.uploaded,
+            "evicted": sum(spool.evicted.values()),
+            "disk_full_drops": sum(spool.disk_full_drops.values()),
+        }
 
     return spool, finish
 

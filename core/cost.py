@@ -2,8 +2,9 @@
 
 `PRICES` is the only place unit prices live (us-east-1, on-demand, no free tier, no tax).
 `estimate()` turns a `Usage` into per-service lines (the bench prices its measured uploads
-with it); `compare()` sets the edge-filtered design against sending every motion frame and
-against 24/7 streaming (`doorman cost`).
+with it); `compare()` sets the edge-filtered design against sending every motion frame,
+against KVS image generation all day (`streaming=images`) and against 24/7 streaming
+(`doorman cost`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ class PriceTable:
     rekognition_streaming_minute: float
     kvs_ingest_gb: float  # Kinesis Video Streams, per GB ingested
     kvs_storage_gb_month: float  # per GB-month stored
+    # KVS image generation to S3, per 1000 images. None: not verified, so the line shows the
+    # quantity at $0 and the estimate lists it in `unpriced`.
+    kvs_image_1000: float | None
     kinesis_shard_hour: float  # Kinesis Data Streams, provisioned shard-hour
     kinesis_put_unit_million: float  # per million 25 KB PUT payload units
     s3_storage_gb_month: float  # S3 Standard, first 50 TB
@@ -74,6 +78,10 @@ PRICES = PriceTable(
     rekognition_streaming_minute=0.12,
     kvs_ingest_gb=0.0085,
     kvs_storage_gb_month=0.023,
+    # The stored copy of https://aws.amazon.com/kinesis/video-streams/pricing/ renders its
+    # tables through price tokens that did not resolve, and no other source checked quotes
+    # the image price: fill it in from the live page.
+    kvs_image_1000=None,
     kinesis_shard_hour=0.015,
     kinesis_put_unit_million=0.014,
     s3_storage_gb_month=0.023,
@@ -104,6 +112,9 @@ class Usage:
     faces_per_event: float = 1.0  # faces searched per uploaded frame
     enrolled: int = 10  # people in the collection
     streaming_minutes: float = 0  # minutes streamed to KVS + stream processor
+    image_minutes: float = 0  # minutes streamed to KVS with image generation (streaming=images)
+    image_interval_seconds: float = 2.0  # KVS SamplingInterval (at least 0.2 s)
+    faces_per_image: float = 0.01  # faces searched per generated image (most show no one)
     photos_per_person: int = 3  # faces stored per person
     label_share: float = 0.1  # share of frames also sent to DetectLabels (motion snapshots)
     alert_share: float = 0.2  # share of frames that end in an alert
@@ -111,6 +122,7 @@ class Usage:
     frame_kb: float = 120  # JPEG size
     audit_kb: float = 8  # processed JSON + raw responses per frame
     retention_days: int = 30  # how long frames and audit files stay (steady state)
+    quiet_retention_days: int = 1  # generated images without an alert expire after a day
     s3_puts_per_event: int = 4  # frame, processed JSON, raw responses, classification tag
     s3_gets_per_event: int = 1  # analyze reads the frame
     sqs_requests_per_message: int = 3  # send, receive, delete
@@ -133,6 +145,8 @@ class Usage:
                 raise ValueError(f"{share} is a share between 0 and 1")
         if self.days_per_month < 1:
             raise ValueError("days_per_month must be at least 1")
+        if self.image_minutes and self.image_interval_seconds < 0.2:
+            raise ValueError("image_interval_seconds must be at least 0.2 (KVS's minimum)")
 
 
 @dataclass(frozen=True)
@@ -150,6 +164,7 @@ class CostEstimate:
     usage: Usage
     lines: tuple[CostLine, ...]
     prices: PriceTable = PRICES
+    unpriced: tuple[str, ...] = ()  # billed items with a quantity but no verified price
 
     @property
     def total(self) -> float:
@@ -184,23 +199,49 @@ def estimate(usage: Usage, prices: PriceTable = PRICES) -> CostEstimate:
     rows = [
         *_recognition(usage, prices),
         *_streaming(usage, prices),
+        *_image_generation(usage, prices),
         *_frame_pipeline(usage, prices),
         *_alerts(usage, prices),
     ]
     lines = tuple(_line(*row) for row in rows if row[2] > 0)
-    return CostEstimate(usage=usage, lines=lines, prices=prices)
+    unpriced = (
+        ("Kinesis Video Streams image generation",)
+        if _images(usage) and prices.kvs_image_1000 is None
+        else ()
+    )
+    return CostEstimate(usage=usage, lines=lines, prices=prices, unpriced=unpriced)
 
 
 Row = tuple[str, str, float, str, float]  # service, item, quantity, unit, cost
 
 
 def _frames(u: Usage) -> float:
+    """Frames the edge uploads in a month."""
     return u.cameras * u.events_per_day * u.days_per_month
 
 
+def _images(u: Usage) -> float:
+    """Images KVS generates in a month; analyze handles each like an edge frame."""
+    return u.cameras * u.image_minutes * 60 / u.image_interval_seconds * u.days_per_month
+
+
+def _analyzed(u: Usage) -> float:
+    return _frames(u) + _images(u)
+
+
+def _searches(u: Usage) -> float:
+    return _frames(u) * u.faces_per_event + _images(u) * u.faces_per_image
+
+
+def _alert_count(u: Usage) -> float:
+    # A generated image with a face ends in an alert as often as an edge frame does.
+    return _frames(u) * u.alert_share + _images(u) * u.faces_per_image * u.alert_share
+
+
 def _recognition(u: Usage, p: PriceTable) -> list[Row]:
-    searches = _frames(u) * u.faces_per_event
-    detections = _frames(u) * (1 + u.label_share)
+    # Tiers count every call in the month, so edge frames and generated images add up.
+    searches = _searches(u)
+    detections = _frames(u) * (1 + u.label_share) + _images(u)  # no DetectLabels on images
     faces = u.enrolled * u.photos_per_person
     return [
         ("Rekognition", "SearchFacesByImage", searches, "images",
@@ -211,33 +252,61 @@ def _recognition(u: Usage, p: PriceTable) -> list[Row]:
     ]  # fmt: skip
 
 
-def _streaming(u: Usage, p: PriceTable) -> list[Row]:
-    if not u.streaming_minutes:
+def _video(u: Usage, p: PriceTable) -> list[Row]:
+    """Kinesis Video Streams ingestion and storage for every minute pushed by `doorman push`."""
+    minutes = u.cameras * (u.streaming_minutes + u.image_minutes) * u.days_per_month
+    if not minutes:
         return []
-    hours = u.days_per_month * 24
-    minutes = u.cameras * u.streaming_minutes * u.days_per_month
     ingest_gb = minutes * 60 * u.stream_mbps / 8 / 1000
-    stored_gb = ingest_gb * min(u.kvs_retention_hours / hours, 1.0)
+    stored_gb = ingest_gb * min(u.kvs_retention_hours / (u.days_per_month * 24), 1.0)
     return [
-        ("Rekognition", "streaming face search", minutes, "minutes",
-         minutes * p.rekognition_streaming_minute),
         ("Kinesis Video Streams", "ingestion", ingest_gb, "GB", ingest_gb * p.kvs_ingest_gb),
         ("Kinesis Video Streams", "storage", stored_gb, "GB-months",
          stored_gb * p.kvs_storage_gb_month),
+    ]  # fmt: skip
+
+
+def _streaming(u: Usage, p: PriceTable) -> list[Row]:
+    video = _video(u, p)
+    if not u.streaming_minutes:
+        return video
+    hours = u.days_per_month * 24
+    minutes = u.cameras * u.streaming_minutes * u.days_per_month
+    return [
+        ("Rekognition", "streaming face search", minutes, "minutes",
+         minutes * p.rekognition_streaming_minute),
+        *video,
         ("Kinesis Data Streams", "result shard", hours, "shard-hours",
          hours * p.kinesis_shard_hour),
     ]  # fmt: skip
 
 
+def _image_generation(u: Usage, p: PriceTable) -> list[Row]:
+    images = _images(u)
+    price = p.kvs_image_1000 or 0.0
+    return [("Kinesis Video Streams", "image generation", images, "images", images * price / 1000)]
+
+
+def _kept_items(u: Usage) -> float:
+    """Frames and images in the uploads bucket at steady state (with their audit files)."""
+    edge = u.cameras * u.events_per_day * u.retention_days
+    images_a_day = u.cameras * u.image_minutes * 60 / u.image_interval_seconds
+    alarm_share = u.faces_per_image * u.alert_share
+    # Lifecycle: alarm images stay `retention_days`, quiet ones `quiet_retention_days`.
+    images = images_a_day * (
+        alarm_share * u.retention_days + (1 - alarm_share) * u.quiet_retention_days
+    )
+    return edge + images
+
+
 def _frame_pipeline(u: Usage, p: PriceTable) -> list[Row]:
-    frames = _frames(u)
-    alerts = frames * u.alert_share
+    frames = _analyzed(u)  # S3 PutObject from the edge, or from KVS image generation
+    alerts = _alert_count(u)
     puts, gets = frames * u.s3_puts_per_event, frames * u.s3_gets_per_event
-    kept_frames = u.cameras * u.events_per_day * u.retention_days
-    stored_gb = kept_frames * (u.frame_kb + u.audit_kb) * 1000 / GB
+    stored_gb = _kept_items(u) * (u.frame_kb + u.audit_kb) * 1000 / GB
     sqs = (frames + alerts) * u.sqs_requests_per_message
-    writes = frames * (u.dynamodb_writes_per_event + u.faces_per_event) + alerts
-    reads = frames * u.faces_per_event  # People lookup per searched face
+    writes = frames * u.dynamodb_writes_per_event + _searches(u) + alerts
+    reads = _searches(u)  # People lookup per searched face
     gb_seconds = (
         frames * u.analyze_seconds * u.analyze_memory_mb
         + alerts * u.notify_seconds * u.notify_memory_mb
@@ -259,7 +328,7 @@ def _frame_pipeline(u: Usage, p: PriceTable) -> list[Row]:
 
 
 def _alerts(u: Usage, p: PriceTable) -> list[Row]:
-    alerts = _frames(u) * u.alert_share
+    alerts = _alert_count(u)
     emails = alerts * u.recipients_per_alert
     return [
         ("SES", "alert emails", emails, "emails", emails * p.ses_email_1000 / 1000),
@@ -272,22 +341,22 @@ def _alerts(u: Usage, p: PriceTable) -> list[Row]:
 class Comparison:
     edge_filtered: CostEstimate
     every_motion_frame: CostEstimate
+    images_24_7: CostEstimate  # streaming=images: KVS image generation all day
     streaming_24_7: CostEstimate
 
 
 def compare(
     usage: Usage, motion_frames_per_day: float = 350, prices: PriceTable = PRICES
 ) -> Comparison:
-    """The given usage against uploading every motion frame and against 24/7 streaming.
+    """The given usage against uploading every motion frame, against KVS image generation
+    all day (one image every `usage.image_interval_seconds`) and against 24/7 streaming.
 
     Streaming replaces the image APIs: the stream processor searches the faces itself.
     """
+    alone = replace(usage, events_per_day=0, streaming_minutes=0, image_minutes=0)
     return Comparison(
         edge_filtered=estimate(usage, prices),
-        every_motion_frame=estimate(
-            replace(usage, events_per_day=motion_frames_per_day, streaming_minutes=0), prices
-        ),
-        streaming_24_7=estimate(
-            replace(usage, events_per_day=0, streaming_minutes=24 * 60), prices
-        ),
+        every_motion_frame=estimate(replace(alone, events_per_day=motion_frames_per_day), prices),
+        images_24_7=estimate(replace(alone, image_minutes=24 * 60), prices),
+        streaming_24_7=estimate(replace(alone, streaming_minutes=24 * 60), prices),
     )

@@ -1,4 +1,13 @@
-"""Image checks and face crops. Geometry is pure; decoding and encoding use Pillow."""
+"""Image checks and face crops. Geometry is pure; decoding and encoding use Pillow.
+
+Every image is decoded once, by `load_image`, into the picture Rekognition sees: a JPEG is
+turned upright by its EXIF Orientation (Rekognition corrects JPEGs by it and reports its
+bounding boxes for the corrected image; it corrects no PNG:
+https://docs.aws.amazon.com/rekognition/latest/dg/images-orientation.html), and 16-bit
+greyscale is scaled to 8 bits, not clipped. Face crops are cut from that picture, so the boxes
+of DetectFaces (sent the original bytes) and the crops refer to the same pixels. The face
+service decodes with `upright_8bit` too, so localcloud sees what Rekognition sees.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +15,7 @@ import io
 from dataclasses import dataclass
 from typing import Literal
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.schemas import BoundingBox
 
@@ -19,6 +28,8 @@ CROP_MARGIN = 0.3  # of the face size, on each side
 CROP_MIN_SIDE = 160  # crops are upscaled so the searched face is comfortably detectable
 JPEG_MAGIC = b"\xff\xd8\xff"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})  # PNG's 16-bit grey
+SIXTEEN_TO_EIGHT_BITS = 257  # 65535 / 255: full scale maps to full scale
 
 RejectReason = Literal["too-large", "not-an-image", "corrupt", "too-small"]
 
@@ -40,21 +51,35 @@ def sniff_format(data: bytes) -> Literal["jpeg", "png"] | None:
 
 
 def load_image(data: bytes) -> Image.Image:
-    """Decode and validate: JPEG/PNG magic, at most 15 MB and 50 Mpx, decodable, each side
-    at least 80 px."""
+    """Decode, validate and normalise: JPEG/PNG magic, at most 15 MB and 50 Mpx, decodable
+    (a truncated file is corrupt), each side at least 80 px; returned upright and 8-bit
+    (`upright_8bit`)."""
     if len(data) > MAX_S3_IMAGE_BYTES:
         raise ImageRejected("too-large", f"{len(data)} bytes")
     if sniff_format(data) is None:
         raise ImageRejected("not-an-image", "neither JPEG nor PNG")
     try:
-        image = Image.open(io.BytesIO(data))  # reads the header only
-        if image.width * image.height > MAX_PIXELS:
-            raise ImageRejected("too-large", "x".join(map(str, image.size)))
-        image.load()
+        opened = Image.open(io.BytesIO(data))  # reads the header only
+        if opened.width * opened.height > MAX_PIXELS:
+            raise ImageRejected("too-large", "x".join(map(str, opened.size)))
+        opened.load()
+        image = upright_8bit(opened)
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError, SyntaxError) as exc:
         raise ImageRejected("corrupt", str(exc)) from exc
     if min(image.size) < MIN_IMAGE_SIDE:
         raise ImageRejected("too-small", "x".join(map(str, image.size)))
+    return image
+
+
+def upright_8bit(image: Image.Image) -> Image.Image:
+    """The loaded image as Rekognition analyses it: a JPEG rotated/flipped by its EXIF
+    Orientation (a PNG is left as it is, as Rekognition leaves it), and 16-bit greyscale
+    scaled to 8-bit greyscale. Pillow already reads 48-bit and 64-bit PNGs as 8-bit RGB(A)."""
+    if image.format == "JPEG":
+        ImageOps.exif_transpose(image, in_place=True)  # no copy of an upright image
+    if image.mode in SIXTEEN_BIT_MODES:
+        scaled = image.convert("I").point(lambda value: value / SIXTEEN_TO_EIGHT_BITS)
+        image = scaled.convert("L")
     return image
 
 

@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -15,6 +15,22 @@ from core.schemas import BoundingBox, FrameKind
 
 FRAME_PREFIXES = ("frames/", "kvs/")
 _KEY_SAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
+# A signed request reaches AWS within five minutes of the time it was signed (SigV4:
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_aws-signing.html), and a frame is
+# captured before its upload is signed, so an honest edge's captured-at is at most this far
+# past S3's event time. Further ahead is a broken clock or a forged value.
+CAPTURE_MAX_LEAD = timedelta(minutes=5)
+# Frames wait in the edge's spool through a network outage, so a captured-at may lie well
+# before the upload; a week covers a long outage (AnalyzeSettings.captured_at_max_age_seconds).
+CAPTURE_MAX_AGE = timedelta(days=7)
+KVS_PREFIX = "kvs/"
+# Kinesis Video Streams image generation sets these S3 object metadata fields on each image it
+# delivers ("Retrieving image metadata" in
+# https://docs.aws.amazon.com/kinesisvideostreams/latest/dg/s3-real-time-image-create.html):
+# the fragment's producer and server timestamps, in epoch milliseconds ("1690707290324").
+KVS_PRODUCER_TIMESTAMP = "aws_kinesisvideo_producer_timestamp"
+KVS_SERVER_TIMESTAMP = "aws_kinesisvideo_server_timestamp"
+_EPOCH_MILLIS = re.compile(r"[0-9]{1,15}")
 
 
 @dataclass(frozen=True)
@@ -82,10 +98,60 @@ def is_frame_key(key: str) -> bool:
     return key.startswith(FRAME_PREFIXES)
 
 
+def is_normalised_key(key: str) -> bool:
+    """False for a key a path would read differently from S3: a `.` or `..` segment, an
+    empty segment (`//`, a leading or trailing `/`) or a backslash. S3 stores such keys as
+    written, so `frames/../x.jpg` is an object of its own that no edge agent uploads."""
+    if "\\" in key:
+        return False
+    return all(segment not in ("", ".", "..") for segment in key.split("/"))
+
+
+def is_kvs_key(key: str) -> bool:
+    """An image KVS image generation delivered (kvs/{camera}/...), not an edge upload."""
+    return key.startswith(KVS_PREFIX)
+
+
+def epoch_millis(value: str) -> datetime | None:
+    """KVS's epoch-milliseconds text ("1690707290324") as a UTC time; None for anything else."""
+    if not _EPOCH_MILLIS.fullmatch(value):
+        return None
+    millis = int(value)
+    try:
+        return datetime.fromtimestamp(millis // 1000, UTC) + timedelta(milliseconds=millis % 1000)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def kvs_image_timecode(key: str) -> str:
+    """The ImageTimecode (epoch ms, as text) in the name KVS gives a generated image:
+    `[ImagePrefix_]{AccountID}_{StreamName}_{ImageTimecode}_{RandomID}.{ext}`. It is the field
+    before the last `_`, as a stream name may itself hold `_`; "" when the name has no such
+    field."""
+    stem = key.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    fields = stem.rsplit("_", 2)
+    return fields[1] if len(fields) == 3 else ""
+
+
 def camera_from_key(key: str) -> str:
     """frames/{camera_id}/... and kvs/{camera_id}/... name their camera."""
     parts = key.split("/")
     return parts[1] if len(parts) > 2 and parts[1] else "unknown"
+
+
+@dataclass(frozen=True)
+class CaptureWindow:
+    """How far from S3's event time an edge's captured-at may lie: `max_age` before it (the
+    edge's spool holds frames through an outage) and `max_lead` after it."""
+
+    max_age: timedelta
+    max_lead: timedelta = CAPTURE_MAX_LEAD
+
+    def holds(self, moment: datetime, event_time: datetime) -> bool:
+        return event_time - self.max_age <= moment <= event_time + self.max_lead
+
+
+DEFAULT_CAPTURE_WINDOW = CaptureWindow(max_age=CAPTURE_MAX_AGE)
 
 
 @dataclass(frozen=True)
@@ -95,17 +161,61 @@ class FrameMeta:
     kind: FrameKind = "face"
     track_id: str = ""
     local_match: str = ""
+    # the claimed capture time (the edge's captured-at, or KVS's producer timestamp) when it
+    # was not believed
+    captured_at_refused: str = ""
 
 
-def frame_meta(key: str, metadata: Mapping[str, str], fallback_time: datetime) -> FrameMeta:
-    """The edge agent's x-amz-meta-* fields, with the key path and event time as fallbacks."""
+def _capture_time(
+    claims: list[tuple[str, datetime | None]], event_time: datetime, window: CaptureWindow
+) -> tuple[datetime, str]:
+    """The first claim (its text, its parsed time) that parses and lies inside `window`
+    around `event_time`, else the event time; and the text of the first claim refused."""
+    refused = ""
+    for text, moment in claims:
+        if not text:
+            continue
+        if moment is not None and window.holds(moment, event_time):
+            return moment, refused
+        refused = refused or text
+    return event_time, refused
+
+
+def frame_meta(
+    key: str,
+    metadata: Mapping[str, str],
+    event_time: datetime,
+    window: CaptureWindow = DEFAULT_CAPTURE_WINDOW,
+) -> FrameMeta:
+    """The edge agent's x-amz-meta-* fields, with the key path as the camera's fallback.
+
+    The capture time is the edge's `captured-at` when it parses and lies inside `window`
+    around S3's `event_time`; otherwise it is the event time, and the refused value is kept
+    in `captured_at_refused` (year 1 or 9999 would overflow date arithmetic further on, and
+    a date years ahead would sort before every real event).
+
+    A `kvs/` image carries no edge fields: its capture time is KVS's producer timestamp (the
+    camera's clock), else KVS's server timestamp, else the ImageTimecode in its name, the
+    first of them inside the same window; the event time only when none is."""
     kind = metadata.get("kind", "face")
+    if is_kvs_key(key):
+        texts = [
+            metadata.get(KVS_PRODUCER_TIMESTAMP) or "",
+            metadata.get(KVS_SERVER_TIMESTAMP) or "",
+            kvs_image_timecode(key),
+        ]
+        claims = [(text, epoch_millis(text)) for text in texts]
+    else:
+        claimed = metadata.get("captured-at") or ""
+        claims = [(claimed, parse_time(claimed))]
+    captured_at, refused = _capture_time(claims, event_time, window)
     return FrameMeta(
         camera_id=key_safe(metadata.get("camera-id") or camera_from_key(key)),
-        captured_at=parse_time(metadata.get("captured-at")) or fallback_time,
+        captured_at=captured_at,
         kind="motion" if kind == "motion" else "face",
         track_id=metadata.get("track-id", ""),
         local_match=metadata.get("local-match", ""),
+        captured_at_refused=refused,
     )
 
 
@@ -146,15 +256,38 @@ class StreamFaces:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
-def camera_from_stream_arn(arn: str) -> str:
-    """arn:aws:kinesisvideo:region:acct:stream/{name}/{created} -> camera id (name minus
-    an optional "doorman-" prefix)."""
-    name = arn.split(":stream/", 1)[-1].split("/", 1)[0]
-    return key_safe(name.removeprefix("doorman-"))
+def video_stream_name(stack_name: str, camera: str) -> str:
+    """The Kinesis video stream of one camera: `{stack_name}-{camera}` (`Doorman-front-door`).
+    The stack gives analyze the reverse map (stream name -> camera) in STREAM_CAMERAS."""
+    return f"{stack_name}-{camera}"
 
 
-def parse_face_search(payload: Mapping[str, Any], arrival: datetime) -> StreamFaces:
+class UnknownStream(ValueError):
+    """A face-search record from a video stream that is not one of this stack's cameras."""
+
+
+def camera_for_stream(stream_arn: str, cameras: Mapping[str, str]) -> str:
+    """arn:aws:kinesisvideo:region:acct:stream/{name}/{created} -> the camera that `cameras`
+    (stream name -> camera id) gives for {name}. A name outside the map is refused: stripping
+    a guessed prefix once turned every `Doorman-front-door` record into camera
+    `Doorman-front-door`."""
+    name = stream_arn.split(":stream/", 1)[1].split("/", 1)[0] if ":stream/" in stream_arn else ""
+    camera = cameras.get(name)
+    if camera is None:
+        raise UnknownStream(
+            f"video stream {name or stream_arn!r} is not one of this stack's video streams "
+            f"({', '.join(sorted(cameras)) or 'none'})"
+        )
+    return camera
+
+
+def parse_face_search(
+    payload: Mapping[str, Any], arrival: datetime, cameras: Mapping[str, str]
+) -> StreamFaces:
+    """One face-search record; `cameras` maps the stack's stream names to camera ids
+    (raises UnknownStream for any other stream)."""
     video = payload.get("InputInformation", {}).get("KinesisVideo", {})
+    camera = camera_for_stream(str(video.get("StreamArn", "")), cameras)
     captured = (
         parse_time(video.get("ProducerTimestamp"))
         or parse_time(video.get("ServerTimestamp"))
@@ -173,7 +306,7 @@ def parse_face_search(payload: Mapping[str, Any], arrival: datetime) -> StreamFa
             )
         )
     return StreamFaces(
-        camera_id=camera_from_stream_arn(str(video.get("StreamArn", ""))),
+        camera_id=camera,
         captured_at=datetime.fromtimestamp(captured.timestamp() + offset, UTC),
         fragment=str(video.get("FragmentNumber", "")),
         faces=faces,

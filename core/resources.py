@@ -41,7 +41,10 @@ class StackResources(BaseModel):
     armed_parameter: str
     webhook_parameter: str
     edge_role_arn: str = ""
-    # Streaming path only (context streaming=true); comma-separated camera streams.
+    # Comma-separated camera ids, in the order of `video_streams` and `stream_processor_name`.
+    cameras: str = ""
+    # streaming=true: processors, their video streams and the face-search data stream;
+    # streaming=images: the video streams only. Comma-separated, in camera order.
     stream_processor_name: str = ""
     video_streams: str = ""
     face_search_stream: str = ""

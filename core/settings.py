@@ -6,10 +6,13 @@ variables that `required_environment()` lists for each model (an infra test chec
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from core.records import CAPTURE_MAX_AGE
 
 # Lists arrive as comma-separated strings ("Person,Human"), not JSON.
 CsvList = Annotated[list[str], NoDecode]
@@ -18,6 +21,8 @@ CsvList = Annotated[list[str], NoDecode]
 # while `doorman arm|disarm` or a new webhook URL still takes effect within a minute.
 # localcloud sets 0 (no cache), so the demo and the tests see a flip on the next frame.
 PARAMETER_MAX_AGE_SECONDS = 60
+# How long before S3's event time an edge's captured-at is still believed (core.records).
+CAPTURED_AT_MAX_AGE_SECONDS = int(CAPTURE_MAX_AGE.total_seconds())
 
 
 class _FunctionSettings(BaseSettings):
@@ -33,6 +38,10 @@ def _split_csv(value: object) -> object:
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
     return value
+
+
+def _parse_json(value: object) -> object:
+    return json.loads(value) if isinstance(value, str) else value
 
 
 class EnrollSettings(_FunctionSettings):
@@ -58,8 +67,14 @@ class AnalyzeSettings(_FunctionSettings):
     alarm_labels: CsvList = Field(default_factory=lambda: ["Person", "Human"])
     labels_on_every_image: bool = False
     event_retention_days: int = Field(30, ge=1)
+    captured_at_max_age_seconds: int = Field(CAPTURED_AT_MAX_AGE_SECONDS, ge=0)
+    # The stack's video streams as JSON, stream name -> camera id
+    # ({"Doorman-front-door": "front-door"}); "{}" without video streams. A face-search
+    # record from any other stream is rejected, never guessed (core.records.camera_for_stream).
+    stream_cameras: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
 
     _split_labels = field_validator("alarm_labels", mode="before")(_split_csv)
+    _parse_stream_cameras = field_validator("stream_cameras", mode="before")(_parse_json)
 
 
 class NotifySettings(_FunctionSettings):

@@ -9,6 +9,7 @@ Credentials are never configuration: they come from the AWS default chain.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,7 +32,9 @@ from pydantic_settings import (
 
 ENV_PREFIX = "DOORMAN_"
 ENV_NESTED_DELIMITER = "__"
-CAMERA_ID_PATTERN = r"^[A-Za-z0-9_.\-]{1,64}$"
+# One safe path and S3 key segment: `frames/<camera_id>/...`. Starting with a letter or digit
+# rules out `.`, `..`, hidden names and option-like `-x`.
+CAMERA_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 
 Seconds = Annotated[float, Field(gt=0)]
 Point = tuple[float, float]
@@ -161,7 +164,7 @@ class AgentConfig(BaseSettings):
         case_sensitive=False,
     )
 
-    camera_id: str = Field(default="door", pattern=CAMERA_ID_PATTERN)
+    camera_id: str = "door"
     source: str | None = None
     capture: CaptureConfig = CaptureConfig()
     motion: MotionConfig = MotionConfig()
@@ -172,6 +175,16 @@ class AgentConfig(BaseSettings):
     upload: UploadConfig = UploadConfig()
     push: PushConfig = PushConfig()
     gallery: GalleryConfig = GalleryConfig()
+
+    @field_validator("camera_id")
+    @classmethod
+    def _one_safe_segment(cls, value: str) -> str:
+        if re.fullmatch(CAMERA_ID_PATTERN, value) is None:
+            raise ValueError(
+                "must be one safe path segment: 1-64 letters, digits, '.', '_' or '-', "
+                f"starting with a letter or digit (got {value!r})"
+            )
+        return value
 
     @classmethod
     def settings_customise_sources(

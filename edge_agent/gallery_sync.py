@@ -189,6 +189,11 @@ def _download(storage: Storage, bucket: str, photo: _Photo, target: Path) -> str
                 buffer = io.BytesIO()
                 image.convert("RGB").save(buffer, format="JPEG", quality=95)
                 body = buffer.getvalue()
+    # Image.open raises it from the header alone, above 2 x MAX_IMAGE_PIXELS (~179 Mpx):
+    # https://pillow.readthedocs.io/en/stable/reference/Image.html#PIL.Image.open
+    except Image.DecompressionBombError as error:
+        log.warning("gallery: %s skipped: %s", photo.key, error)
+        return "too-many-pixels"
     except (UnidentifiedImageError, OSError, ValueError):
         log.warning("gallery: %s is not a readable image; skipped", photo.key)
         return "bad-image"

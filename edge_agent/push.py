@@ -2,9 +2,12 @@
 
 `build_pipeline()` turns a source (RTSP URL, video file or V4L2 device) into a gst-launch-1.0
 argv list ending in `kvssink`. AWS credentials never appear in that argv (anyone on the host
-can read a process's argv): kvssink reads them from the environment, which
-`child_environment()` fills from the AWS default chain. `PipelineSupervisor` restarts the
-pipeline with exponential backoff when it dies and turns SIGTERM/SIGINT into a clean stop.
+can read a process's argv) nor in the pipeline's environment: `KvsCredentialFile` keeps them
+in a private file that kvssink's `credential-path` property names and that kvssink re-reads
+before its credentials expire, and a background thread rewrites that file from the AWS
+default chain before each expiry (role sessions last an hour; credentials handed over once
+would stop PutMedia after that). `PipelineSupervisor` restarts the pipeline with exponential
+backoff when it dies and turns SIGTERM/SIGINT into a clean stop.
 
 A camera password inside an RTSP URL is the user's own argument and is passed through as
 given; prefer a read-only camera account.
@@ -22,14 +25,18 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from botocore.session import Session
+    from botocore.credentials import Credentials
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +50,9 @@ _PROPERTY_NAME = re.compile(r"[a-z][a-z0-9\-]*")
 # kvssink properties that would carry a secret on the command line.
 _SECRET_PROPERTY = re.compile(r"access-key|secret|session-token|token|password|passwd")
 _SECRET_ENV = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+# Removed from the pipeline's environment: kvssink prefers AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY from its environment to `credential-path`, and never refreshes them.
+_CREDENTIAL_ENV = ("AWS_ACCESS_KEY_ID", *_SECRET_ENV, "AWS_CREDENTIAL_EXPIRATION")
 
 KVSSINK_MISSING = """\
 The GStreamer element 'kvssink' is not installed, so `doorman push` cannot send video to
@@ -234,7 +244,7 @@ def check_elements(elements: Sequence[str], env: Mapping[str, str] | None = None
     for element in dict.fromkeys(elements):
         found = subprocess.run(
             [GST_INSPECT, "--exists", element],
-            env=dict(os.environ if env is None else env),
+            env=child_environment(None, env),  # no AWS credentials in any child's environment
             capture_output=True,
             check=False,
         )
@@ -248,34 +258,271 @@ def check_elements(elements: Sequence[str], env: Mapping[str, str] | None = None
         )
 
 
-def child_environment(
-    region: str | None, base: Mapping[str, str] | None = None, session: Session | None = None
-) -> dict[str, str]:
-    """The pipeline's environment: credentials from the AWS default chain, never argv.
+def child_environment(region: str | None, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The pipeline's environment: the region, and no AWS credentials.
 
-    kvssink reads AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN itself but
-    knows nothing of profiles, SSO or instance roles, so those are resolved here.
+    kvssink takes AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY from its environment before it
+    looks at `credential-path`, and keeps environment credentials for its whole life
+    (gstkvssink.cpp, `credential_is_static`, in
+    https://github.com/awslabs/amazon-kinesis-video-streams-producer-sdk-cpp/blob/master/src/gstreamer/gstkvssink.cpp),
+    so they are removed here; `KvsCredentialFile` hands kvssink refreshable ones instead.
     """
     env = dict(os.environ if base is None else base)
-    if region:
-        env.setdefault("AWS_DEFAULT_REGION", region)
-        env.setdefault("AWS_REGION", region)
-    if env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"):
-        return env
-    if session is None:
-        import botocore.session
-
-        session = botocore.session.get_session()
-    credentials = session.get_credentials()
-    frozen = credentials.get_frozen_credentials() if credentials is not None else None
-    if frozen is None or not (frozen.access_key and frozen.secret_key):
-        log.warning("no AWS credentials in the default chain; kvssink will fail to connect")
-        return env
-    env["AWS_ACCESS_KEY_ID"] = frozen.access_key
-    env["AWS_SECRET_ACCESS_KEY"] = frozen.secret_key
-    if frozen.token:
-        env["AWS_SESSION_TOKEN"] = frozen.token
+    for name in _CREDENTIAL_ENV:
+        env.pop(name, None)
+    if region:  # kvssink prefers AWS_DEFAULT_REGION to its aws-region property (same file)
+        env["AWS_DEFAULT_REGION"] = region
+        env["AWS_REGION"] = region
     return env
+
+
+# -- credentials for kvssink ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AwsCredentials:
+    """One set of AWS credentials; `expires_at` is None for long-term keys."""
+
+    access_key: str = field(repr=False)
+    secret_key: str = field(repr=False)
+    token: str | None = field(default=None, repr=False)
+    expires_at: datetime | None = None  # timezone-aware
+
+
+CredentialSource = Callable[[], AwsCredentials]
+
+
+class CredentialChain(Protocol):
+    """What DefaultChainCredentials needs of a botocore session."""
+
+    def get_credentials(self) -> Credentials | None: ...
+
+
+class DefaultChainCredentials:
+    """The AWS default chain (environment, profile, SSO, role, instance), refreshed by botocore.
+
+    The chain is resolved once; each call then returns botocore's current credentials, which
+    it renews itself when they are close to expiry (temporary credentials from a role, SSO,
+    `credential_process` or an instance profile are `RefreshableCredentials`).
+    """
+
+    def __init__(self, session: CredentialChain | None = None) -> None:
+        self._session = session
+        self._credentials: Credentials | None = None
+
+    def __call__(self) -> AwsCredentials:
+        if self._credentials is None:
+            if self._session is None:
+                import botocore.session
+
+                self._session = botocore.session.get_session()
+            self._credentials = self._session.get_credentials()
+            if self._credentials is None:
+                raise PushError(
+                    "no AWS credentials in the default chain: log in (`aws sso login`, "
+                    "AWS_PROFILE) or give the agent a role"
+                )
+        frozen = self._credentials.get_frozen_credentials()  # refreshes when due
+        if not (frozen.access_key and frozen.secret_key):
+            raise PushError("the AWS default chain returned incomplete credentials")
+        # botocore keeps the expiry of refreshable credentials in `_expiry_time` and has no
+        # public accessor for it; read after get_frozen_credentials() so both match.
+        expiry = getattr(self._credentials, "_expiry_time", None)
+        return AwsCredentials(
+            access_key=frozen.access_key,
+            secret_key=frozen.secret_key,
+            token=frozen.token or None,
+            expires_at=expiry if isinstance(expiry, datetime) else None,
+        )
+
+
+def kvssink_credential_line(credentials: AwsCredentials, now: datetime) -> str:
+    """The credential file kvssink's `credential-path` expects.
+
+    The file holds `CREDENTIALS <access key> <secret key>` for long-term keys, or
+    `CREDENTIALS <access key> <expiration YYYY-MM-DDTHH:MM:SSZ> <secret key> <session token>`
+    for temporary ones, whitespace separated (readFileCredentials() in the KVS C producer's
+    FileCredentialProvider.c, which kvssink's RotatingCredentialProvider uses:
+    https://github.com/awslabs/amazon-kinesis-video-streams-producer-c/blob/master/src/source/Common/FileCredentialProvider.c;
+    the timestamp is parsed at fixed offsets by convertTimestampToEpoch() in Util.c, and an
+    expiration in the past is refused). A session token without a known expiry is given
+    `ASSUMED_LIFETIME` from `now`; the refresher rewrites the file well before that.
+    """
+    values = [credentials.access_key, credentials.secret_key, credentials.token or ""]
+    if any(any(ch.isspace() for ch in value) for value in values):
+        raise PushError("AWS credentials contain whitespace; kvssink cannot read them")
+    if not credentials.token:
+        return f"CREDENTIALS {credentials.access_key} {credentials.secret_key}\n"
+    expires_at = credentials.expires_at or now + ASSUMED_LIFETIME
+    expiration = expires_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        f"CREDENTIALS {credentials.access_key} {expiration} "
+        f"{credentials.secret_key} {credentials.token}\n"
+    )
+
+
+# kvssink re-reads its credential file when its credentials are within about 75 s of expiry
+# (CREDENTIAL_FILE_READ_GRACE_PERIOD: 5 s + MIN_STREAMING_TOKEN_EXPIRATION_DURATION 30 s +
+# STREAMING_TOKEN_EXPIRATION_GRACE_PERIOD, in the C producer's Include.h), and at least
+# every 40 minutes (MAX_ENFORCED_TOKEN_EXPIRATION_DURATION). The file must hold the next
+# credentials by then: it is rewritten at half the remaining lifetime, and at the latest
+# REFRESH_MARGIN before expiry. botocore itself renews temporary credentials 15 minutes
+# (advisory) to 10 minutes (mandatory) before they expire.
+REFRESH_MARGIN = timedelta(minutes=5)
+ASSUMED_LIFETIME = timedelta(minutes=15)  # a session token whose expiry nobody told us
+UNKNOWN_EXPIRY_RECHECK = timedelta(minutes=5)  # long-term keys: pick up a rotation
+RETRY_AFTER_FAILURE = timedelta(seconds=30)
+SHORTEST_WAIT = timedelta(seconds=1)
+
+
+def seconds_until_refresh(
+    expires_at: datetime | None,
+    now: datetime,
+    *,
+    margin: timedelta = REFRESH_MARGIN,
+    shortest: timedelta = SHORTEST_WAIT,
+) -> float:
+    """How long the credential file may stay as it is."""
+    if expires_at is None:
+        return UNKNOWN_EXPIRY_RECHECK.total_seconds()
+    remaining = (expires_at - now).total_seconds()
+    wait = min(remaining / 2, remaining - margin.total_seconds())
+    return max(wait, shortest.total_seconds())
+
+
+def _private_directory() -> Path:
+    """A new 0700 directory, on the per-user tmpfs when there is one (nothing hits disk)."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    parent = runtime if runtime and os.path.isdir(runtime) else None
+    return Path(tempfile.mkdtemp(prefix="doorman-kvs-", dir=parent))  # mode 0700
+
+
+class KvsCredentialFile:
+    """The file kvssink's `credential-path` reads, kept fresh by a background thread.
+
+    `start()` makes a private 0700 directory, writes the file (0600) and starts the thread;
+    `close()` stops the thread and removes file and directory. Each write goes to a temp
+    file in the same directory, then is renamed over the old one, so kvssink never reads a
+    half-written file. Nothing credential-like is logged.
+    """
+
+    FILENAME = "credentials"
+
+    def __init__(
+        self,
+        source: CredentialSource,
+        *,
+        directory: Path | None = None,
+        margin: timedelta = REFRESH_MARGIN,
+        shortest_wait: timedelta = SHORTEST_WAIT,
+        retry_after: timedelta = RETRY_AFTER_FAILURE,
+    ) -> None:
+        self._source = source
+        self._requested_directory = directory
+        self._directory: Path | None = None
+        self._margin = margin
+        self._shortest_wait = shortest_wait
+        self._retry_after = retry_after
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_access_key: str | None = None
+
+    @property
+    def path(self) -> Path:
+        if self._directory is None:
+            raise RuntimeError("KvsCredentialFile.start() has not been called")
+        return self._directory / self.FILENAME
+
+    def start(self) -> Path:
+        """Write the first credentials (errors propagate) and start refreshing them."""
+        if self._requested_directory is None:
+            self._directory = _private_directory()
+        else:
+            self._requested_directory.mkdir(mode=0o700)
+            self._directory = self._requested_directory
+        try:
+            credentials = self.refresh()
+        except BaseException:
+            self._remove()
+            raise
+        self._thread = threading.Thread(
+            target=self._refresh_until_stopped,
+            args=(self._delay(credentials),),
+            name="kvs-credentials",
+            daemon=True,
+        )
+        self._thread.start()
+        log.info("kvssink credentials file: %s (rewritten before each expiry)", self.path)
+        return self.path
+
+    def refresh(self) -> AwsCredentials:
+        """Fetch credentials from the source and replace the file atomically."""
+        credentials = self._source()
+        line = kvssink_credential_line(credentials, datetime.now(UTC))
+        assert self._directory is not None
+        descriptor, temporary = tempfile.mkstemp(dir=self._directory, prefix=".credentials-")
+        try:  # mkstemp creates the file 0600
+            with os.fdopen(descriptor, "w", encoding="ascii") as stream:
+                stream.write(line)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+        if credentials.access_key != self._last_access_key:
+            expiry = credentials.expires_at.isoformat() if credentials.expires_at else "unknown"
+            log.info("kvssink credentials written (expire %s)", expiry)
+        self._last_access_key = credentials.access_key
+        return credentials
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._remove()
+
+    def __enter__(self) -> KvsCredentialFile:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _delay(self, credentials: AwsCredentials) -> float:
+        return seconds_until_refresh(
+            credentials.expires_at,
+            datetime.now(UTC),
+            margin=self._margin,
+            shortest=self._shortest_wait,
+        )
+
+    def _refresh_until_stopped(self, delay: float) -> None:
+        while not self._stop.wait(delay):
+            try:
+                delay = self._delay(self.refresh())
+            except Exception as error:  # keep the old file; kvssink still has time
+                delay = self._retry_after.total_seconds()
+                log.warning(
+                    "could not refresh the kvssink credentials (%s); retrying in %.0f s",
+                    type(error).__name__,
+                    delay,
+                )
+
+    def _remove(self) -> None:
+        if self._directory is None or not self._directory.exists():
+            return
+        for leftover in self._directory.iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+        with contextlib.suppress(OSError):
+            self._directory.rmdir()
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec

@@ -9,11 +9,19 @@ When the spool would grow past `max_bytes`, it evicts the oldest `motion` items 
 the oldest faces, and counts what it evicted per kind. An item leaves the spool only through
 `remove()` (after S3 confirmed it), eviction, or `set_aside()` into `rejected/` when S3
 refuses the item itself.
+
+When the disk itself is full (ENOSPC, EDQUOT), the same order makes room: older motion items,
+then older faces, are deleted until the new item can be written; a new motion item is dropped
+rather than push out a face. A file too large for the filesystem or the process's file size
+limit (EFBIG) is dropped alone, since deleting others cannot help it. Both are counted in
+`disk_full_drops` and logged as one error (repeated at most hourly while it lasts), never a
+traceback per event. Any other write error is raised, leaving no half-written files.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import itertools
 import json
 import logging
@@ -35,6 +43,8 @@ SIDECAR_VERSION = 1
 _TMP_SUFFIX = ".tmp"
 _QUARANTINE = "corrupt"
 _REJECTED = "rejected"
+_NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
+_DISK_ERROR_REMINDER_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -114,6 +124,8 @@ class Spool:
         self._counter = itertools.count()
         self.submitted = 0
         self.evicted: Counter[str] = Counter()
+        self.disk_full_drops: Counter[str] = Counter()
+        self._last_disk_error_log: float | None = None
         self.recovered = 0
         self.rejected = 0
         self._resume()
@@ -135,10 +147,8 @@ class Spool:
             )
             if not self._make_room_for(item):
                 return
-            _write_atomic(item.jpeg_path, event.jpeg)
-            _fsync_dir(self.directory)  # the JPEG's name is durable before the commit marker
-            _write_atomic(item.sidecar_path, sidecar)
-            _fsync_dir(self.directory)
+            if not self._write_making_room_on_disk(item, event.jpeg, sidecar):
+                return
             self._items[name] = item
             self._bytes += item.size
             self.submitted += 1
@@ -202,6 +212,8 @@ class Spool:
                 "rejected": self.rejected,
                 "evicted_motion": self.evicted["motion"],
                 "evicted_face": self.evicted["face"],
+                "disk_full_drops_motion": self.disk_full_drops["motion"],
+                "disk_full_drops_face": self.disk_full_drops["face"],
             }
 
     # -- internals (lock held) -------------------------------------------------------------
@@ -222,12 +234,7 @@ class Spool:
                 self.max_bytes,
             )
             return False
-        # Eviction order: motion before faces, oldest first; the newcomer is the newest.
-        order = sorted(
-            [*self._items.values(), new],
-            key=lambda item: (item.kind != "motion", item.created_ns),
-        )
-        for victim in order:
+        for victim in self._eviction_order(new):
             if self._bytes + new.size <= self.max_bytes:
                 return True
             self.evicted[victim.kind] += 1
@@ -243,6 +250,66 @@ class Spool:
             log.warning("spool full: evicted %s event %s", victim.kind, victim.key)
             self._delete(victim)
         return self._bytes + new.size <= self.max_bytes
+
+    def _eviction_order(self, new: SpoolItem) -> list[SpoolItem]:
+        """Motion before faces, oldest first; the newcomer is the newest of its kind."""
+        return sorted(
+            [*self._items.values(), new],
+            key=lambda item: (item.kind != "motion", item.created_ns),
+        )
+
+    def _write_making_room_on_disk(self, new: SpoolItem, jpeg: bytes, sidecar: bytes) -> bool:
+        """Write `new` to disk. When the disk is full, delete items in eviction order until
+        it fits. Returns False when `new` itself was dropped."""
+        victims = iter(self._eviction_order(new))
+        while True:
+            try:
+                self._write(new, jpeg, sidecar)
+                return True
+            except OSError as error:
+                self._discard_files_of(new)
+                if error.errno not in _NO_SPACE and error.errno != errno.EFBIG:
+                    raise
+                self._report_disk_error(new, error)
+                # More room cannot help a file that is too large for the filesystem.
+                victim = new if error.errno == errno.EFBIG else next(victims)
+                self.disk_full_drops[victim.kind] += 1
+                if victim is new:
+                    log.debug("spool: disk full: dropped new %s event %s", new.kind, new.key)
+                    return False
+                log.debug("spool: disk full: evicted %s event %s", victim.kind, victim.key)
+                self._delete(victim)
+
+    def _write(self, item: SpoolItem, jpeg: bytes, sidecar: bytes) -> None:
+        _write_atomic(item.jpeg_path, jpeg)
+        _fsync_dir(self.directory)  # the JPEG's name is durable before the commit marker
+        _write_atomic(item.sidecar_path, sidecar)
+        _fsync_dir(self.directory)
+
+    def _discard_files_of(self, item: SpoolItem) -> None:
+        """Remove whatever a failed `_write` left: temp files, the JPEG, even the sidecar."""
+        for path in (item.sidecar_path, item.jpeg_path):
+            path.with_name(path.name + _TMP_SUFFIX).unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
+
+    def _report_disk_error(self, new: SpoolItem, error: OSError) -> None:
+        """One error when the disk first refuses a write, then a reminder at most hourly."""
+        now = time.monotonic()
+        last = self._last_disk_error_log
+        if last is not None and now - last < _DISK_ERROR_REMINDER_SECONDS:
+            return
+        self._last_disk_error_log = now
+        log.error(
+            "spool: cannot write %s event %s to %s: %s. Keeping the newest events: older "
+            "motion snapshots, then older faces, are deleted to make room, and an event that "
+            "still does not fit is dropped (counted as disk_full_drops, %d so far). "
+            "Free space on that disk or move spool.dir.",
+            new.kind,
+            new.key,
+            self.directory,
+            error.strerror or error,
+            sum(self.disk_full_drops.values()),
+        )
 
     def _delete(self, item: SpoolItem) -> None:
         if self._items.pop(item.name, None) is None:

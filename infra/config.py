@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -23,13 +24,71 @@ from pydantic import (
     model_validator,
 )
 
+from core.records import video_stream_name
+
 # A pragmatic address check: one @, no spaces, a dotted domain. SES verifies the rest.
 _EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
-# Camera ids become Kinesis Video Stream and stream processor names.
-_CAMERA_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-_STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
-_SSM_NAME = re.compile(r"^/[A-Za-z0-9_.\-/]{1,1010}$")
+# Camera ids become Kinesis Video Stream and stream processor names (checked below).
+# One safe path and S3 key segment, as the edge agent requires (so never "." or "..").
+_CAMERA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# CloudFormation: "alphanumeric characters (case sensitive) and hyphens. It must start with an
+# alphabetical character and can't be longer than 128 characters" (botocore cloudformation
+# 2010-05-15, CreateStackInput.StackName). The names built from it are checked below.
+_STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 180, 365)
+
+
+@dataclass(frozen=True)
+class NameRule:
+    """What one API accepts as a name: botocore's `service` model, shape `shape` (min 1)."""
+
+    what: str
+    service: str
+    shape: str
+    max_length: int
+    pattern: str
+
+    def fits(self, name: str) -> bool:
+        return len(name) <= self.max_length and re.fullmatch(self.pattern, name) is not None
+
+
+# From botocore's service models (.venv/.../botocore/data/<service>/*/service-2.json.gz);
+# tests/infra/test_names.py compares them with the models.
+STREAM_PROCESSOR_NAME = NameRule(
+    "Rekognition stream processor name",
+    "rekognition",
+    "StreamProcessorName",
+    128,
+    r"[a-zA-Z0-9_.\-]+",
+)
+VIDEO_STREAM_NAME = NameRule(
+    "Kinesis video stream name", "kinesisvideo", "StreamName", 256, r"[a-zA-Z0-9_.-]+"
+)
+COLLECTION_ID = NameRule(
+    "Rekognition collection id", "rekognition", "CollectionId", 255, r"[a-zA-Z0-9_.\-]+"
+)
+NAME_RULES = (STREAM_PROCESSOR_NAME, VIDEO_STREAM_NAME, COLLECTION_ID)
+# Stream processor names may carry a settings hash after `{stack_name}-{camera}`: "-" and 8
+# hex characters (infra/constructs/streaming.py). Names are validated with this worst case.
+PROCESSOR_NAME_SUFFIX_LENGTH = 9
+# Not checked here because they cannot overflow: the face-search Kinesis data stream, log
+# groups, roles and parameters other than the webhook's get names CloudFormation generates;
+# alarm names are `{stack_name}-{what}` (at most 128 + 26 of CloudWatch's 255), the
+# dashboard is named `stack_name` (CloudWatch allows 255 of A-Z, a-z, 0-9, "-", "_") and the
+# collection `{stack_name}-faces` (at most 134 of COLLECTION_ID's 255; an
+# `existing_collection_id` is checked against COLLECTION_ID on its own).
+
+# SSM parameter names: "a-zA-Z0-9_.-" and "/" between levels, at most fifteen levels, no
+# "aws" or "ssm" prefix, and at most 1011 characters *including the ARN that precedes the
+# name* ("arn:aws:ssm:us-east-2:111122223333:parameter/" counts 45): botocore ssm 2014-11-06,
+# PutParameterRequest.Name, and
+# https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html
+# (PSParameterName's max of 2048 includes 1037 characters SSM reserves). The ARN prefix is
+# budgeted for a long partition and region.
+_SSM_NAME = re.compile(r"/[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*")
+_SSM_ARN_PREFIX = "arn:aws-us-gov:ssm:ap-southeast-5:123456789012:parameter"
+SSM_NAME_MAX_LENGTH = 1011 - len(_SSM_ARN_PREFIX)
+SSM_MAX_LEVELS = 15
 
 
 class ConfigError(ValueError):
@@ -54,11 +113,38 @@ def _check_email(value: str) -> str:
 
 def _check_pattern(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
     def check(value: str) -> str:
-        if not pattern.match(value):
+        if not pattern.fullmatch(value):
             raise ValueError(f"{value!r} is not a valid {what} (must match {pattern.pattern})")
         return value
 
     return check
+
+
+def _check_ssm_name(value: str) -> str:
+    if not _SSM_NAME.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an SSM parameter name (a leading '/', then levels of "
+            "A-Z a-z 0-9 _ . - separated by '/')"
+        )
+    if value.lstrip("/")[:3].lower() in ("aws", "ssm"):
+        raise ValueError(f"{value!r}: SSM reserves names that begin with 'aws' or 'ssm'")
+    if value.count("/") > SSM_MAX_LEVELS:
+        raise ValueError(f"{value!r} has more than {SSM_MAX_LEVELS} levels")
+    if len(value) > SSM_NAME_MAX_LENGTH:
+        raise ValueError(
+            f"{value!r} is {len(value)} characters; SSM allows 1011 including the "
+            f"parameter's ARN, so at most {SSM_NAME_MAX_LENGTH}"
+        )
+    return value
+
+
+def _check_collection_id(value: str) -> str:
+    if value and not COLLECTION_ID.fits(value):
+        raise ValueError(
+            f"{value!r} is not a {COLLECTION_ID.what} (at most {COLLECTION_ID.max_length} "
+            f"characters matching {COLLECTION_ID.pattern})"
+        )
+    return value
 
 
 def _check_retention(value: int) -> int:
@@ -66,6 +152,17 @@ def _check_retention(value: int) -> int:
         raise ValueError(
             f"{value} is not a CloudWatch Logs retention; use one of {LOG_RETENTION_DAYS}"
         )
+    return value
+
+
+def _streaming_mode(value: object) -> object:
+    """`-c streaming=true|false|images` arrives as text; cdk.json may hold a JSON boolean."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        modes: dict[str, bool | str] = {"true": True, "false": False, "images": "images"}
+        if text not in modes:
+            raise ValueError(f"{value!r} is not a streaming mode; use false, true or images")
+        return modes[text]
     return value
 
 
@@ -107,13 +204,19 @@ class DoormanConfig(BaseModel):
     cameras: Annotated[list[CameraId], BeforeValidator(_split_list)] = Field(
         default_factory=lambda: ["front-door"], min_length=1
     )
-    streaming: bool = False
-    webhook_parameter: Annotated[
-        str, AfterValidator(_check_pattern(_SSM_NAME, "SSM parameter name"))
-    ] = "/doorman/webhook-url"
+    # false: edge uploads only; true: video streams + Rekognition stream processors (accounts
+    # that used them before 2026-04-30); images: video streams + KVS image generation to kvs/.
+    streaming: Annotated[bool | Literal["images"], BeforeValidator(_streaming_mode)] = False
+    # images mode: KVS puts one JPEG per camera this often (its minimum interval is 200 ms).
+    image_interval_seconds: float = Field(2.0, ge=0.2, le=60)
+    webhook_parameter: Annotated[str, AfterValidator(_check_ssm_name)] = "/doorman/webhook-url"
     # What `cdk destroy` does to data: keep it (retain) or delete it (destroy, for dev).
     removal_policy: Literal["retain", "destroy"] = "retain"
-    powertools_layer_version: int = Field(38, ge=1)
+    # Deploy again after a retained destroy (or into an account that has them already):
+    # use this existing collection instead of creating `{stack_name}-faces` ...
+    existing_collection_id: Annotated[str, AfterValidator(_check_collection_id)] = ""
+    # ... and do not create SES identities for these addresses: they are verified already.
+    existing_ses_identities: EmailList = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _consistent(self) -> DoormanConfig:
@@ -140,6 +243,79 @@ class DoormanConfig(BaseModel):
         return self
 
     @property
+    def stream_processors(self) -> bool:
+        """`streaming=true`: Rekognition face-search stream processors over video streams."""
+        return self.streaming is True
+
+    @property
+    def image_generation(self) -> bool:
+        """`streaming=images`: KVS image generation from video streams into kvs/."""
+        return self.streaming == "images"
+
+    @model_validator(mode="after")
+    def _names_fit(self) -> DoormanConfig:
+        problems = self._name_problems()
+        unknown = [a for a in self.existing_ses_identities if a not in self.recipient_emails]
+        if unknown:
+            problems.append(
+                f"existing_ses_identities: {', '.join(unknown)} is not one of the addresses "
+                "the stack mails (sender_email, owner_email, authorities_emails)"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _name_problems(self) -> list[str]:
+        """Every camera's video stream and stream processor name must fit its API, even
+        with streaming off (turning it on must not make a deployment invalid); the
+        processor name with the longest settings-hash suffix."""
+        suffix = PROCESSOR_NAME_SUFFIX_LENGTH
+        checks = ((VIDEO_STREAM_NAME, 0), (STREAM_PROCESSOR_NAME, suffix))
+        problems = []
+        for rule, extra in checks:
+            room = rule.max_length - extra - len(self.stack_name) - 1
+            if room < 1:
+                problems.append(
+                    f"stack_name: {self.stack_name!r} ({len(self.stack_name)} characters) leaves "
+                    f"no room for a camera id in the {rule.what} '{{stack_name}}-{{camera}}'"
+                    + (f" + {extra} characters" if extra else "")
+                    + f"; {rule.service} allows {rule.max_length}: use at most "
+                    f"{rule.max_length - extra - 2} characters"
+                )
+                continue
+            for index, camera in enumerate(self.cameras):
+                name = self.video_stream_name(camera)
+                length = len(name) + extra
+                if length > rule.max_length:
+                    problems.append(
+                        f"cameras[{index}]: {camera!r} makes the {rule.what} {name!r}"
+                        + (f" (+ up to {extra} characters of settings hash)" if extra else "")
+                        + f" {length} characters long; {rule.service} allows "
+                        f"{rule.max_length}: use a camera id of at most {room} characters, "
+                        "or a shorter stack_name"
+                    )
+                elif not rule.fits(name):
+                    problems.append(
+                        f"cameras[{index}]: {camera!r} makes the {rule.what} {name!r}, "
+                        f"which does not match {rule.pattern}"
+                    )
+        return problems
+
+    @property
+    def collection_id(self) -> str:
+        """The face collection: an existing one (`existing_collection_id`) or the stack's."""
+        return self.existing_collection_id or f"{self.stack_name}-faces"
+
+    def video_stream_name(self, camera: str) -> str:
+        """A camera's Kinesis video stream and (before any suffix) stream processor name."""
+        return video_stream_name(self.stack_name, camera)
+
+    @property
+    def new_ses_identities(self) -> list[str]:
+        """The addresses the stack creates SES identities for (each must click its link)."""
+        return [a for a in self.recipient_emails if a not in self.existing_ses_identities]
+
+    @property
     def recipient_emails(self) -> list[str]:
         """Every address the stack sends to or from, once each, in a stable order."""
         return list(dict.fromkeys([self.sender_email, self.owner_email, *self.authorities_emails]))
@@ -152,6 +328,13 @@ class DoormanConfig(BaseModel):
             return cls.model_validate(ours)
         except ValidationError as exc:
             raise ConfigError(_describe(exc)) from None
+
+
+# Keys Doorman used to read: say what replaced them rather than "unknown context key".
+REMOVED_KEYS = {
+    "powertools_layer_version": "no longer used: Powertools is bundled into the dependency "
+    "layer at the version constraints.txt pins (the version the tests run); remove this key",
+}
 
 
 def _is_cdk_key(key: str) -> bool:
@@ -168,7 +351,9 @@ def _describe(exc: ValidationError) -> str:
             continue
         key = ".".join(str(part) for part in error["loc"])
         if error["type"] == "extra_forbidden":
-            message = "unknown context key (check its spelling in cdk.json or -c)"
+            message = REMOVED_KEYS.get(
+                key, "unknown context key (check its spelling in cdk.json or -c)"
+            )
         elif error["type"] != "value_error":
             message = f"{message} (got {error['input']!r})"
         lines.append(f"  {key}: {message}")

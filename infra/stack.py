@@ -3,13 +3,14 @@ emits the outputs the `doorman` CLI reads (core.resources.StackResources)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_cdk import CfnOutput, RemovalPolicy, Stack
 from constructs import Construct
 
-from core.records import FRAME_PREFIXES
-from core.settings import PARAMETER_MAX_AGE_SECONDS
+from core.records import FRAME_PREFIXES, video_stream_name
+from core.settings import CAPTURED_AT_MAX_AGE_SECONDS, PARAMETER_MAX_AGE_SECONDS
 from infra.config import DoormanConfig
 from infra.constructs.alerts import Alerts
 from infra.constructs.analysis import Analysis
@@ -17,6 +18,7 @@ from infra.constructs.edge_access import EdgeAccess
 from infra.constructs.enrollment import Enrollment
 from infra.constructs.face_collection import FaceCollection
 from infra.constructs.function import FunctionDefaults
+from infra.constructs.image_generation import ImageGeneration
 from infra.constructs.layers import FunctionLayers
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.storage import Storage
@@ -74,9 +76,13 @@ class DoormanStack(Stack):
         )
         self.tables = Tables(self, "Tables", removal_policy=removal)
         self.collection = FaceCollection(
-            self, "Faces", collection_id=f"{config.stack_name}-faces", removal_policy=removal
+            self,
+            "Faces",
+            collection_id=config.collection_id,
+            existing=bool(config.existing_collection_id),
+            removal_policy=removal,
         )
-        layers = FunctionLayers(self, "Layers", powertools_version=config.powertools_layer_version)
+        layers = FunctionLayers(self, "Layers")
         defaults = FunctionDefaults(
             layers=layers.all,
             log_retention_days=config.log_retention_days,
@@ -86,7 +92,8 @@ class DoormanStack(Stack):
             self,
             "Alerts",
             owner_email=config.owner_email,
-            addresses=config.recipient_emails,
+            addresses=config.new_ses_identities,
+            verified_addresses=config.existing_ses_identities,
             webhook_parameter=config.webhook_parameter,
             environment=environment(
                 state_table=self.tables.state.table_name,
@@ -109,6 +116,12 @@ class DoormanStack(Stack):
             ),
             defaults=defaults,
         )
+        # Both streaming modes name one video stream per camera; analyze maps them back.
+        stream_cameras = (
+            {video_stream_name(config.stack_name, camera): camera for camera in config.cameras}
+            if config.stream_processors or config.image_generation
+            else {}
+        )
         self.analysis = Analysis(
             self,
             "Analysis",
@@ -130,6 +143,8 @@ class DoormanStack(Stack):
                 labels_on_every_image=config.labels_on_every_image,
                 event_retention_days=config.event_retention_days,
                 parameter_max_age_seconds=PARAMETER_MAX_AGE_SECONDS,
+                captured_at_max_age_seconds=CAPTURED_AT_MAX_AGE_SECONDS,
+                stream_cameras=json.dumps(stream_cameras, sort_keys=True),
             ),
             defaults=defaults,
         )
@@ -137,7 +152,8 @@ class DoormanStack(Stack):
             self, "Edge", uploads_bucket=self.storage.uploads, faces_bucket=self.storage.faces
         )
         self.streaming: Streaming | None = None
-        if config.streaming:
+        self.image_generation: ImageGeneration | None = None
+        if config.stream_processors:
             self.streaming = Streaming(
                 self,
                 "Streaming",
@@ -148,11 +164,23 @@ class DoormanStack(Stack):
             )
             self.analysis.consume(self.streaming.face_search_stream)
             self.edge.allow_video_streams(self.streaming.video_stream_arns)
+        elif config.image_generation:
+            self.image_generation = ImageGeneration(
+                self,
+                "ImageGeneration",
+                stack_name=config.stack_name,
+                cameras=config.cameras,
+                uploads_bucket=self.storage.uploads,
+                interval_seconds=config.image_interval_seconds,
+            )
+            self.edge.allow_video_streams(self.image_generation.video_stream_arns)
+            self.image_generation.allow_uploader(self.edge.role)
 
         self._grant_enroll()
         self._grant_analyze()
         self._grant_notify()
         self.monitoring = self._monitoring()
+        self.alerts.allow_alarms(self.monitoring.alarm_arns)
         self._outputs()
         acknowledge_cdk_providers(self)
 
@@ -263,6 +291,7 @@ class DoormanStack(Stack):
             self,
             "Monitoring",
             dashboard_name=self.config.stack_name,
+            alarm_name_prefix=self.config.stack_name,
             functions={
                 "Enroll": self.enrollment.handler.function,
                 "Analyze": self.analysis.handler.function,
@@ -291,9 +320,12 @@ class DoormanStack(Stack):
             "ArmedParameter": self.alerts.armed.parameter_name,
             "WebhookParameter": config.webhook_parameter,
             "EdgeRoleArn": self.edge.role.role_arn,
+            # The camera order of VideoStreams and StreamProcessorName (ops/control.py).
+            "Cameras": ",".join(config.cameras),
             "DashboardUrl": self.monitoring.dashboard_url,
             "SesVerification": "Each of these addresses must click the link SES mailed it "
-            "before mail can flow (sandbox accounts): " + ", ".join(config.recipient_emails),
+            "before mail can flow (sandbox accounts): "
+            + (", ".join(config.new_ses_identities) or "none (all were verified already)"),
         }
         if self.streaming is not None:
             streaming = self.streaming
@@ -304,5 +336,7 @@ class DoormanStack(Stack):
                 "StartStreamProcessorCommand": streaming.processor_command("start"),
                 "StopStreamProcessorCommand": streaming.processor_command("stop"),
             }
+        if self.image_generation is not None:
+            outputs["VideoStreams"] = ",".join(self.image_generation.video_stream_names)
         for key, value in outputs.items():
             CfnOutput(self, key, value=value)

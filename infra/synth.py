@@ -1,6 +1,6 @@
-"""`make synth`: the pinned CDK CLI (cdk-nag runs inside every synth) and cfn-lint, both modes.
+"""`make synth`: the pinned CDK CLI (cdk-nag runs inside every synth) and cfn-lint, 3 modes.
 
-    python -m infra.synth             # default and streaming=true, into cdk.out/<mode>/
+    python -m infra.synth             # every mode (default, streaming, images) into cdk.out/<mode>/
     python -m infra.synth --mode default
 
 Exits non-zero when a synth fails (a cdk-nag finding fails it) or cfn-lint reports anything.
@@ -26,6 +26,7 @@ CFN_LINT_IGNORE = "W3005"
 MODES: dict[str, list[str]] = {
     "default": ["-c", "streaming=false"],
     "streaming": ["-c", "streaming=true"],
+    "images": ["-c", "streaming=images"],
 }
 ACKNOWLEDGED = "aws:cdk:acknowledged-rules"
 

@@ -29,7 +29,9 @@ from .services import REGION
 
 TIMEOUTS = {"enroll": 60, "analyze": 90, "notify": 30}
 # The services a LocalCloud serves: Rekognition from the face service, the others from moto.
-Service = Literal["dynamodb", "kinesis", "rekognition", "s3", "ses", "sns", "sqs", "ssm"]
+Service = Literal[
+    "dynamodb", "kinesis", "kinesisvideo", "rekognition", "s3", "ses", "sns", "sqs", "ssm"
+]
 
 
 class LocalCloud:

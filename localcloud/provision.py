@@ -1,6 +1,9 @@
 """Create in moto (and the face service) the resources the CDK stack creates, with the
 same roles: three buckets with their S3 -> SQS notifications, three work queues with
-DLQs, four tables, the alerts topic, SES identities, the SSM switches and the collection.
+DLQs, four tables, the alerts topic, SES identities, the SSM switches and the collection;
+with streaming, one Kinesis video stream per camera (`{prefix}-{camera}`, as the stack's
+`{stack_name}-{camera}`) and, for streaming=True, the face-search data stream. moto has no
+KVS image generation (streaming="images"): tests put the images under kvs/ as KVS would.
 
 `provision()` returns the `StackResources` the CLI reads, and `write_resources()` stores
 them as resources.json (the same keys as the stack's CloudFormation outputs).
@@ -12,17 +15,20 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import boto3
 from botocore.exceptions import ClientError
 
+from core.records import video_stream_name
 from core.resources import StackResources
+from core.settings import CAPTURED_AT_MAX_AGE_SECONDS
 
 if TYPE_CHECKING:  # the stubs are a dev dependency
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.literals import KeyTypeType
     from mypy_boto3_kinesis import KinesisClient
+    from mypy_boto3_kinesisvideo import KinesisVideoClient
     from mypy_boto3_rekognition import RekognitionClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_ses import SESClient
@@ -59,11 +65,19 @@ class LocalConfig:
     visibility_timeout: int = 4
     # No SSM cache locally: `doorman arm|disarm` takes effect on the next frame.
     parameter_max_age_seconds: int = 0
-    streaming: bool = False
+    # The stack's `streaming` context: False, True (stream processors) or "images".
+    streaming: bool | Literal["images"] = False
     cameras: tuple[str, ...] = field(default=("front-door",))
 
     def name(self, role: str) -> str:
         return f"{self.prefix}-{role}"
+
+    @property
+    def stream_cameras(self) -> dict[str, str]:
+        """Video stream name -> camera, as the stack gives analyze (empty without streams)."""
+        if self.streaming is False:
+            return {}
+        return {video_stream_name(self.prefix, camera): camera for camera in self.cameras}
 
 
 @dataclass(frozen=True)
@@ -77,6 +91,7 @@ class _Clients:
     ses: SESClient
     ssm: SSMClient
     kinesis: KinesisClient
+    kinesisvideo: KinesisVideoClient
     rekognition: RekognitionClient
 
     @classmethod
@@ -95,6 +110,7 @@ class _Clients:
             ses=session.client("ses", endpoint_url=moto),
             ssm=session.client("ssm", endpoint_url=moto),
             kinesis=session.client("kinesis", endpoint_url=moto),
+            kinesisvideo=session.client("kinesisvideo", endpoint_url=moto),
             rekognition=session.client(
                 "rekognition", endpoint_url=env["AWS_ENDPOINT_URL_REKOGNITION"]
             ),
@@ -193,6 +209,15 @@ def _table(
         )
 
 
+def _video_stream(kinesisvideo: KinesisVideoClient, name: str) -> None:
+    """One camera's video stream, with the stack's retention (image generation needs one)."""
+    try:
+        kinesisvideo.create_stream(StreamName=name, DataRetentionInHours=24, MediaType="video/h264")
+    except ClientError as exc:
+        if not _exists_already(exc):
+            raise
+
+
 def _wait_until_active(kinesis: KinesisClient, stream: str) -> None:
     """What the `stream_exists` waiter does, polling every STREAM_POLL_SECONDS."""
     for _ in range(STREAM_POLL_ATTEMPTS):
@@ -281,8 +306,10 @@ def provision(env: dict[str, str], config: LocalConfig | None = None) -> StackRe
         if not _exists_already(exc):
             raise
 
+    for stream_name in config.stream_cameras:
+        _video_stream(c.kinesisvideo, stream_name)
     face_search_stream = ""
-    if config.streaming:
+    if config.streaming is True:
         face_search_stream = config.name("face-search")
         try:
             c.kinesis.create_stream(StreamName=face_search_stream, ShardCount=1)
@@ -306,10 +333,9 @@ def provision(env: dict[str, str], config: LocalConfig | None = None) -> StackRe
         alerts_topic_arn=topic_arn,
         armed_parameter=armed_parameter,
         webhook_parameter=webhook_parameter,
+        cameras=",".join(config.cameras),
         face_search_stream=face_search_stream,
-        video_streams=",".join(f"{config.prefix}-{cam}" for cam in config.cameras)
-        if config.streaming
-        else "",
+        video_streams=",".join(config.stream_cameras),
     )
 
 
@@ -334,6 +360,7 @@ def function_environments(
             "ALERTS_QUEUE_URL": resources.alerts_queue_url,
             "ARMED_PARAMETER": resources.armed_parameter,
             "PARAMETER_MAX_AGE_SECONDS": str(config.parameter_max_age_seconds),
+            "CAPTURED_AT_MAX_AGE_SECONDS": str(CAPTURED_AT_MAX_AGE_SECONDS),
             "KNOWN_THRESHOLD": str(config.known_threshold),
             "BARRED_THRESHOLD": str(config.barred_threshold),
             "POSSIBLE_MATCH_THRESHOLD": str(config.possible_match_threshold),
@@ -341,6 +368,7 @@ def function_environments(
             "ALARM_LABELS": csv(config.alarm_labels),
             "LABELS_ON_EVERY_IMAGE": str(config.labels_on_every_image).lower(),
             "EVENT_RETENTION_DAYS": str(config.event_retention_days),
+            "STREAM_CAMERAS": json.dumps(config.stream_cameras, sort_keys=True),
         },
         "notify": {
             "STATE_TABLE": resources.state_table,

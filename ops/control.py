@@ -40,24 +40,38 @@ class ProcessorStatus:
 
 
 NO_STREAMING = (
-    "this stack has no streaming path: deploy it with `-c streaming=true` (Rekognition "
-    "streaming video is closed to accounts that did not use it before 2026-04-30)"
+    "this stack has no stream processors: deploy it with `-c streaming=true` (Rekognition "
+    "streaming video is closed to accounts that did not use it before 2026-04-30; "
+    "`-c streaming=images` has video streams and KVS image generation, no processors)"
 )
 
 
+def _csv(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 def stream_processors(target: Target, camera: str | None = None) -> list[str]:
-    names = [n.strip() for n in target.resources.stream_processor_name.split(",") if n.strip()]
+    """The processor names of the StreamProcessorName output, or the one of `camera`.
+
+    Processor names carry a digest of their settings (`Doorman-front-door-1a2b3c4d`, so a
+    threshold change can replace them); the Cameras output lists the cameras in the same
+    order. Stacks from before that output named each processor `{stack}-{camera}`."""
+    names = _csv(target.resources.stream_processor_name)
     if not names:
         raise OperatorError(NO_STREAMING)
-    if camera:
+    if not camera:
+        return names
+    cameras = _csv(target.resources.cameras)
+    if len(cameras) == len(names):
+        chosen = [name for name, owner in zip(names, cameras, strict=True) if owner == camera]
+    else:
         wanted = {camera, f"{target.stack_name}-{camera}"} if target.stack_name else {camera}
         chosen = [n for n in names if n in wanted]
         if not chosen and not target.stack_name:
             chosen = [n for n in names if n.endswith(f"-{camera}")]
-        if not chosen:
-            raise OperatorError(f"no stream processor for camera {camera!r} (have {names})")
-        return chosen
-    return names
+    if not chosen:
+        raise OperatorError(f"no stream processor for camera {camera!r} (have {names})")
+    return chosen
 
 
 def _rekognition_call(target: Target, operation: str, name: str) -> dict[str, Any]:

@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import mimetypes
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from adapters.discovery import Target
-from core.enrollment import NAME_TAG, OUTCOME_TAG, WATCHLIST_TAG, photo_path
+from core.enrollment import MAX_NAME, NAME_TAG, OUTCOME_TAG, WATCHLIST_TAG, photo_path
 from core.schemas import UNKNOWN_PERSON, WATCHLISTS, Person
 from core.slugs import normalize_name, slugify
 from core.tablekeys import sort_key_time
 
 MAX_PHOTO_BYTES = 15 * 1024 * 1024  # Rekognition's limit for images read from S3
 IMAGE_MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+# S3 object tags: a key holds up to 128 and a value up to 256 Unicode characters, counted
+# in UTF-16 (a character outside the BMP counts twice); both may hold letters, digits and
+# spaces of any script and `_ . : / = + - @`, nothing else. S3 refuses a PutObject whose
+# tags break these rules (moto stores the object anyway).
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_S3Tag.html
+# (pattern ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$)
+MAX_TAG_KEY = 128
+MAX_TAG_VALUE = 256
+TAG_SYMBOLS = frozenset("_.:/=+-@")
 
 
 class OperatorError(RuntimeError):
@@ -67,20 +78,62 @@ def check_photo(path: Path) -> tuple[bytes, str]:
     raise OperatorError(f"{path}: not a JPEG or PNG image ({guessed})")
 
 
-def upload_photo(target: Target, path: Path, name: str, watchlist: str) -> Upload:
+def _utf16_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _tag_character_allowed(character: str) -> bool:
+    """A letter, number or space of any script (Unicode categories L, N, Z), or one of
+    `_ . : / = + - @`."""
+    return unicodedata.category(character)[0] in "LNZ" or character in TAG_SYMBOLS
+
+
+def check_tag(key: str, value: str) -> None:
+    """A clear error naming the tag when S3 would refuse it."""
+    if not 1 <= _utf16_length(key) <= MAX_TAG_KEY:
+        raise OperatorError(f"tag key {key!r} must hold 1 to {MAX_TAG_KEY} characters")
+    if _utf16_length(value) > MAX_TAG_VALUE:
+        raise OperatorError(
+            f"tag {key!r} is {_utf16_length(value)} characters long (UTF-16); "
+            f"S3 allows {MAX_TAG_VALUE}"
+        )
+    refused = sorted({c for c in key + value if not _tag_character_allowed(c)})
+    if refused:
+        raise OperatorError(
+            f"tag {key!r} = {value!r}: S3 tags may hold only letters, digits, spaces and "
+            f"_ . : / = + - @, not {' '.join(map(repr, refused))} (a photo uploaded without "
+            "tags as {watchlist}/{name}/{file} may use any name)"
+        )
+
+
+def enrollment_tags(name: str, watchlist: str) -> dict[str, str]:
+    """The tags a photo of `name` is uploaded with, or a clear error naming the bad one.
+
+    Checked before anything is uploaded: S3 refuses the whole upload for one bad tag."""
     if watchlist not in WATCHLISTS:
-        raise OperatorError(f"watchlist must be one of {', '.join(WATCHLISTS)}")
+        raise OperatorError(
+            f"tag {WATCHLIST_TAG!r}: {watchlist!r} is not a watchlist "
+            f"(use {' or '.join(WATCHLISTS)})"
+        )
     name = " ".join(name.split())
     if not name:
-        raise OperatorError("--name must not be empty")
+        raise OperatorError(f"tag {NAME_TAG!r}: --name must not be empty")
+    if len(name) > MAX_NAME:
+        raise OperatorError(
+            f"tag {NAME_TAG!r}: a name may hold {MAX_NAME} characters, this one has {len(name)}"
+        )
+    tags = {NAME_TAG: name, WATCHLIST_TAG: watchlist}
+    for key, value in tags.items():
+        check_tag(key, value)
+    return tags
+
+
+def upload_photo(target: Target, path: Path, name: str, watchlist: str) -> Upload:
+    tags = enrollment_tags(name, watchlist)
     data, content_type = check_photo(path)
-    key = photo_path(watchlist, name, path.name)  # enroll reads it even without the tags
+    key = photo_path(watchlist, tags[NAME_TAG], path.name)  # enroll reads it without tags too
     version_id = target.storage().put(
-        target.resources.faces_bucket,
-        key,
-        data,
-        content_type=content_type,
-        tags={NAME_TAG: name, WATCHLIST_TAG: watchlist},
+        target.resources.faces_bucket, key, data, content_type=content_type, tags=tags
     )
     return Upload(path, key, version_id)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -126,8 +127,22 @@ def draw_thumbnail(jpeg: bytes, faces: list[FaceView], width: int = THUMB_WIDTH)
     return out.getvalue()
 
 
-def write_thumbnails(target: Target, events: list[EventView], directory: Path) -> dict[int, str]:
-    """Thumbnail file (relative to the report) per event index; missing frames are skipped."""
+def _ignore(_message: str) -> None:
+    pass
+
+
+def write_thumbnails(
+    target: Target,
+    events: list[EventView],
+    directory: Path,
+    on_skip: Callable[[str], None] = _ignore,
+) -> dict[int, str]:
+    """Thumbnail file (relative to the report) per event index.
+
+    A frame that is gone (expired by lifecycle, forgotten) gets no thumbnail, and its card
+    says so. A frame that is there but cannot be drawn (not an image, or one whose header
+    claims more pixels than Pillow will decode: a decompression bomb) is skipped too, and
+    `on_skip` is told which and why."""
     storage = target.storage()
     thumbs = directory / "thumbs"
     thumbs.mkdir(parents=True, exist_ok=True)
@@ -139,9 +154,18 @@ def write_thumbnails(target: Target, events: list[EventView], directory: Path) -
             continue
         try:
             jpeg = storage.read(event.bucket or target.resources.uploads_bucket, event.image_key)
+        except ClientError:
+            continue  # expired by lifecycle or forgotten: the card says so
+        try:
             thumb = draw_thumbnail(jpeg, event.faces)
-        except (ClientError, UnidentifiedImageError, OSError):
-            continue  # expired by lifecycle, forgotten, or unreadable: the card says so
+        # Image.open raises it from the header alone, above 2 x MAX_IMAGE_PIXELS (~179 Mpx):
+        # https://pillow.readthedocs.io/en/stable/reference/Image.html#PIL.Image.open
+        except Image.DecompressionBombError as exc:
+            on_skip(f"skipped the frame {event.image_key}: {exc}")
+            continue
+        except (UnidentifiedImageError, OSError, ValueError) as exc:
+            on_skip(f"skipped the frame {event.image_key}: not a readable image ({exc})")
+            continue
         name = f"thumbs/{n:04d}.jpg"
         (directory / name).write_bytes(thumb)
         written[n] = name
@@ -294,10 +318,14 @@ def render_html(data: ReportData, thumbs: dict[int, str]) -> str:
     )
 
 
-def write_report(target: Target, data: ReportData, out_dir: Path) -> Path:
+def write_report(
+    target: Target, data: ReportData, out_dir: Path, on_skip: Callable[[str], None] = _ignore
+) -> Path:
+    """Writes index.html, events.json and thumbs/ into `out_dir`; frames that cannot be drawn
+    are left out and reported to `on_skip` (see write_thumbnails)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    thumbs = write_thumbnails(target, data.events, out_dir)
+    thumbs = write_thumbnails(target, data.events, out_dir, on_skip)
     index = out_dir / "index.html"
     index.write_text(render_html(data, thumbs), encoding="utf-8")
     (out_dir / "events.json").write_text(

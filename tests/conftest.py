@@ -24,6 +24,9 @@ import pytest
 
 from tests.support.images import FACES_DIR, augment
 
+# local_cloud, cloud, gallery, enrolled: one local cloud for every suite that asks for it.
+pytest_plugins = ("tests.support.cloud",)
+
 # Never let a test reach real AWS through a developer's profile or credentials.
 for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
     os.environ.pop(_name, None)

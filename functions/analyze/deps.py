@@ -24,7 +24,13 @@ from adapters.faces import FaceIndex
 from adapters.messaging import AlertQueue, Parameters
 from adapters.storage import Storage
 from adapters.tables import EventsTable, PeopleTable, SightingsTable, StateTable
-from core.records import StreamFaces, is_frame_key, parse_face_search, s3_changes
+from core.records import (
+    StreamFaces,
+    UnknownStream,
+    is_frame_key,
+    parse_face_search,
+    s3_changes,
+)
 from core.schemas import FrameOutcome, FrameRef
 from core.settings import AnalyzeSettings
 from functions.analyze.logic import Analyzer, Ports
@@ -112,8 +118,14 @@ class AnalyzeDeps:
             yield change.key, self.analyze_frame(frame=frame, event_time=change.event_time)
 
     def analyze_stream_record(self, record: KinesisStreamRecord) -> tuple[str, FrameOutcome]:
-        """(record id, outcome) for one face-search record."""
+        """(record id, outcome) for one face-search record. A record from a video stream
+        that is not one of the stack's cameras is rejected (retrying cannot fix it)."""
         record_id = f"{record.event_source_arn}#{record.kinesis.sequence_number}"
         arrival = datetime.fromtimestamp(float(record.kinesis.approximate_arrival_timestamp), UTC)
-        found = parse_face_search(record.kinesis.data_as_json(), arrival)
+        try:
+            found = parse_face_search(
+                record.kinesis.data_as_json(), arrival, self.settings.stream_cameras
+            )
+        except UnknownStream as unknown:
+            return record_id, FrameOutcome(status="rejected", reason=str(unknown))
         return record_id, self.analyze_stream(record_id=record_id, found=found)

@@ -14,14 +14,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 
 from adapters.faces import ImageNotAccepted, image_source
+from adapters.storage import ObjectChanged
 from adapters.tables import sighting_item
 from core.decisions import alarm_hits, assess, frame_severity
 from core.imaging import MAX_S3_IMAGE_BYTES, ImageRejected, load_image
 from core.records import (
+    CaptureWindow,
     FrameMeta,
     StreamFaces,
     frame_meta,
     is_frame_key,
+    is_kvs_key,
+    is_normalised_key,
     iso_utc,
     key_safe,
     parse_time,
@@ -43,6 +47,16 @@ from functions.analyze.ports import (
 from functions.analyze.recognition import Findings, Recognizer
 
 CLASSIFICATION_TAG = "classification"
+# The outcome's reason for a quiet `kvs/` image: analysed, tagged quiet, nothing recorded.
+QUIET_REASON = "quiet"
+AUDIT_KEY_HASH_CHARS = 12  # of the frame key's SHA-256, in its audit file names
+
+
+class FrameEvent(EventRecord):
+    """The Events item (and processed JSON) analyze writes: an EventRecord, plus the edge's
+    `captured-at` when analyze did not believe it and used S3's event time instead."""
+
+    captured_at_refused: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,12 @@ def _digest(text: str | bytes, length: int) -> str:
     return hashlib.sha256(data).hexdigest()[:length]
 
 
+def _audit_name(key: str) -> str:
+    """The audit file name of one frame: its readable stem plus a hash of the whole key, as
+    key_safe maps different keys (`a b/t-001.jpg`, `a-b/t-001.jpg`) to one stem."""
+    return f"{key_safe(PurePosixPath(key).stem)}-{_digest(key, AUDIT_KEY_HASH_CHARS)}"
+
+
 class Analyzer:
     def __init__(
         self,
@@ -72,6 +92,9 @@ class Analyzer:
         self.ports = ports
         self.settings = settings
         self.clock = clock
+        self.capture_window = CaptureWindow(
+            max_age=timedelta(seconds=settings.captured_at_max_age_seconds)
+        )
         self.recognizer = Recognizer(ports.faces, ports.people, settings)
         self.alerter = Alerter(
             state=ports.state,
@@ -84,35 +107,58 @@ class Analyzer:
     # ---- frames from the uploads bucket -------------------------------------------------
 
     def analyze_frame(self, frame: FrameRef, event_time: str = "") -> FrameOutcome:
-        """Validate, recognise, record. Bad input (not JPEG/PNG, corrupt, too small or too
-        large, refused by Rekognition) is tagged `classification=rejected` and reported as
-        such; only infrastructure faults raise."""
+        """Validate, recognise, record. Bad input (a key that is not normalised; not
+        JPEG/PNG, corrupt, too small or too large, refused by Rekognition) is tagged
+        `classification=rejected` and reported as such; only infrastructure faults raise.
+        Everything is checked before the first paid Rekognition call: the key, the metadata
+        (a captured-at outside the window becomes the event time), the size and the image
+        itself, whose bytes are read pinned to the object that was checked. A quiet `kvs/`
+        image (no face, no alarm label) is only tagged `classification=quiet`: its outcome
+        is `analyzed` with reason QUIET_REASON and no event."""
         if not is_frame_key(frame.key):
             return FrameOutcome(status="ignored", reason="outside frames/ and kvs/")
         storage = self.ports.storage
         head = storage.head(frame.bucket, frame.key)
         if head is None:
             return FrameOutcome(status="gone", reason="object no longer exists")
-        meta = frame_meta(frame.key, head.metadata, parse_time(event_time) or self.clock())
+        meta = frame_meta(
+            frame.key,
+            head.metadata,
+            parse_time(event_time) or self.clock(),
+            self.capture_window,
+        )
+        if not is_normalised_key(frame.key):
+            return self._reject(frame, meta, "key-not-normalised")
         if head.size > MAX_S3_IMAGE_BYTES:
             return self._reject(frame, meta, "too-large")
-        data = storage.read(frame.bucket, frame.key)
+        try:
+            data = storage.read(frame.bucket, frame.key, version_id=head.version_id, etag=head.etag)
+        except ObjectChanged:  # the new object's own notification analyses it
+            return FrameOutcome(status="gone", reason="object replaced since it was checked")
         try:
             image = load_image(data)
         except ImageRejected as rejected:
             return self._reject(frame, meta, rejected.reason)
-        source = image_source(data, frame.bucket, frame.key)
+        source = image_source(data, frame.bucket, frame.key, head.version_id)
         try:
             findings = self.recognizer.look(source, image, labels=meta.kind == "motion")
         except ImageNotAccepted as exc:
             return self._reject(frame, meta, exc.code)
+        if is_kvs_key(frame.key) and self._quiet(findings):
+            storage.tag(frame.bucket, frame.key, CLASSIFICATION_TAG, "quiet")
+            return FrameOutcome(
+                status="analyzed",
+                reason=QUIET_REASON,
+                camera_id=meta.camera_id,
+                severity="info",
+            )
         captured = iso_utc(meta.captured_at)
         image_hash = _digest(data, 16)
-        record = self._record(
+        record, recorded = self._record(
             meta,
             captured=captured,
             image_hash=image_hash,
-            image_name=PurePosixPath(frame.key).stem,
+            audit_name=_audit_name(frame.key),
             findings=findings,
             bucket=frame.bucket,
             key=frame.key,
@@ -121,7 +167,14 @@ class Analyzer:
         storage.tag(
             frame.bucket, frame.key, CLASSIFICATION_TAG, "alarm" if record.alarm else "quiet"
         )
-        return self._outcome(record)
+        return self._outcome(record, recorded=recorded)
+
+    def _quiet(self, findings: Findings) -> bool:
+        """No face and no alarm label. KVS image generation sends every camera's picture on a
+        clock (one every 2 s by default: 43,200 a camera-day), not just the frames worth
+        recording as the edge does, so such an image is tagged quiet (the lifecycle deletes
+        it) and writes no Events, Sightings or audit files."""
+        return not findings.faces and not alarm_hits(findings.labels, self.settings.alarm_labels)
 
     def _reject(self, frame: FrameRef, meta: FrameMeta, reason: str) -> FrameOutcome:
         self.ports.storage.tag(frame.bucket, frame.key, CLASSIFICATION_TAG, "rejected")
@@ -135,16 +188,16 @@ class Analyzer:
         faces = self.recognizer.identify(found)
         image_hash = _digest(record_id, 16)
         meta = FrameMeta(camera_id=found.camera_id, captured_at=found.captured_at)
-        record = self._record(
+        record, recorded = self._record(
             meta,
             captured=iso_utc(found.captured_at),
             image_hash=image_hash,
-            image_name=f"stream-{image_hash}",
+            audit_name=f"stream-{image_hash}",
             findings=Findings(faces=faces, raw={"FaceSearchResponse": found.raw}),
             source="stream",
             alert_id=_digest(record_id, 32),
         )
-        return self._outcome(record)
+        return self._outcome(record, recorded=recorded)
 
     # ---- shared: write the results, then decide and alert ------------------------------
 
@@ -154,24 +207,26 @@ class Analyzer:
         *,
         captured: str,
         image_hash: str,
-        image_name: str,
+        audit_name: str,
         findings: Findings,
         alert_id: str,
         bucket: str = "",
         key: str = "",
         source: Source = "frame",
-    ) -> EventRecord:
+    ) -> tuple[FrameEvent, bool]:
         """Raw responses, Sightings, the alert (if owed), the Events item, processed JSON.
-        Every write is keyed by the input, so a retried record rewrites the same items."""
+        Every write is keyed by the input, so a retried record rewrites the same items. An
+        Events item another upload wrote first (same bytes, same captured-at) is kept with
+        its alert status: then the second value is False."""
         settings, storage = self.settings, self.ports.storage
         camera = meta.camera_id
-        prefix = f"{camera}/{captured[:10]}/{key_safe(image_name)}"
+        prefix = f"{camera}/{captured[:10]}/{audit_name}"
         for op, response in findings.raw.items():
             storage.put_json(settings.audit_bucket, f"rekognition/{prefix}/{op}.json", response)
         hits = alarm_hits(findings.labels, settings.alarm_labels)
         plan = assess(findings.faces, hits)
         severity = frame_severity(plan)
-        record = EventRecord(
+        record = FrameEvent(
             camera_id=camera,
             event_time=event_sort_key(captured, image_hash),
             captured_at=captured,
@@ -192,19 +247,21 @@ class Analyzer:
             expires_at=int(
                 (self.clock() + timedelta(days=settings.event_retention_days)).timestamp()
             ),
+            captured_at_refused=meta.captured_at_refused,
         )
         self.ports.sightings.put_many([sighting_item(record, f) for f in record.faces])
         record = record.model_copy(update={"alert_status": self.alerter.alert(plan, record)})
-        self.ports.events.put(record)
+        recorded = self.ports.events.put(record)
         storage.put_json(
             settings.audit_bucket, record.processed_key, record.model_dump(mode="json")
         )
-        return record
+        return record, recorded
 
     @staticmethod
-    def _outcome(record: EventRecord) -> FrameOutcome:
+    def _outcome(record: EventRecord, *, recorded: bool) -> FrameOutcome:
         return FrameOutcome(
             status="analyzed",
+            reason="" if recorded else "an earlier upload of this frame holds its event",
             camera_id=record.camera_id,
             event_time=record.event_time,
             severity=record.severity,

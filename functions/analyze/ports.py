@@ -19,7 +19,10 @@ class FrameStore(Protocol):
 
     def head(self, bucket: str, key: str) -> ObjectHead | None: ...
 
-    def read(self, bucket: str, key: str) -> bytes: ...
+    def read(self, bucket: str, key: str, *, version_id: str = "", etag: str = "") -> bytes:
+        """The bytes of the object `head` described (its version and ETag); raises
+        adapters.storage.ObjectChanged when it was replaced or deleted since."""
+        ...
 
     def tag(self, bucket: str, key: str, name: str, value: str) -> bool: ...
 
@@ -42,7 +45,10 @@ class PeopleDirectory(Protocol):
 
 
 class EventLog(Protocol):
-    def put(self, record: EventRecord) -> None: ...
+    def put(self, record: EventRecord) -> bool:
+        """Write the Events item; False (and the item left as it is) when another upload's
+        record (another alert id) already holds its key."""
+        ...
 
 
 class SightingLog(Protocol):

@@ -124,7 +124,8 @@ class Enroller:
             return claim, "", []
         if head.size > MAX_S3_IMAGE_BYTES:
             return "too-large", "", []
-        data = self.storage.read(bucket, key)
+        # The bytes of the version `head` checked (a replaced photo raises and is retried).
+        data = self.storage.read(bucket, key, version_id=head.version_id)
         try:
             load_image(data)
         except ImageRejected as rejected:

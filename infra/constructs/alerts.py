@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_ses as ses
@@ -26,9 +26,11 @@ class Alerts(Construct):
 
     - `topic`: encrypted with `key`, a customer managed key (with the AWS managed aws/sns key
       CloudWatch alarms could not publish to it); the owner gets an email subscription
-      (confirm the mail AWS sends).
+      (confirm the mail AWS sends). `allow_alarms` lets CloudWatch publish for given alarms.
     - `identities`: SES email identities for the sender and every recipient, so a sandbox
-      account can send after each address clicks its verification link.
+      account can send after each address clicks its verification link. Addresses in
+      `verified_addresses` already have an identity in the account (created outside this
+      stack, which could not create it again): they are referenced, not created.
     - `armed`: the armed/disarmed switch analyze reads.
     - `webhook`: the name of an SSM parameter the user creates (SecureString) to enable the
       Slack-compatible webhook; the stack never holds the URL.
@@ -41,6 +43,7 @@ class Alerts(Construct):
         *,
         owner_email: str,
         addresses: Sequence[str],
+        verified_addresses: Sequence[str] = (),
         webhook_parameter: str,
         environment: Mapping[str, str],
         defaults: FunctionDefaults,
@@ -56,17 +59,17 @@ class Alerts(Construct):
             removal_policy=RemovalPolicy.DESTROY,
             pending_window=Duration.days(7),
         )
-        # CloudWatch alarms publish to the encrypted topic.
-        self.key.grant(
-            iam.ServicePrincipal("cloudwatch.amazonaws.com"), "kms:Decrypt", "kms:GenerateDataKey"
-        )
         self.topic = sns.Topic(
             self, "Topic", display_name="Doorman alerts", master_key=self.key, enforce_ssl=True
         )
         self.topic.add_subscription(subscriptions.EmailSubscription(owner_email))
-        self.identities = [
+        self.identities: list[ses.IEmailIdentity] = [
             ses.EmailIdentity(self, f"Identity{index}", identity=ses.Identity.email(address))
             for index, address in enumerate(addresses)
+        ]
+        self.identities += [
+            ses.EmailIdentity.from_email_identity_name(self, f"Verified{index}", address)
+            for index, address in enumerate(verified_addresses)
         ]
         self.armed = ssm.StringParameter(
             self,
@@ -95,3 +98,43 @@ class Alerts(Construct):
             defaults=defaults,
         )
         self.work.feed(self.handler.function, batch_size=BATCH_SIZES["alerts"])
+
+    def allow_alarms(self, alarm_arns: Sequence[str]) -> None:
+        """Let CloudWatch publish to the topic, and use its key, on behalf of exactly these
+        alarms of this account.
+
+        `enforce_ssl` gives the topic a policy of its own, which replaces SNS's default one,
+        so without this statement every alarm action fails with "not authorized"
+        (https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger). An
+        encrypted topic also needs the service allowed on the key
+        (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html, "compatibility
+        with AWS services"). aws:SourceAccount and aws:SourceArn keep CloudWatch from
+        publishing for anyone else's alarms (confused deputy;
+        https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html).
+        """
+        if not alarm_arns:
+            raise ValueError("allow_alarms needs the ARN of at least one alarm")
+        cloudwatch = iam.ServicePrincipal("cloudwatch.amazonaws.com")
+        conditions = {
+            "StringEquals": {"aws:SourceAccount": Stack.of(self).account},
+            "ArnEquals": {"aws:SourceArn": list(alarm_arns)},
+        }
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsPublish",
+                principals=[cloudwatch],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions=conditions,
+            )
+        )
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsEncrypt",
+                principals=[cloudwatch],
+                # What SNS asks KMS for when a publisher sends to an encrypted topic.
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=["*"],  # in a key policy, "*" is this key
+                conditions=conditions,
+            )
+        )

@@ -1,8 +1,8 @@
 """Lambda defaults in one place: every Doorman function is built by `DoormanFunction`.
 
 Newest Python runtime CDK offers, arm64, JSON logs into a log group with retention, X-Ray,
-the Powertools public layer by ARN, the project's dependency layer, and its own role that
-starts empty: the stack grants each function exactly what it calls.
+the project's dependency layer (Powertools included, at the versions the tests run), and its
+own role that starts empty: the stack grants each function exactly what it calls.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Duration, IgnoreMode, RemovalPolicy, Stack
+from aws_cdk import Duration, IgnoreMode, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -26,7 +26,6 @@ ASSET_PACKAGES = ("core", "adapters", "functions")
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
 METRICS_NAMESPACE = "Doorman"
-POWERTOOLS_ACCOUNT = "017000801446"
 # Everything else in the repository is left out, and so are caches.
 # CDK's glob patterns match each path: "*" and ".*" leave out every top-level entry
 # (dotfiles too), then the packages and everything below them are let back in.
@@ -52,15 +51,6 @@ _RETENTION = {
     180: logs.RetentionDays.SIX_MONTHS,
     365: logs.RetentionDays.ONE_YEAR,
 }
-
-
-def powertools_layer_arn(scope: Construct, version: int) -> str:
-    """Powertools for AWS Lambda (Python) v3 public layer for RUNTIME on ARCHITECTURE."""
-    runtime = RUNTIME.name.replace(".", "")  # python3.14 -> python314
-    return (
-        f"arn:aws:lambda:{Stack.of(scope).region}:{POWERTOOLS_ACCOUNT}:layer:"
-        f"AWSLambdaPowertoolsPythonV3-{runtime}-{ARCHITECTURE.name}:{version}"
-    )
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,15 @@
-"""Dashboard and alarms. Every alarm publishes to the alerts topic."""
+"""Dashboard and alarms. Every alarm publishes to the alerts topic.
+
+Alarms have explicit names, `{alarm_name_prefix}-{what}`, so their ARNs are known at synth
+time and the alerts topic and its key can allow exactly these alarms (Alerts.allow_alarms).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import get_args
 
-from aws_cdk import Duration, Stack
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_lambda as lambda_
@@ -25,9 +29,10 @@ REKOGNITION_OPERATIONS = (
     "IndexFaces",
     "DeleteFaces",
 )
-# Powertools metrics the handlers emit (functions/*/handler.py), as (service, metric name).
+# Powertools metrics the functions emit (functions/*/), as (service, metric name).
 FRAME_METRICS = tuple(
-    ("analyze", name) for name in ("FramesAnalyzed", "FramesRejected", "FramesIgnored")
+    ("analyze", name)
+    for name in ("FramesAnalyzed", "FramesQuiet", "FramesRejected", "FramesIgnored")
 )
 RECORD_METRICS = tuple((service, "Records") for service in ("enroll", "analyze", "notify"))
 ALERT_METRICS = (
@@ -60,8 +65,9 @@ CUSTOM_METRICS = tuple(
 class Monitoring(Construct):
     """`dashboard` shows throughput, enrollment outcomes, alerts, errors, DLQ depth and
     Rekognition calls per day (as counted by the functions, and AWS's per operation);
-    `alarms` fire on any message in a dead-letter queue and on any function error;
-    `dashboard_url` opens the dashboard in the console."""
+    `alarms` fire on any message in a dead-letter queue and on any function error, and
+    `alarm_arns` name them for the topic's and key's policies; `dashboard_url` opens the
+    dashboard in the console."""
 
     def __init__(
         self,
@@ -69,12 +75,15 @@ class Monitoring(Construct):
         construct_id: str,
         *,
         dashboard_name: str,
+        alarm_name_prefix: str,
         functions: Mapping[str, lambda_.IFunction],
         dead_letter_queues: Mapping[str, sqs.IQueue],
         topic: sns.ITopic,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._alarm_name_prefix = alarm_name_prefix
         self.alarms: list[cloudwatch.Alarm] = []
+        self.alarm_arns: list[str] = []
         for name, queue in dead_letter_queues.items():
             self._alarm(
                 f"{name}DeadLetters",
@@ -170,9 +179,11 @@ class Monitoring(Construct):
     def _alarm(
         self, construct_id: str, metric: cloudwatch.Metric, description: str, topic: sns.ITopic
     ) -> None:
+        alarm_name = f"{self._alarm_name_prefix}-{construct_id}"
         alarm = metric.create_alarm(
             self,
             construct_id,
+            alarm_name=alarm_name,
             alarm_description=description,
             threshold=1,
             evaluation_periods=1,
@@ -181,6 +192,16 @@ class Monitoring(Construct):
         )
         alarm.add_alarm_action(actions.SnsAction(topic))
         self.alarms.append(alarm)
+        # Built from the name, not alarm.alarm_arn: the key policy names these ARNs, and a
+        # reference to the alarm would make a cycle (key -> alarm -> topic -> key).
+        self.alarm_arns.append(
+            Stack.of(self).format_arn(
+                service="cloudwatch",
+                resource="alarm",
+                resource_name=alarm_name,
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+        )
 
 
 def _custom(metric_name: str, service: str, period: Duration = FIVE_MINUTES) -> cloudwatch.Metric:

@@ -35,6 +35,13 @@ import dlib
 import face_recognition
 import face_recognition_models
 import numpy as np
+from PIL import ImageFile
+
+# face_recognition sets this for the whole process when imported, so Pillow would pad a
+# truncated JPEG with grey instead of refusing it. Lambda (without face_recognition) and
+# Rekognition refuse such a file; localcloud runs analyze and the face service in this
+# process, so it must refuse it too.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 UPSAMPLE_MAX_PIXELS = 1_100_000
 CANDIDATE_SCORE = -0.25

@@ -2,8 +2,11 @@
 
 Limits follow Rekognition: 5 MB as `Bytes`, 15 MB from `S3Object`, JPEG or PNG only (checked
 by magic bytes, then by decoding), each side at least 80 px. We also refuse sides above
-10,000 px so a small file cannot expand into a huge bitmap. JPEG EXIF orientation is applied
-(Rekognition reports boxes for the corrected image), and transparency is composited onto white.
+10,000 px so a small file cannot expand into a huge bitmap. The picture is the one analyze
+crops from (`core.imaging.upright_8bit`): a JPEG turned upright by its EXIF orientation
+(Rekognition reports boxes for the corrected image), a PNG left as it is (Rekognition corrects
+no PNG), 16-bit greyscale scaled to 8 bits. A truncated file is refused, as Rekognition (and
+Lambda's Pillow) refuse it. Transparency is composited onto white.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
+
+from core.imaging import upright_8bit
 
 from .errors import (
     ImageTooLargeException,
@@ -85,7 +90,7 @@ def decode(data: bytes) -> DecodedImage:
             if max(width, height) > MAX_SIDE:
                 raise ImageTooLargeException(f"Image sides must be at most {MAX_SIDE} pixels.")
             opened.load()
-            picture = ImageOps.exif_transpose(opened)
+            picture = upright_8bit(opened)
     except (InvalidImageFormatException, ImageTooLargeException):
         raise
     except Image.DecompressionBombError as exc:
@@ -105,10 +110,6 @@ def load(image: Any, reader: ObjectReader | None) -> DecodedImage:
 
 
 def _to_rgb(picture: Image.Image) -> np.ndarray:
-    if picture.mode in ("I", "I;16", "I;16B", "I;16L"):
-        wide = np.asarray(picture, dtype=np.uint32)
-        scale = 257 if wide.max(initial=0) > 255 else 1
-        picture = Image.fromarray((wide // scale).astype(np.uint8), "L")
     if picture.mode == "P" and "transparency" in picture.info:
         picture = picture.convert("RGBA")
     if picture.mode in ("RGBA", "LA", "PA"):

@@ -26,3 +26,16 @@ def functions_by_package(stack) -> dict[str, tuple[str, dict]]:
         if package in FUNCTIONS:
             found[package] = (logical_id, resource["Properties"])
     return found
+
+
+def render(value) -> str:
+    """A policy Resource (or condition value) as text: `<LogicalId>` for references,
+    `<AWS::Region>` etc. for pseudo parameters, literal parts kept."""
+    if isinstance(value, str):
+        return value
+    if "Ref" in value or "Fn::GetAtt" in value:
+        return f"<{ref_id(value)}>"
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(render(part) for part in parts)
+    raise AssertionError(f"unexpected resource {value}")

@@ -27,10 +27,11 @@ def test_cli_synth_with_nag_and_cfn_lint(tmp_path):
     ]
     assert nag_metadata
     assert all(m["rules_to_suppress"] for m in nag_metadata)
-    # the dependency layer was really built: pydantic-settings and Pillow for arm64
+    # the dependency layer was really built: Powertools, pydantic-settings and Pillow for arm64
     (layer,) = [r for r in resources.values() if r["Type"] == "AWS::Lambda::LayerVersion"]
     asset = layer["Metadata"]["aws:asset:path"]
     site = tmp_path / "streaming" / asset / "python"
+    assert (site / "aws_lambda_powertools").is_dir()
     assert (site / "pydantic_settings").is_dir()
     assert any(path.name.endswith("aarch64-linux-gnu.so") for path in (site / "PIL").iterdir())
     assert synth.lint(result.templates) == []

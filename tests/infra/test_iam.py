@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.infra.helpers import as_list, functions_by_package, ref_id
+from tests.infra.helpers import as_list, functions_by_package, ref_id, render
 
 pytestmark = pytest.mark.infra
 
@@ -204,18 +204,6 @@ def test_edge_role_only_uploads_frames_reads_gallery_and_pushes_its_video(each_m
 
 
 # -- which resource each function action is allowed on ------------------------------------
-
-
-def render(value) -> str:
-    """A policy Resource as text: `<LogicalId>` for references, literal parts kept."""
-    if isinstance(value, str):
-        return value
-    if "Ref" in value or "Fn::GetAtt" in value:
-        return f"<{ref_id(value)}>"
-    if "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return separator.join(render(part) for part in parts)
-    raise AssertionError(f"unexpected resource {value}")
 
 
 def grants(stack, role_id: str) -> dict[str, set[tuple[str, str]]]:

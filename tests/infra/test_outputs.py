@@ -3,6 +3,8 @@ for people."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from core.resources import StackResources
@@ -28,7 +30,10 @@ def test_output_keys_match_the_cli_model(each_mode):
 def test_stream_outputs_name_every_camera(synthesized):
     outputs = synthesized["streaming"].json["Outputs"]
     names = ["Doorman-front-door", "Doorman-garage"]
-    assert outputs["StreamProcessorName"]["Value"] == ",".join(names)
+    # A processor's name is its stream's plus a hash of its face-search settings.
+    processors = outputs["StreamProcessorName"]["Value"].split(",")
+    assert [p.rsplit("-", 1)[0] for p in processors] == names
+    assert all(re.fullmatch(r"[0-9a-f]{8}", p.rsplit("-", 1)[1]) for p in processors)
     assert outputs["VideoStreams"]["Value"] == ",".join(names)
     for verb, key in (
         ("start", "StartStreamProcessorCommand"),
@@ -38,7 +43,7 @@ def test_stream_outputs_name_every_camera(synthesized):
         command = "".join(p if isinstance(p, str) else "<region>" for p in parts)
         assert command == " && ".join(
             f"aws rekognition {verb}-stream-processor --name {name} --region <region>"
-            for name in names
+            for name in processors
         )
 
 

@@ -1,19 +1,55 @@
-"""analyze as a Kinesis consumer: face-search records of a Rekognition stream processor."""
+"""analyze as a Kinesis consumer: face-search records of a Rekognition stream processor.
+
+The cloud here is this module's own, with a mixed-case prefix as the stack's default name
+`Doorman` gives its streams (`Doorman-front-door`): the camera must come from the stack's
+stream -> camera map, whatever the case of the prefix.
+"""
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from localcloud.cloud import LocalCloud
+from localcloud.provision import LocalConfig
+from tests.support.cloud import CloudKit
+
 pytestmark = pytest.mark.integration
+CAMERAS = ("stream-gate", "stream-porch", "stream-empty")
 
 
-def face_search(camera: str, matched: list[dict] | None, faces: int = 1) -> bytes:
+@pytest.fixture(scope="module")
+def stream_cloud(
+    aws_env: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+    sample_faces: dict[str, Path],
+) -> Iterator[CloudKit]:
+    """streaming=true under prefix `Dm…`, with Eileen Collins enrolled as barred."""
+    config = LocalConfig(
+        prefix=f"Dm{uuid.uuid4().hex[:6]}", visibility_timeout=2, streaming=True, cameras=CAMERAS
+    )
+    local = LocalCloud(config, data_dir=tmp_path_factory.mktemp("stream-cloud"), endpoints=aws_env)
+    local.start()
+    kit = CloudKit(local)
+    kit.put_photo(
+        "console/eileen.png",
+        sample_faces["astronaut"].read_bytes(),
+        {"name": "Eileen Collins", "watchlist": "barred"},
+    )
+    kit.drain()
+    yield kit
+    local.stop()
+
+
+def face_search(stream: str, matched: list[dict] | None, faces: int = 1) -> bytes:
     """A FaceSearchResponse record as a face-search stream processor writes it."""
     now = time.time()
-    stream_arn = f"arn:aws:kinesisvideo:us-east-1:123456789012:stream/doorman-{camera}/1700000000"
+    stream_arn = f"arn:aws:kinesisvideo:us-east-1:123456789012:stream/{stream}/1700000000"
     detected = {
         "BoundingBox": {"Width": 0.2, "Height": 0.3, "Left": 0.4, "Top": 0.2},
         "Confidence": 99.8,
@@ -39,8 +75,13 @@ def face_search(camera: str, matched: list[dict] | None, faces: int = 1) -> byte
     return json.dumps(record).encode()
 
 
-def test_stream_records_follow_the_same_decisions(cloud, gallery) -> None:
-    (face_id,) = cloud.collection_faces(gallery.barred)
+def test_stream_records_follow_the_same_decisions(stream_cloud) -> None:
+    cloud = stream_cloud
+    streams = cloud.r.video_streams.split(",")
+    prefix = cloud.local.config.prefix
+    assert streams == [f"{prefix}-{camera}" for camera in CAMERAS]
+    assert prefix[0].isupper()  # like the default stack name, Doorman
+    (face_id,) = cloud.collection_faces("eileen-collins")
     match = {
         "Similarity": 98.6,
         "Face": {
@@ -48,7 +89,7 @@ def test_stream_records_follow_the_same_decisions(cloud, gallery) -> None:
             "FaceId": face_id,
             "Confidence": 99.9,
             "ImageId": "00000000-0000-0000-0000-000000000000",
-            "ExternalImageId": gallery.barred,
+            "ExternalImageId": "eileen-collins",
         },
     }
     kinesis = cloud.local.client("kinesis")
@@ -59,7 +100,9 @@ def test_stream_records_follow_the_same_decisions(cloud, gallery) -> None:
         ("stream-empty", None, 0),
     ):
         kinesis.put_record(
-            StreamName=stream, Data=face_search(camera, matched, faces), PartitionKey=camera
+            StreamName=stream,
+            Data=face_search(f"{prefix}-{camera}", matched, faces),
+            PartitionKey=camera,
         )
     cloud.drain()
 
@@ -75,3 +118,31 @@ def test_stream_records_follow_the_same_decisions(cloud, gallery) -> None:
     assert len(cloud.emails("stream-porch")) == 1
     assert cloud.events("stream-empty") == []
     assert cloud.audit_keys(f"processed/stream-gate/{gate['captured_at'][:10]}/")
+    # No event is ever filed under a stream name.
+    for name in streams:
+        assert cloud.events(name) == []
+
+
+def test_a_stream_that_is_not_one_of_the_stack_s_cameras_is_not_guessed(stream_cloud) -> None:
+    """Another stack's stream, or ours in another case: rejected, recorded nowhere, and not
+    retried into the failure queue."""
+    cloud = stream_cloud
+    prefix = cloud.local.config.prefix
+    kinesis = cloud.local.client("kinesis")
+    strangers = (f"{prefix.lower()}-stream-porch", "Other-stream-porch", "stream-porch")
+    before = len(cloud.events("stream-porch"))
+    for name in strangers:
+        kinesis.put_record(
+            StreamName=cloud.r.face_search_stream,
+            Data=face_search(name, [], 1),
+            PartitionKey=name,
+        )
+    cloud.drain()
+    assert len(cloud.events("stream-porch")) == before
+    for name in strangers[:2]:
+        assert cloud.events(name) == []
+    failures = cloud.sqs.get_queue_url(QueueName=f"{prefix}-stream-failures")["QueueUrl"]
+    attributes = cloud.sqs.get_queue_attributes(
+        QueueUrl=failures, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "0"

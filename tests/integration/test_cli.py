@@ -41,16 +41,21 @@ def cloud(tmp_path_factory):
         # moto's state is per process: a prefix of our own keeps other tests' data out.
         config = LocalConfig(prefix="doorman-cli", cooldown_seconds=0)
         with LocalCloud(config, data_dir=tmp_path_factory.mktemp("cli-cloud")) as running:
+            # The environment a user gets from `doorman local up`, set once for the module
+            # and put back only after the cloud (and its router threads) stopped: setting it
+            # per command would race with the router's own per-invocation environment.
+            user_env = {**running.env(), "DOORMAN_LOCAL_DIR": str(running.data_dir)}
+            for key, value in user_env.items():
+                patch.setenv(key, value)
             yield running
 
 
 @pytest.fixture(scope="module")
 def run(cloud):
-    """`doorman ...` with the environment a user gets from `doorman local up`."""
-    env = {**cloud.env(), "DOORMAN_LOCAL_DIR": str(cloud.data_dir)}
+    """`doorman ...` run as a user would after `doorman local up` (see `cloud`)."""
 
     def invoke(*args: str, input: str | None = None):
-        return CliRunner().invoke(main, list(args), env=env, input=input, catch_exceptions=False)
+        return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
 
     return invoke
 
@@ -174,7 +179,7 @@ def test_disarm_and_arm_flip_the_ssm_parameter(run, cloud):
 def test_stream_commands_explain_that_there_is_no_streaming_path(run):
     status = run("stream", "status")
     assert status.exit_code == 0
-    assert "no streaming path" in status.output
+    assert "no stream processors" in status.output
     start = run("stream", "start", "--camera", "front")
     assert start.exit_code == 1
     assert "streaming=true" in start.output

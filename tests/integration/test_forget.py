@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from tests.integration.conftest import CloudKit, plain
+from tests.support.cloud import CloudKit, plain
 from tests.support.images import jpeg_bytes, open_rgb
 
 pytestmark = [

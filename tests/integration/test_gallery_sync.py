@@ -17,7 +17,7 @@ from adapters.storage import Storage
 from cli import main
 from core.slugs import hashed_slug
 from edge_agent.gallery_sync import MANIFEST, GallerySyncError, sync_gallery
-from tests.integration.conftest import CloudKit, plain
+from tests.support.cloud import CloudKit, plain
 from tests.support.images import corrupt_jpeg, rgba_png
 from tests.unit.edge_delivery.factory import s3_client
 

@@ -1,10 +1,14 @@
 """`doorman push` with real GStreamer: the pipeline runs up to fakesink, credentials travel
-only through the environment, a killed pipeline is restarted, SIGTERM stops it cleanly, and
-a missing kvssink gets build instructions."""
+only through a private credential file that is rewritten before they expire, a killed
+pipeline is restarted, SIGTERM stops it cleanly, and a missing kvssink gets build
+instructions."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -125,12 +129,9 @@ def test_killed_pipeline_restarts_and_sigterm_stops_cleanly(videos: dict[str, Pa
     )  # fmt: skip
     try:
         first = wait_for_child(process.pid)
-        # Credentials reach the pipeline through its environment, never its argv.
+        # Credentials reach kvssink through its credential file: never argv or environment.
         assert SECRET.encode() not in Path(f"/proc/{first}/cmdline").read_bytes()
-        assert (
-            f"AWS_SECRET_ACCESS_KEY={SECRET}".encode()
-            in Path(f"/proc/{first}/environ").read_bytes()
-        )
+        assert SECRET.encode() not in Path(f"/proc/{first}/environ").read_bytes()
 
         os.kill(first, signal.SIGKILL)  # the pipeline dies: the supervisor restarts it
         second = wait_for_child(process.pid, other_than=first)
@@ -172,6 +173,123 @@ def test_missing_kvssink_exits_non_zero_with_build_instructions(
     assert "-DBUILD_GSTREAMER_PLUGIN=ON" in message
     assert "GST_PLUGIN_PATH" in message
     assert "Traceback" not in message
+
+
+# A `credential_process` (botocore's default chain runs it) that issues new role-like
+# credentials on every call, each living LIFETIME seconds, and records what it issued.
+LIFETIME = 4
+CREDENTIAL_PROCESS = """
+import json, pathlib, secrets, sys
+from datetime import UTC, datetime, timedelta
+issued = pathlib.Path(sys.argv[1])
+n = len(issued.read_text().splitlines()) + 1 if issued.exists() else 1
+credentials = {
+    "Version": 1,
+    "AccessKeyId": f"ASIAFAKEROLE{n:08d}",
+    "SecretAccessKey": secrets.token_urlsafe(30),
+    "SessionToken": "FQoGZXIvYXdzE" + secrets.token_urlsafe(60),
+    "Expiration": (datetime.now(UTC) + timedelta(seconds=float(sys.argv[2])))
+    .strftime("%Y-%m-%dT%H:%M:%SZ"),
+}
+with issued.open("a") as log:
+    log.write(json.dumps(credentials) + "\\n")
+print(json.dumps(credentials))
+"""
+
+
+def env_with_expiring_role(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """An environment whose default chain is a role whose sessions last LIFETIME seconds."""
+    script = tmp_path / "issue_credentials.py"
+    script.write_text(CREDENTIAL_PROCESS)
+    issued = tmp_path / "issued.jsonl"
+    command = shlex.join([sys.executable, str(script), str(issued), str(LIFETIME)])
+    config = tmp_path / "aws_config"
+    config.write_text(f"[default]\ncredential_process = {command}\n")
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_CONFIG_FILE=str(config),
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "no_credentials"),
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_DEFAULT_REGION="us-east-1",
+        XDG_RUNTIME_DIR=str(runtime),
+        PYTHONPATH=str(REPO),
+    )
+    return env, issued
+
+
+def issued_credentials(issued: Path) -> list[dict[str, str]]:
+    return [json.loads(line) for line in issued.read_text().splitlines()]
+
+
+def test_expiring_role_credentials_are_rotated_in_the_file_while_the_stream_runs(
+    videos: dict[str, Path], tmp_path: Path
+) -> None:
+    env, issued = env_with_expiring_role(tmp_path)
+    process = subprocess.Popen(
+        [
+            *DOORMAN, "push", str(videos["long"]), "--stream", "door",
+            "--sink", "fakesink", "--sink-property", "silent=false", "--verbose",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        out, err = _Lines(process.stdout), _Lines(process.stderr)
+        err.wait("kvssink credentials file: ")
+        (announced,) = [line for line in err.lines if "kvssink credentials file: " in line]
+        match = re.search(r"kvssink credentials file: (\S+) ", announced)
+        assert match, announced
+        path = Path(match.group(1))
+        assert path.parent.parent == tmp_path / "run"  # on the per-user runtime directory
+        assert oct(path.stat().st_mode & 0o777) == oct(0o600)
+        assert oct(path.parent.stat().st_mode & 0o777) == oct(0o700)
+        pipeline = wait_for_child(process.pid)
+
+        # Several expiries go by: each time the file holds the newly issued credentials,
+        # while buffers keep reaching the sink from the one pipeline that was started.
+        versions: list[str] = []
+        frames_at_version: list[int] = []
+        deadline = time.monotonic() + 30
+        while len(versions) < 4:
+            assert time.monotonic() < deadline, f"the file changed only {len(versions)} times"
+            text = path.read_text()
+            if text not in versions:
+                versions.append(text)
+                frames_at_version.append(out.count("last-message = chain"))
+            time.sleep(0.05)
+        out.wait("last-message = chain", at_least=frames_at_version[-1] + 15)
+        assert frames_at_version == sorted(frames_at_version) and frames_at_version[-1] > 0
+        assert err.count("pipeline started") == 1 and err.count("pipeline exited") == 0
+        by_key = {c["AccessKeyId"]: c for c in issued_credentials(issued)}
+        for text in versions:
+            marker, key, expiration, secret, token = text.split()
+            assert marker == "CREDENTIALS"
+            assert [expiration, secret, token] == [
+                by_key[key]["Expiration"],
+                by_key[key]["SecretAccessKey"],
+                by_key[key]["SessionToken"],
+            ]
+
+        argv = Path(f"/proc/{pipeline}/cmdline").read_bytes()
+        environ = Path(f"/proc/{pipeline}/environ").read_bytes()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()
+    time.sleep(0.2)  # let the pipe readers drain
+    logs = "".join(out.lines) + "".join(err.lines)
+    credentials = issued_credentials(issued)
+    assert len(credentials) >= 4
+    for issued_set in credentials:
+        for name in ("AccessKeyId", "SecretAccessKey", "SessionToken"):
+            value = issued_set[name]
+            assert value.encode() not in argv and value.encode() not in environ, name
+            assert value not in logs, f"{name} appears in the logs"
+    assert not path.exists() and not path.parent.exists()  # removed at exit
 
 
 class _Lines:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -82,3 +83,61 @@ def test_nonsense_usage_is_refused():
         Usage(events_per_day=-1)
     with pytest.raises(ValueError, match="alert_share"):
         Usage(alert_share=2)
+
+
+def test_an_hour_a_day_of_kvs_image_generation_by_hand():
+    est = estimate(Usage(events_per_day=0, enrolled=0, image_minutes=60, faces_per_image=0.5))
+    # 60 min x 60 s / 2 s = 1,800 images a day, 54,000 a month; half of them with a face.
+    assert line(est, "Kinesis Video Streams", "image generation").quantity == 54_000
+    assert line(est, "Rekognition", "DetectFaces + DetectLabels").quantity == 54_000
+    assert line(est, "Rekognition", "DetectFaces + DetectLabels").monthly_usd == pytest.approx(54)
+    assert line(est, "Rekognition", "SearchFacesByImage").monthly_usd == pytest.approx(27)
+    # The video itself: 13.5 GB ingested, 24 h of 720 h kept (as for the streaming path).
+    assert line(est, "Kinesis Video Streams", "ingestion").quantity == pytest.approx(13.5)
+    assert line(est, "Kinesis Video Streams", "storage").quantity == pytest.approx(0.45)
+    assert not [x for x in est.lines if x.service == "Kinesis Data Streams"]
+    assert not [x for x in est.lines if x.item == "streaming face search"]
+    # Each image is a frame for analyze: 4 PUTs (the image KVS writes, processed JSON, raw
+    # responses, tag), 1 GET, 3 SQS requests, 1.5 s of a 1 GB Lambda, 4 WRU + 1 per face.
+    assert line(est, "S3", "PUT requests").monthly_usd == pytest.approx(216_000 * 0.005 / 1000)
+    assert line(est, "S3", "GET requests").quantity == 54_000
+    # A face ends in an alert as often as an edge frame does: 27,000 x 0.2 = 5,400 alerts.
+    assert line(est, "SES", "alert emails").quantity == pytest.approx(5_400)
+    assert line(est, "SQS", "requests").quantity == pytest.approx((54_000 + 5_400) * 3)
+    assert line(est, "Lambda", "compute").quantity == pytest.approx(81_000 + 675)
+    assert line(est, "Lambda", "requests").quantity == pytest.approx(59_400)
+    assert line(est, "DynamoDB", "write request units").quantity == pytest.approx(248_400)
+    assert line(est, "DynamoDB", "read request units").quantity == pytest.approx(27_000)
+    # Alarm images stay 30 days (180 a day), quiet ones 1 day (1,620): 7,020 x 128 KB.
+    assert line(est, "S3", "storage").quantity == pytest.approx(7_020 * 128_000 / 1e9)
+
+
+def test_image_generation_is_priced_per_image_only_when_the_price_is_known():
+    usage = Usage(events_per_day=0, enrolled=0, image_minutes=60)
+    unknown = estimate(usage, replace(PRICES, kvs_image_1000=None))
+    assert line(unknown, "Kinesis Video Streams", "image generation").monthly_usd == 0
+    assert unknown.unpriced == ("Kinesis Video Streams image generation",)
+    known = estimate(usage, replace(PRICES, kvs_image_1000=0.01))
+    assert line(known, "Kinesis Video Streams", "image generation").monthly_usd == (
+        pytest.approx(54_000 * 0.01 / 1000)
+    )
+    assert known.unpriced == ()
+
+
+def test_images_every_2_s_all_day_costs_a_tiered_million_detect_calls():
+    cmp = compare(Usage(cameras=1, events_per_day=20), motion_frames_per_day=350)
+    images = cmp.images_24_7
+    assert images.usage.image_interval_seconds == 2
+    # 43,200 images a day, 1,296,000 a month: 1 M at $0.001 and 296,000 at $0.0008.
+    detect = line(images, "Rekognition", "DetectFaces + DetectLabels")
+    assert detect.quantity == 1_296_000
+    assert detect.monthly_usd == pytest.approx(1000 + 236.8)
+    # One face in 100 images: 12,960 searches.
+    assert line(images, "Rekognition", "SearchFacesByImage").quantity == pytest.approx(12_960)
+    assert line(images, "Kinesis Video Streams", "ingestion").quantity == pytest.approx(324)
+    assert cmp.every_motion_frame.total < images.total < cmp.streaming_24_7.total
+
+
+def test_kvs_cannot_sample_faster_than_every_200_ms():
+    with pytest.raises(ValueError, match="image_interval_seconds"):
+        Usage(image_minutes=60, image_interval_seconds=0.1)

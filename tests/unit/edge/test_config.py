@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -85,7 +86,7 @@ def test_explicit_overrides_win(monkeypatch: pytest.MonkeyPatch) -> None:
         ("[faces]\ndetector = 'cnn'\n", "faces.detector: Input should be 'hog'"),
         ("[motion]\nblur = 4\n", "motion.blur: must be 0 (off) or an odd kernel size"),
         ("[motion]\nmasks = [[[0, 0], [1, 1]]]\n", "motion.masks: mask 0 needs at least 3 points"),
-        ("camera_id = 'front door'\n", "camera_id: String should match pattern"),
+        ("camera_id = 'front door'\n", "camera_id: must be one safe path segment"),
         ("[recognition]\nupload = 'none'\n", "recognition.upload: Input should be 'all' or"),
         ("[spool]\nmax_bytes = 'lots'\n", "spool.max_bytes: Input should be a valid integer"),
         (
@@ -98,6 +99,33 @@ def test_errors_name_the_key(tmp_path: Path, text: str, expected: str) -> None:
     with pytest.raises(ConfigError) as error:
         load_config(write(tmp_path, text))
     assert any(problem.startswith(expected) for problem in error.value.problems), error.value
+
+
+UNSAFE_CAMERA_IDS = [".", "..", "../door", "a/b", "a\\b", ".door", "-door", "", "x" * 65]
+
+
+@pytest.mark.parametrize("camera_id", UNSAFE_CAMERA_IDS)
+def test_camera_id_must_be_one_safe_key_segment_in_the_file(tmp_path: Path, camera_id) -> None:
+    # A JSON string of ASCII text is also a TOML basic string.
+    with pytest.raises(ConfigError) as error:
+        load_config(write(tmp_path, f"camera_id = {json.dumps(camera_id)}\n"))
+    assert [problem.split(":")[0] for problem in error.value.problems] == ["camera_id"]
+    assert "must be one safe path segment" in str(error.value)
+
+
+@pytest.mark.parametrize("camera_id", UNSAFE_CAMERA_IDS)
+def test_camera_id_must_be_one_safe_key_segment_in_the_environment(
+    monkeypatch: pytest.MonkeyPatch, camera_id
+) -> None:
+    monkeypatch.setenv("DOORMAN_CAMERA_ID", camera_id)
+    with pytest.raises(ConfigError, match=r"^camera_id: must be one safe path segment"):
+        load_config()
+
+
+@pytest.mark.parametrize("camera_id", ["door", "porch-2", "Back_Yard.cam", "7", "a..b"])
+def test_ordinary_camera_ids_are_accepted(monkeypatch: pytest.MonkeyPatch, camera_id) -> None:
+    monkeypatch.setenv("DOORMAN_CAMERA_ID", camera_id)
+    assert load_config().camera_id == camera_id
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -11,7 +10,6 @@ from edge_agent.push import (
     H264_AU_CAPS,
     PushError,
     build_pipeline,
-    child_environment,
     pipeline_elements,
 )
 
@@ -114,28 +112,3 @@ def test_a_secret_value_smuggled_into_any_argument_is_refused() -> None:
 def test_bad_input_gets_a_clear_error(source, stream, region, message) -> None:
     with pytest.raises(PushError, match=message):
         build_pipeline(source, stream, region=region, environ={})
-
-
-def test_child_environment_resolves_the_default_chain_into_env_only() -> None:
-    frozen = SimpleNamespace(access_key="AKIAFROMROLE", secret_key="role-secret", token="tok")
-    credentials = SimpleNamespace(get_frozen_credentials=lambda: frozen)
-    session = SimpleNamespace(get_credentials=lambda: credentials)
-    env = child_environment("eu-west-1", base={"PATH": "/usr/bin"}, session=session)
-    assert env == {
-        "PATH": "/usr/bin",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "AKIAFROMROLE",
-        "AWS_SECRET_ACCESS_KEY": "role-secret",
-        "AWS_SESSION_TOKEN": "tok",
-    }
-
-
-def test_child_environment_keeps_explicit_environment_credentials() -> None:
-    def must_not_be_called():
-        raise AssertionError("the default chain is not consulted when env has keys")
-
-    env = child_environment(
-        None, base=ENV_WITH_SECRETS, session=SimpleNamespace(get_credentials=must_not_be_called)
-    )
-    assert env == ENV_WITH_SECRETS

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
+import os
 import threading
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from edge_agent import __version__
+from edge_agent import spool as spool_module
+from edge_agent.events import EventKind
 from edge_agent.spool import Spool
 from tests.unit.edge_delivery.factory import make_event
 
@@ -103,7 +109,7 @@ def test_cap_evicts_oldest_motion_first_then_oldest_faces(tmp_path: Path) -> Non
     item_size = probe.bytes_used
     spool = Spool(tmp_path / "spool", max_bytes=4 * item_size + item_size // 2)  # 4 items
 
-    def submit(n: int, kind: str) -> None:
+    def submit(n: int, kind: EventKind) -> None:
         spool.submit(make_event(n, kind=kind, payload=payload(n)))
 
     def held() -> list[str]:
@@ -137,6 +143,126 @@ def test_an_item_larger_than_the_cap_is_dropped_without_evicting_others(tmp_path
     spool.submit(make_event(2, payload=b"\xff\xd8" + b"x" * (4 * PAYLOAD)))
     assert [item.kind for item in spool.pending()] == ["motion"]
     assert spool.evicted == {"face": 1}
+
+
+class SmallDisk:
+    """Stands in for the filesystem under a spool, as `spool._write_atomic`.
+
+    A file larger than `max_file_size` fails with EFBIG (a file size limit); a write that
+    would take the files in the spool folder past `capacity` bytes fails with ENOSPC. Like
+    the kernel, a failed write leaves what it managed to write in the temp file.
+    """
+
+    def __init__(self, capacity: int = 10**12, max_file_size: int = 10**12) -> None:
+        self.capacity = capacity
+        self.max_file_size = max_file_size
+        self.failures: Counter[int] = Counter()
+        self._write_atomic = spool_module._write_atomic
+
+    def __call__(self, path: Path, data: bytes) -> None:
+        used = sum(p.stat().st_size for p in path.parent.iterdir() if p.is_file())
+        if len(data) > self.max_file_size:
+            self._fail(path, data[: self.max_file_size], errno.EFBIG)
+        if used + len(data) > self.capacity:
+            self._fail(path, data[: max(0, self.capacity - used)], errno.ENOSPC)
+        self._write_atomic(path, data)
+
+    def _fail(self, path: Path, written: bytes, code: int) -> None:
+        self.failures[code] += 1
+        path.with_name(path.name + ".tmp").write_bytes(written)
+        raise OSError(code, os.strerror(code), str(path))
+
+
+def item_size(tmp_path: Path) -> int:
+    probe = Spool(tmp_path / "probe", max_bytes=1_000_000)
+    probe.submit(make_event(0, payload=payload(0)))
+    return probe.bytes_used
+
+
+def test_a_full_disk_evicts_oldest_motion_then_oldest_faces_to_keep_the_newest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    size = item_size(tmp_path)
+    disk = SmallDisk(capacity=4 * size + size // 2)  # 4 items; the byte cap is far away
+    monkeypatch.setattr(spool_module, "_write_atomic", disk)
+    spool = Spool(tmp_path / "spool", max_bytes=100 * size)
+
+    def submit(n: int, kind: EventKind) -> None:
+        spool.submit(make_event(n, kind=kind, payload=payload(n)))
+
+    def held() -> list[str]:
+        return [f"{item.kind}{item.key.split('/t')[-1][3:5]}" for item in spool.pending()]
+
+    submit(1, "face")
+    submit(2, "motion")
+    submit(3, "face")
+    submit(4, "motion")
+    assert held() == ["face01", "motion02", "face03", "motion04"]
+    assert not disk.failures
+    submit(5, "face")  # no space: the oldest motion goes
+    assert held() == ["face01", "face03", "motion04", "face05"]
+    submit(6, "face")  # the next motion goes
+    assert held() == ["face01", "face03", "face05", "face06"]
+    submit(7, "face")  # no motion left: the oldest face goes
+    assert held() == ["face03", "face05", "face06", "face07"]
+    submit(8, "motion")  # a new motion never pushes out a face: it is dropped itself
+    assert held() == ["face03", "face05", "face06", "face07"]
+
+    assert disk.failures[errno.ENOSPC] >= 4
+    assert spool.disk_full_drops == {"motion": 3, "face": 1}
+    assert spool.stats()["disk_full_drops_motion"] == 3
+    assert spool.stats()["disk_full_drops_face"] == 1
+    assert spool.evicted == {}  # the byte cap was never reached
+    assert spool.bytes_used == on_disk_bytes(tmp_path / "spool")
+    assert len(files(tmp_path / "spool")) == 8  # no temp file left behind
+    assert len(Spool(tmp_path / "spool", max_bytes=100 * size)) == 4
+
+
+def test_a_file_too_large_for_the_disk_drops_only_that_event(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(spool_module, "_write_atomic", SmallDisk(max_file_size=2 * PAYLOAD))
+    spool = Spool(tmp_path, max_bytes=1_000_000)
+    spool.submit(make_event(1, kind="motion", payload=payload(1)))
+    spool.submit(make_event(2, payload=b"\xff\xd8" + b"x" * (3 * PAYLOAD)))  # over the limit
+    spool.submit(make_event(3, payload=payload(3)))
+    # Making room cannot help a file that is too large: the others stay.
+    assert [item.key[-14:] for item in spool.pending()] == ["t00001-001.jpg", "t00003-003.jpg"]
+    assert spool.disk_full_drops == {"face": 1}
+    assert len(files(tmp_path)) == 4
+
+
+def test_a_full_disk_is_one_clear_error_not_one_per_event(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    size = item_size(tmp_path)
+    monkeypatch.setattr(spool_module, "_write_atomic", SmallDisk(capacity=2 * size))
+    spool = Spool(tmp_path / "spool", max_bytes=1_000_000)
+    with caplog.at_level(logging.DEBUG, logger="edge_agent.spool"):
+        for n in range(10):
+            spool.submit(make_event(n, payload=payload(n)))
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1, [r.getMessage() for r in errors]
+    message = errors[0].getMessage()
+    assert "No space left on device" in message and str(tmp_path / "spool") in message
+    assert not any(r.exc_info for r in caplog.records)  # no traceback
+    assert len(spool) + sum(spool.disk_full_drops.values()) == 10
+
+
+def test_other_write_errors_propagate_and_leave_nothing_half_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = Spool(tmp_path, max_bytes=1_000_000)
+
+    def broken_disk(path: Path, data: bytes) -> None:
+        path.with_name(path.name + ".tmp").write_bytes(data[:10])
+        raise OSError(errno.EIO, os.strerror(errno.EIO), str(path))
+
+    monkeypatch.setattr(spool_module, "_write_atomic", broken_disk)
+    with pytest.raises(OSError, match="Input/output error"):
+        spool.submit(make_event(1))
+    assert len(spool) == 0 and spool.bytes_used == 0
+    assert files(tmp_path) == []
 
 
 def test_concurrent_submitters_keep_the_books_straight(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from PIL import Image as PILImage
 
 from adapters.faces import Image
 from adapters.messaging import WebhookError
-from adapters.storage import ObjectHead
+from adapters.storage import ObjectChanged, ObjectHead
 from core.messages import Email
 from core.schemas import Alert, EventRecord, Person, PhotoRecord
 
@@ -56,7 +56,14 @@ class Bucket:
         etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
         return ObjectHead(size=len(data), etag=etag, version_id=version, metadata=metadata)
 
-    def read(self, bucket: str, key: str) -> bytes:
+    def read(self, bucket: str, key: str, *, version_id: str = "", etag: str = "") -> bytes:
+        head = self.head(bucket, key)
+        if (
+            head is None
+            or (version_id and version_id != head.version_id)
+            or (etag and etag != head.etag)
+        ):
+            raise ObjectChanged(f"{bucket}/{key} changed since it was checked")
         return self.objects[bucket, key][0]
 
     def tags(self, bucket: str, key: str) -> dict[str, str]:
@@ -215,8 +222,16 @@ class Log:
         self.events: list[EventRecord] = []
         self.sightings: list[dict[str, Any]] = []
 
-    def put(self, record: EventRecord) -> None:
+    def put(self, record: EventRecord) -> bool:
+        """Like EventsTable.put: another record's event under the same key is kept."""
+        if any(
+            (e.camera_id, e.event_time) == (record.camera_id, record.event_time)
+            and e.alert_id != record.alert_id
+            for e in self.events
+        ):
+            return False
         self.events.append(record)
+        return True
 
     def put_many(self, items: list[dict[str, Any]]) -> None:
         self.sightings.extend(items)

@@ -66,3 +66,41 @@ def test_cost_refuses_negative_numbers():
     result = CliRunner().invoke(main, ["cost", "--cameras", "-1"])
     assert result.exit_code == 2
     assert "--cameras" in result.output
+
+
+def test_cost_prices_an_hour_a_day_of_kvs_images_and_says_what_is_unpriced():
+    result = CliRunner().invoke(
+        main,
+        [
+            "cost", "--events-per-day", "0", "--enrolled", "0",
+            "--image-minutes", "60", "--image-interval", "2", "--faces-per-image", "0.5",
+            "--json",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    lines = {(x["service"], x["item"]): x for x in data["lines"]}
+    # 1,800 images a day for 30 days; DetectFaces on each, a search per face (see test_cost).
+    assert lines[("Kinesis Video Streams", "image generation")]["quantity"] == 54_000
+    assert lines[("Rekognition", "DetectFaces + DetectLabels")]["monthly_usd"] == (
+        pytest.approx(54)
+    )
+    assert lines[("Rekognition", "SearchFacesByImage")]["monthly_usd"] == pytest.approx(27)
+    assert data["unpriced"] == ["Kinesis Video Streams image generation"]
+
+
+def test_cost_compares_with_kvs_images_every_interval_all_day():
+    result = CliRunner().invoke(main, ["cost", "--json"])
+    data = json.loads(result.output)
+    images = data["comparison"]["KVS images every 2 s, 24/7 (streaming=images)"]
+    # 1,296,000 DetectFaces calls a camera-month alone cost $1,236.80.
+    assert 1236.8 < images < data["comparison"]["24/7 streaming (face search)"]
+    table = CliRunner().invoke(main, ["cost"]).output
+    assert "KVS images every 2 s, 24/7 (streaming=images)" in table
+    assert "not priced: Kinesis Video Streams image generation" in table
+
+
+def test_cost_refuses_an_image_interval_kvs_cannot_do():
+    result = CliRunner().invoke(main, ["cost", "--image-interval", "0.1"])
+    assert result.exit_code == 2
+    assert "--image-interval" in result.output and "x>=0.2" in result.output

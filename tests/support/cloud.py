@@ -1,4 +1,5 @@
-"""Integration fixtures built on the session servers of tests/conftest.py.
+"""Cloud fixtures (a pytest plugin that tests/conftest.py loads, so the integration and the
+adversarial suites share one local cloud), built on the session servers of tests/conftest.py.
 
 - `local_cloud`: one `LocalCloud` per session on the shared moto server and face service:
   the stack's resources (under a unique prefix, so other suites on the same moto server
