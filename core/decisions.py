@@ -14,6 +14,13 @@ IDENTIFIED: frozenset[FaceStatus] = frozenset({"known", "barred", "stranger"})
 _ARMED_ONLY = frozenset({STRANGER_IDENTITY, LABEL_IDENTITY})
 
 
+def is_person(identity: str) -> bool:
+    """A person_id, not "unknown" (any stranger) or "alarm-label" (any motion alarm): only a
+    person's alerts are rate-limited across cameras, as one stranger's alert must not hide
+    another's at the next door."""
+    return identity not in _ARMED_ONLY
+
+
 @dataclass(frozen=True)
 class Thresholds:
     known: float = 90.0

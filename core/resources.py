@@ -40,7 +40,10 @@ class StackResources(BaseModel):
     alerts_topic_arn: str
     armed_parameter: str
     webhook_parameter: str
+    # The default device's edge role (no `devices` in the context); with `devices`, "".
     edge_role_arn: str = ""
+    # JSON object: device name -> the ARN of its edge role (every deployment).
+    edge_role_arns: str = ""
     # Comma-separated camera ids, in the order of `video_streams` and `stream_processor_name`.
     cameras: str = ""
     # streaming=true: processors, their video streams and the face-search data stream;

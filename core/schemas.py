@@ -107,6 +107,8 @@ class FrameOutcome(_Model):
     faces: int = 0
     alert_id: str = ""
     alerted: bool = False
+    # The Events item's alert_status ("sent", "cooldown", "rate-limited", ...); "" when none.
+    alert_status: str = ""
 
 
 class Person(_Model):

@@ -23,6 +23,9 @@ CsvList = Annotated[list[str], NoDecode]
 PARAMETER_MAX_AGE_SECONDS = 60
 # How long before S3's event time an edge's captured-at is still believed (core.records).
 CAPTURED_AT_MAX_AGE_SECONDS = int(CAPTURE_MAX_AGE.total_seconds())
+# At most one alert about one identity per this many seconds across all cameras (so per
+# recipient: every alert goes to the owner, and critical ones also to the authorities).
+ALERT_RATE_SECONDS = 600
 
 
 class _FunctionSettings(BaseSettings):
@@ -72,8 +75,13 @@ class AnalyzeSettings(_FunctionSettings):
     # ({"Doorman-front-door": "front-door"}); "{}" without video streams. A face-search
     # record from any other stream is rejected, never guessed (core.records.camera_for_stream).
     stream_cameras: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    # The stack's `cameras` context ("front-door,garage"): a frame or `kvs/` image from any
+    # other camera, or whose key and `camera-id` name different cameras, is rejected.
+    cameras: CsvList = Field(default_factory=lambda: ["front-door"])
+    alert_rate_seconds: int = Field(ALERT_RATE_SECONDS, ge=0)
 
     _split_labels = field_validator("alarm_labels", mode="before")(_split_csv)
+    _split_cameras = field_validator("cameras", mode="before")(_split_csv)
     _parse_stream_cameras = field_validator("stream_cameras", mode="before")(_parse_json)
 
 

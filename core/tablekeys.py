@@ -2,7 +2,9 @@
 
 State table (PK `pk`), beside Powertools' idempotency records (`{function}#{hash}`):
 - `photo#{bucket}/{key}`: enroll's record of one faces-bucket photo;
-- `cooldown#{camera_id}#{identity}`: the alert slot of one identity on one camera.
+- `cooldown#{camera_id}#{identity}`: the alert slot of one identity on one camera;
+- `cooldown#*#{identity}`: the alert slot of one identity across all cameras (the rate
+  limit; `*` is never a camera id, and forget finds it as any cooldown slot).
 
 Events sort key `{captured_at}#{image_hash}`; Sightings sort key
 `{captured_at}#{camera_id}#{image_hash}#{n}`. Both start with the ISO capture time, so a
@@ -20,6 +22,8 @@ PHOTO_PREFIX = "photo#"
 COOLDOWN_PREFIX = "cooldown#"
 STATE_PREFIXES = (PHOTO_PREFIX, COOLDOWN_PREFIX)
 SEPARATOR = "#"
+# The camera of the cross-camera slot: camera ids are `A-Za-z0-9_.-`, so never `*`.
+ALL_CAMERAS = "*"
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,11 @@ def parse_photo_key(pk: str) -> PhotoKey | None:
 
 def cooldown_key(camera_id: str, identity: str) -> str:
     return f"{COOLDOWN_PREFIX}{camera_id}{SEPARATOR}{identity}"
+
+
+def identity_limit_key(identity: str) -> str:
+    """The slot that rate-limits alerts about `identity` across every camera."""
+    return cooldown_key(ALL_CAMERAS, identity)
 
 
 def parse_cooldown_key(pk: str) -> CooldownKey | None:

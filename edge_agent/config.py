@@ -164,7 +164,7 @@ class AgentConfig(BaseSettings):
         case_sensitive=False,
     )
 
-    camera_id: str = "door"
+    camera_id: str = "front-door"  # the stack's default `cameras`, so defaults work together
     source: str | None = None
     capture: CaptureConfig = CaptureConfig()
     motion: MotionConfig = MotionConfig()

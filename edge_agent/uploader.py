@@ -5,8 +5,14 @@ exponential backoff and jitter (on top of botocore's own `standard` retries). Er
 human must fix (AccessDenied, NoSuchBucket, bad credentials) are logged loudly and retried at
 the maximum backoff, so the agent recovers by itself once the cause is fixed. An item that S3
 rejects for what it is (too large, invalid metadata) is set aside in the spool's `rejected/`
-folder instead of blocking the queue. Keys are deterministic, so a retry after a crash
-overwrites the same object.
+folder instead of blocking the queue.
+
+Frames are write-once: every put carries `If-None-Match: *` (the uploads bucket policy denies
+a put under `frames/` without it). Keys are deterministic, so a retry after a crash or a lost
+answer names the same object; S3 then refuses it with 412 PreconditionFailed because the
+object is there, and the item counts as delivered (`already_present`) and leaves the spool.
+A 409 ConditionalRequestConflict (a concurrent conditional write) is retried. See
+https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html
 """
 
 from __future__ import annotations
@@ -45,7 +51,9 @@ CLIENT_CONFIG = Config(
 )
 
 _THROTTLING = {"SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded"}
-_TRANSIENT = {"RequestTimeout", "BadDigest", "IncompleteBody"}
+_TRANSIENT = {"RequestTimeout", "BadDigest", "IncompleteBody", "ConditionalRequestConflict"}
+# If-None-Match: * failed: the object under this key exists already (the frame arrived).
+_ALREADY_PRESENT = "PreconditionFailed"
 _ITEM_REJECTED = {"EntityTooLarge", "MetadataTooLarge", "KeyTooLongError", "InvalidArgument"}
 _WARN_EVERY = 60.0  # seconds between warnings while the network stays down
 _HINTS = {
@@ -107,6 +115,7 @@ class Uploader:
         self.uploaded = 0
         self.failed_attempts = 0
         self.rejected = 0
+        self.already_present = 0
         self.last_error = ""
         self._consecutive_failures = 0
         self._last_warning = 0.0
@@ -169,6 +178,7 @@ class Uploader:
             "uploaded": self.uploaded,
             "failed_attempts": self.failed_attempts,
             "rejected": self.rejected,
+            "already_present": self.already_present,
         }
 
     # -- the loop --------------------------------------------------------------------------
@@ -204,6 +214,7 @@ class Uploader:
                 Body=body,
                 ContentType="image/jpeg",
                 Metadata=item.metadata,
+                IfNoneMatch="*",  # write-once: never overwrite a frame already in S3
             )
         except ClientError as error:
             return self._on_client_error(item, error)
@@ -216,16 +227,26 @@ class Uploader:
             return self._on_failure(item, f"{type(error).__name__}: {error}", loud=False)
         if not response.get("ETag"):
             return self._on_failure(item, "S3 answered without an ETag", loud=True)
+        self._delivered(item)
+        log.debug("uploaded s3://%s/%s", self.bucket, item.key)
+        return 0.0
+
+    def _delivered(self, item: SpoolItem) -> None:
         self.spool.remove(item)
         self.uploaded += 1
         if self._consecutive_failures:
             log.info("uploader: S3 reachable again after %d failures", self._consecutive_failures)
         self._consecutive_failures = 0
-        log.debug("uploaded s3://%s/%s", self.bucket, item.key)
-        return 0.0
 
     def _on_client_error(self, item: SpoolItem, error: ClientError) -> float:
         code, status = _error_code(error)
+        if code == _ALREADY_PRESENT or status == 412:
+            # A retry of a put that had arrived (its answer was lost, or the agent crashed
+            # before removing the item): the object is there, and it is never overwritten.
+            self.already_present += 1
+            self._delivered(item)
+            log.info("uploader: s3://%s/%s is there already; done", self.bucket, item.key)
+            return 0.0
         if code in _ITEM_REJECTED:
             self._reject(item, f"{code}: {error}")
             return 0.0

@@ -35,6 +35,9 @@ _CAMERA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 # alphabetical character and can't be longer than 128 characters" (botocore cloudformation
 # 2010-05-15, CreateStackInput.StackName). The names built from it are checked below.
 _STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
+# Device names name the device's edge role: IAM's RoleName is 1-64 of `[\w+=,.@-]`, unique
+# per account regardless of case (IAM API Reference, CreateRole / PolicyRole.RoleName).
+_DEVICE_NAME = re.compile(r"^[A-Za-z0-9_+=,.@-]{1,64}$")
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 180, 365)
 
 
@@ -105,6 +108,27 @@ def _split_list(value: object) -> object:
     return value
 
 
+def _json_object(value: object) -> object:
+    """`-c devices='{"porch-pi": ["front-door"]}'` arrives as text; cdk.json holds an object."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise ValueError(
+                f"{value!r} is not a JSON object of device name -> camera ids"
+            ) from None
+    return value
+
+
+def _check_device_name(value: str) -> str:
+    if not _DEVICE_NAME.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a valid device name (IAM role-name characters "
+            "A-Z a-z 0-9 _ + = , . @ -, at most 64)"
+        )
+    return value
+
+
 def _check_email(value: str) -> str:
     if not _EMAIL.match(value):
         raise ValueError(f"{value!r} is not a valid email address")
@@ -170,6 +194,7 @@ Email = Annotated[str, AfterValidator(_check_email)]
 EmailList = Annotated[list[Email], BeforeValidator(_split_list)]
 CameraId = Annotated[str, AfterValidator(_check_pattern(_CAMERA_ID, "camera id"))]
 Percent = Annotated[float, Field(ge=0, le=100)]
+DeviceName = Annotated[str, AfterValidator(_check_device_name)]
 
 
 class DoormanConfig(BaseModel):
@@ -210,6 +235,14 @@ class DoormanConfig(BaseModel):
     # images mode: KVS puts one JPEG per camera this often (its minimum interval is 200 ms).
     image_interval_seconds: float = Field(2.0, ge=0.2, le=60)
     webhook_parameter: Annotated[str, AfterValidator(_check_ssm_name)] = "/doorman/webhook-url"
+    # The edge: `edge_recognition` lets the device roles read the faces bucket (gallery sync
+    # for local recognition); `devices` gives each device its own role for its cameras
+    # (empty: one role for every camera, the `EdgeRoleArn` output).
+    edge_recognition: bool = False
+    devices: Annotated[
+        dict[DeviceName, Annotated[list[CameraId], Field(min_length=1)]],
+        BeforeValidator(_json_object),
+    ] = Field(default_factory=dict)
     # What `cdk destroy` does to data: keep it (retain) or delete it (destroy, for dev).
     removal_policy: Literal["retain", "destroy"] = "retain"
     # Deploy again after a retained destroy (or into an account that has them already):
@@ -238,9 +271,38 @@ class DoormanConfig(BaseModel):
             )
         if len(set(self.cameras)) != len(self.cameras):
             problems.append("cameras: camera ids must be unique")
+        problems += self._device_problems()
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _device_problems(self) -> list[str]:
+        """Each device lists configured cameras, each camera is on one device at most, and
+        no two device names differ only in case (IAM role names do not)."""
+        problems = []
+        owner: dict[str, str] = {}
+        lowered: dict[str, str] = {}
+        for device, cameras in self.devices.items():
+            if device.lower() in lowered:
+                problems.append(
+                    f"devices: {lowered[device.lower()]!r} and {device!r} differ only in case"
+                )
+            lowered[device.lower()] = device
+            for camera in cameras:
+                if camera not in self.cameras:
+                    problems.append(
+                        f"devices.{device}: {camera!r} is not one of cameras "
+                        f"({', '.join(self.cameras)})"
+                    )
+                elif camera in owner and owner[camera] == device:
+                    problems.append(f"devices.{device}: {camera!r} is listed twice")
+                elif camera in owner:
+                    problems.append(
+                        f"devices: {camera!r} is on devices {owner[camera]} and {device}; "
+                        "a camera belongs to one device"
+                    )
+                owner.setdefault(camera, device)
+        return problems
 
     @property
     def stream_processors(self) -> bool:

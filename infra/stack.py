@@ -10,7 +10,11 @@ from aws_cdk import CfnOutput, RemovalPolicy, Stack
 from constructs import Construct
 
 from core.records import FRAME_PREFIXES, video_stream_name
-from core.settings import CAPTURED_AT_MAX_AGE_SECONDS, PARAMETER_MAX_AGE_SECONDS
+from core.settings import (
+    ALERT_RATE_SECONDS,
+    CAPTURED_AT_MAX_AGE_SECONDS,
+    PARAMETER_MAX_AGE_SECONDS,
+)
 from infra.config import DoormanConfig
 from infra.constructs.alerts import Alerts
 from infra.constructs.analysis import Analysis
@@ -82,13 +86,40 @@ class DoormanStack(Stack):
             existing=bool(config.existing_collection_id),
             removal_policy=removal,
         )
-        layers = FunctionLayers(self, "Layers")
         defaults = FunctionDefaults(
-            layers=layers.all,
+            layers=FunctionLayers(self, "Layers").all,
             log_retention_days=config.log_retention_days,
             removal_policy=removal,
         )
-        self.alerts = Alerts(
+        self.alerts = self._alerts(defaults)
+        self.enrollment = self._enrollment(defaults)
+        self.analysis = self._analysis(defaults)
+        self.edge = EdgeAccess(
+            self,
+            "Edge",
+            uploads_bucket=self.storage.uploads,
+            faces_bucket=self.storage.faces,
+            devices=config.devices,
+            read_gallery=config.edge_recognition,
+        )
+        self.streaming: Streaming | None = None
+        self.image_generation: ImageGeneration | None = None
+        if config.stream_processors:
+            self.streaming = self._stream_processors()
+        elif config.image_generation:
+            self.image_generation = self._image_generation()
+
+        self._grant_enroll()
+        self._grant_analyze()
+        self._grant_notify()
+        self.monitoring = self._monitoring()
+        self.alerts.allow_alarms(self.monitoring.alarm_arns)
+        self._outputs()
+        acknowledge_cdk_providers(self)
+
+    def _alerts(self, defaults: FunctionDefaults) -> Alerts:
+        config = self.config
+        return Alerts(
             self,
             "Alerts",
             owner_email=config.owner_email,
@@ -105,7 +136,9 @@ class DoormanStack(Stack):
             ),
             defaults=defaults,
         )
-        self.enrollment = Enrollment(
+
+    def _enrollment(self, defaults: FunctionDefaults) -> Enrollment:
+        return Enrollment(
             self,
             "Enrollment",
             faces_bucket=self.storage.faces,
@@ -116,13 +149,16 @@ class DoormanStack(Stack):
             ),
             defaults=defaults,
         )
+
+    def _analysis(self, defaults: FunctionDefaults) -> Analysis:
+        config = self.config
         # Both streaming modes name one video stream per camera; analyze maps them back.
         stream_cameras = (
             {video_stream_name(config.stack_name, camera): camera for camera in config.cameras}
             if config.stream_processors or config.image_generation
             else {}
         )
-        self.analysis = Analysis(
+        return Analysis(
             self,
             "Analysis",
             uploads_bucket=self.storage.uploads,
@@ -145,44 +181,46 @@ class DoormanStack(Stack):
                 parameter_max_age_seconds=PARAMETER_MAX_AGE_SECONDS,
                 captured_at_max_age_seconds=CAPTURED_AT_MAX_AGE_SECONDS,
                 stream_cameras=json.dumps(stream_cameras, sort_keys=True),
+                cameras=config.cameras,
+                alert_rate_seconds=ALERT_RATE_SECONDS,
             ),
             defaults=defaults,
         )
-        self.edge = EdgeAccess(
-            self, "Edge", uploads_bucket=self.storage.uploads, faces_bucket=self.storage.faces
-        )
-        self.streaming: Streaming | None = None
-        self.image_generation: ImageGeneration | None = None
-        if config.stream_processors:
-            self.streaming = Streaming(
-                self,
-                "Streaming",
-                name_prefix=config.stack_name,
-                cameras=config.cameras,
-                collection=self.collection,
-                face_match_threshold=config.possible_match_threshold,
-            )
-            self.analysis.consume(self.streaming.face_search_stream)
-            self.edge.allow_video_streams(self.streaming.video_stream_arns)
-        elif config.image_generation:
-            self.image_generation = ImageGeneration(
-                self,
-                "ImageGeneration",
-                stack_name=config.stack_name,
-                cameras=config.cameras,
-                uploads_bucket=self.storage.uploads,
-                interval_seconds=config.image_interval_seconds,
-            )
-            self.edge.allow_video_streams(self.image_generation.video_stream_arns)
-            self.image_generation.allow_uploader(self.edge.role)
 
-        self._grant_enroll()
-        self._grant_analyze()
-        self._grant_notify()
-        self.monitoring = self._monitoring()
-        self.alerts.allow_alarms(self.monitoring.alarm_arns)
-        self._outputs()
-        acknowledge_cdk_providers(self)
+    def _stream_processors(self) -> Streaming:
+        """streaming=true: video streams, face-search processors, the stream analyze reads."""
+        config = self.config
+        streaming = Streaming(
+            self,
+            "Streaming",
+            name_prefix=config.stack_name,
+            cameras=config.cameras,
+            collection=self.collection,
+            face_match_threshold=config.possible_match_threshold,
+        )
+        self.analysis.consume(streaming.face_search_stream)
+        self.edge.allow_video_streams(
+            {camera: stream.attr_arn for camera, stream in streaming.video_streams.items()}
+        )
+        return streaming
+
+    def _image_generation(self) -> ImageGeneration:
+        """streaming=images: video streams whose images KVS writes under kvs/{camera}/."""
+        config = self.config
+        images = ImageGeneration(
+            self,
+            "ImageGeneration",
+            stack_name=config.stack_name,
+            cameras=config.cameras,
+            uploads_bucket=self.storage.uploads,
+            interval_seconds=config.image_interval_seconds,
+        )
+        self.edge.allow_video_streams(
+            {camera: stream.attr_arn for camera, stream in images.video_streams.items()}
+        )
+        for device, edge_role in self.edge.roles.items():
+            images.allow_uploader(edge_role, self.edge.cameras(device))
+        return images
 
     # Each grant below names the exact API calls of functions/<name>/ and functions/shared/
     # adapters (boto3 operation -> IAM action); tests/infra/test_iam.py holds the same list.
@@ -319,7 +357,10 @@ class DoormanStack(Stack):
             "AlertsTopicArn": self.alerts.topic.topic_arn,
             "ArmedParameter": self.alerts.armed.parameter_name,
             "WebhookParameter": config.webhook_parameter,
-            "EdgeRoleArn": self.edge.role.role_arn,
+            # Device name -> its edge role ARN (JSON); EdgeRoleArn below without devices.
+            "EdgeRoleArns": self.to_json_string(
+                {device: role.role_arn for device, role in self.edge.roles.items()}
+            ),
             # The camera order of VideoStreams and StreamProcessorName (ops/control.py).
             "Cameras": ",".join(config.cameras),
             "DashboardUrl": self.monitoring.dashboard_url,
@@ -338,5 +379,7 @@ class DoormanStack(Stack):
             }
         if self.image_generation is not None:
             outputs["VideoStreams"] = ",".join(self.image_generation.video_stream_names)
+        if not config.devices:
+            outputs["EdgeRoleArn"] = self.edge.role.role_arn
         for key, value in outputs.items():
             CfnOutput(self, key, value=value)

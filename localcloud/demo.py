@@ -277,7 +277,10 @@ def run_demo(
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=1))
         generating = pool.submit(generate_scenes, cameras, work / "scenes")
         # moto keeps its state per process: a prefix of its own keeps this run apart.
-        config = LocalConfig(prefix=f"doorman-demo-{secrets.token_hex(3)}")
+        config = LocalConfig(
+            prefix=f"doorman-demo-{secrets.token_hex(3)}",
+            cameras=tuple(camera.camera_id for camera in cameras),  # analyze rejects others
+        )
         cloud = stack.enter_context(LocalCloud(config, data_dir=work / "cloud"))
         scenes = generating.result()
         # From here on boto3, the operator code and `doorman watch` talk to localcloud.

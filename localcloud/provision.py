@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from core.records import video_stream_name
 from core.resources import StackResources
-from core.settings import CAPTURED_AT_MAX_AGE_SECONDS
+from core.settings import ALERT_RATE_SECONDS, CAPTURED_AT_MAX_AGE_SECONDS
 
 if TYPE_CHECKING:  # the stubs are a dev dependency
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -41,6 +41,11 @@ ENDPOINTS_FILE = "endpoints.json"  # read by the doorman CLI (adapters/discovery
 MAX_RECEIVE_COUNT = 3
 STREAM_POLL_SECONDS = 0.2
 STREAM_POLL_ATTEMPTS = 50
+
+
+# LocalConfig's default cameras (`doorman local up`): the demo's five, the edge agent's
+# default `door` (`doorman watch` without --camera-id) and `front`.
+LOCAL_CAMERAS = ("front-door", "garden", "side-gate", "street", "porch", "door", "front")
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,11 @@ class LocalConfig:
     parameter_max_age_seconds: int = 0
     # The stack's `streaming` context: False, True (stream processors) or "images".
     streaming: bool | Literal["images"] = False
-    cameras: tuple[str, ...] = field(default=("front-door",))
+    # The stack's `cameras`: analyze rejects a frame from any other camera (and, with
+    # streaming, each one gets a video stream). The demo and the test fixtures list theirs.
+    cameras: tuple[str, ...] = field(default=LOCAL_CAMERAS)
+    # At most one alert about one identity per this window across cameras (0: off).
+    alert_rate_seconds: int = ALERT_RATE_SECONDS
 
     def name(self, role: str) -> str:
         return f"{self.prefix}-{role}"
@@ -228,14 +237,10 @@ def _wait_until_active(kinesis: KinesisClient, stream: str) -> None:
     raise TimeoutError(f"Kinesis stream {stream} is not active after {STREAM_POLL_ATTEMPTS} polls")
 
 
-def provision(env: dict[str, str], config: LocalConfig | None = None) -> StackResources:
-    """Create everything (what exists already is kept); returns the resource names, the
-    CloudFormation output equivalents. moto's state is per process: give each LocalCloud in
-    one process its own `config.prefix`."""
-    config = config or LocalConfig()
-    c = _Clients.for_env(env)
+def _buckets_and_queues(c: _Clients, config: LocalConfig) -> dict[str, str]:
+    """The three buckets, the three work queues, and the bucket notifications that feed
+    frames/ and kvs/ to the frames queue and every faces-bucket change to the enroll queue."""
     s3, sqs = c.s3, c.sqs
-
     uploads, faces, audit = (config.name(r) for r in ("uploads", "faces", "audit"))
     _bucket(s3, uploads)
     _bucket(s3, faces, versioned=True)
@@ -276,65 +281,92 @@ def provision(env: dict[str, str], config: LocalConfig | None = None) -> StackRe
             ]
         },
     )
+    return {
+        "uploads_bucket": uploads,
+        "faces_bucket": faces,
+        "audit_bucket": audit,
+        "frames_queue_url": frames_url,
+        "enroll_queue_url": enroll_url,
+        "alerts_queue_url": alerts_url,
+    }
 
-    dynamodb = c.dynamodb
+
+def _tables(c: _Clients, config: LocalConfig) -> dict[str, str]:
     people, events, sightings, state = (
         config.name(r) for r in ("people", "events", "sightings", "state")
     )
-    _table(dynamodb, people, [("person_id", "HASH")])
-    _table(dynamodb, events, [("camera_id", "HASH"), ("event_time", "RANGE")], ttl="expires_at")
+    _table(c.dynamodb, people, [("person_id", "HASH")])
+    _table(c.dynamodb, events, [("camera_id", "HASH"), ("event_time", "RANGE")], ttl="expires_at")
     _table(
-        dynamodb, sightings, [("person_id", "HASH"), ("sighting_key", "RANGE")], ttl="expires_at"
+        c.dynamodb, sightings, [("person_id", "HASH"), ("sighting_key", "RANGE")], ttl="expires_at"
     )
-    _table(dynamodb, state, [("pk", "HASH")], ttl="expires_at")
+    _table(c.dynamodb, state, [("pk", "HASH")], ttl="expires_at")
+    return {
+        "people_table": people,
+        "events_table": events,
+        "sightings_table": sightings,
+        "state_table": state,
+    }
 
+
+def _alerting(c: _Clients, config: LocalConfig) -> dict[str, str]:
+    """The alerts topic, the SES identities, and the armed and webhook parameters."""
     topic_arn = c.sns.create_topic(Name=config.name("alerts"))["TopicArn"]
     for address in {config.sender_email, config.owner_email, *config.authorities_emails}:
         c.ses.verify_email_identity(EmailAddress=address)
-
     armed_parameter, webhook_parameter = f"/{config.prefix}/armed", f"/{config.prefix}/webhook-url"
     c.ssm.put_parameter(Name=armed_parameter, Value=config.armed, Type="String", Overwrite=True)
     if config.webhook_url:
         c.ssm.put_parameter(
             Name=webhook_parameter, Value=config.webhook_url, Type="SecureString", Overwrite=True
         )
+    return {
+        "alerts_topic_arn": topic_arn,
+        "armed_parameter": armed_parameter,
+        "webhook_parameter": webhook_parameter,
+    }
 
+
+def _collection(c: _Clients, config: LocalConfig) -> str:
     collection_id = config.name("faces")
     try:
         c.rekognition.create_collection(CollectionId=collection_id)
     except ClientError as exc:
         if not _exists_already(exc):
             raise
+    return collection_id
 
+
+def _streams(c: _Clients, config: LocalConfig) -> str:
+    """The video streams of both streaming modes; the face-search stream (its name, or "")
+    of the stream-processor mode."""
     for stream_name in config.stream_cameras:
         _video_stream(c.kinesisvideo, stream_name)
-    face_search_stream = ""
-    if config.streaming is True:
-        face_search_stream = config.name("face-search")
-        try:
-            c.kinesis.create_stream(StreamName=face_search_stream, ShardCount=1)
-        except ClientError as exc:
-            if not _exists_already(exc):
-                raise
-        _wait_until_active(c.kinesis, face_search_stream)
+    if config.streaming is not True:
+        return ""
+    face_search_stream = config.name("face-search")
+    try:
+        c.kinesis.create_stream(StreamName=face_search_stream, ShardCount=1)
+    except ClientError as exc:
+        if not _exists_already(exc):
+            raise
+    _wait_until_active(c.kinesis, face_search_stream)
+    return face_search_stream
 
+
+def provision(env: dict[str, str], config: LocalConfig | None = None) -> StackResources:
+    """Create everything (what exists already is kept); returns the resource names, the
+    CloudFormation output equivalents. moto's state is per process: give each LocalCloud in
+    one process its own `config.prefix`."""
+    config = config or LocalConfig()
+    c = _Clients.for_env(env)
     return StackResources(
-        uploads_bucket=uploads,
-        faces_bucket=faces,
-        audit_bucket=audit,
-        people_table=people,
-        events_table=events,
-        sightings_table=sightings,
-        state_table=state,
-        collection_id=collection_id,
-        frames_queue_url=frames_url,
-        enroll_queue_url=enroll_url,
-        alerts_queue_url=alerts_url,
-        alerts_topic_arn=topic_arn,
-        armed_parameter=armed_parameter,
-        webhook_parameter=webhook_parameter,
+        **_buckets_and_queues(c, config),
+        **_tables(c, config),
+        **_alerting(c, config),
+        collection_id=_collection(c, config),
         cameras=",".join(config.cameras),
-        face_search_stream=face_search_stream,
+        face_search_stream=_streams(c, config),
         video_streams=",".join(config.stream_cameras),
     )
 
@@ -369,6 +401,8 @@ def function_environments(
             "LABELS_ON_EVERY_IMAGE": str(config.labels_on_every_image).lower(),
             "EVENT_RETENTION_DAYS": str(config.event_retention_days),
             "STREAM_CAMERAS": json.dumps(config.stream_cameras, sort_keys=True),
+            "CAMERAS": csv(config.cameras),
+            "ALERT_RATE_SECONDS": str(config.alert_rate_seconds),
         },
         "notify": {
             "STATE_TABLE": resources.state_table,

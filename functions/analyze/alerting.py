@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from core.decisions import AlertPlan, is_armed, narrow, should_alert
+from core.decisions import AlertPlan, is_armed, is_person, narrow, should_alert
 from core.schemas import Alert, EventRecord
 from core.settings import AnalyzeSettings
-from core.tablekeys import cooldown_key
+from core.tablekeys import cooldown_key, identity_limit_key
 from functions.analyze.ports import AlertSink, CooldownSlots, ParameterReader
+
+# The alert status of a frame whose identities all cleared their camera's cooldown, or
+# were held by it, but at least one was held by the cross-camera rate limit.
+RATE_LIMITED = "rate-limited"
 
 
 class Alerter:
@@ -30,27 +34,46 @@ class Alerter:
 
     def alert(self, plan: AlertPlan | None, record: EventRecord) -> str:
         """Queue the alert still owed for `record`: "sent", or why not: "none", "disarmed",
-        "cooldown". Severity and reason follow the identities that clear arming and
-        cooldown (`narrow`)."""
+        "cooldown", "rate-limited". Severity and reason follow the identities that clear
+        arming, the camera's cooldown and the cross-camera rate limit (`narrow`).
+
+        An identity must take its (camera, identity) cooldown slot and, when it is a person
+        (`is_person`: a barred person_id), its all-cameras slot (`alert_rate_seconds`): so
+        however many cameras an edge credential writes as, each recipient hears about one
+        person at most once per window. "rate-limited"
+        means some identity cleared its camera's cooldown but not the cross-camera limit."""
         if plan is None:
             return "none"
         armed = is_armed(self.parameters.get(self.settings.armed_parameter))
         if not should_alert(plan, armed=armed):
             return "disarmed"
         now = int(self.clock().timestamp())
-        owed = narrow(
-            plan,
-            armed=armed,
-            # The slot's holder is the alert id, so a retried record keeps the slot it took.
-            free=lambda identity: self.state.acquire_cooldown(
+        limited: list[str] = []
+
+        def free(identity: str) -> bool:
+            # A slot's holder is the alert id, so a retried record keeps the slots it took.
+            if not self.state.acquire_cooldown(
                 cooldown_key(record.camera_id, identity),
                 holder=record.alert_id,
                 now=now,
                 seconds=self.settings.cooldown_seconds,
-            ),
-        )
+            ):
+                return False
+            if not (self.settings.alert_rate_seconds and is_person(identity)):
+                return True  # 0 turns the rate limit off; strangers stay per camera
+            if self.state.acquire_cooldown(
+                identity_limit_key(identity),
+                holder=record.alert_id,
+                now=now,
+                seconds=self.settings.alert_rate_seconds,
+            ):
+                return True
+            limited.append(identity)
+            return False
+
+        owed = narrow(plan, armed=armed, free=free)
         if owed is None:
-            return "cooldown"
+            return RATE_LIMITED if limited else "cooldown"
         self.alerts.send(alert_message(owed, record))
         return "sent"
 

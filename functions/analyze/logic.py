@@ -8,7 +8,7 @@ The steps live in their own modules: recognition.py (who is in the image), alert
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
@@ -22,6 +22,7 @@ from core.records import (
     CaptureWindow,
     FrameMeta,
     StreamFaces,
+    camera_from_key,
     frame_meta,
     is_frame_key,
     is_kvs_key,
@@ -49,6 +50,10 @@ from functions.analyze.recognition import Findings, Recognizer
 CLASSIFICATION_TAG = "classification"
 # The outcome's reason for a quiet `kvs/` image: analysed, tagged quiet, nothing recorded.
 QUIET_REASON = "quiet"
+# Rejection reasons of a frame from a camera the stack does not list, or whose key and
+# `camera-id` metadata name different cameras (Analyzer._camera_refused).
+UNKNOWN_CAMERA = "unknown camera"
+CAMERA_MISMATCH = "camera mismatch"
 AUDIT_KEY_HASH_CHARS = 12  # of the frame key's SHA-256, in its audit file names
 
 
@@ -135,6 +140,9 @@ class Analyzer:
             data = storage.read(frame.bucket, frame.key, version_id=head.version_id, etag=head.etag)
         except ObjectChanged:  # the new object's own notification analyses it
             return FrameOutcome(status="gone", reason="object replaced since it was checked")
+        refused = self._camera_refused(frame.key, head.metadata)
+        if refused:
+            return self._reject(frame, meta, refused)
         try:
             image = load_image(data)
         except ImageRejected as rejected:
@@ -168,6 +176,19 @@ class Analyzer:
             frame.bucket, frame.key, CLASSIFICATION_TAG, "alarm" if record.alarm else "quiet"
         )
         return self._outcome(record, recorded=recorded)
+
+    def _camera_refused(self, key: str, metadata: Mapping[str, str]) -> str:
+        """Why the frame's camera is refused, or "". The key names the camera (`frames/` and
+        `kvs/` alike); it must be one of the stack's `cameras`, and an edge's `camera-id`
+        must name the same one. An edge credential can write any key, so without this one
+        stolen credential could alert as any number of cameras, each with its own cooldown."""
+        camera = camera_from_key(key)
+        if camera not in self.settings.cameras:
+            return UNKNOWN_CAMERA
+        claimed = metadata.get("camera-id")
+        if claimed is not None and claimed != camera:
+            return CAMERA_MISMATCH
+        return ""
 
     def _quiet(self, findings: Findings) -> bool:
         """No face and no alarm label. KVS image generation sends every camera's picture on a
@@ -268,4 +289,5 @@ class Analyzer:
             faces=len(record.faces),
             alert_id=record.alert_id,
             alerted=record.alert_status == "sent",
+            alert_status=record.alert_status,
         )

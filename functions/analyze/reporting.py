@@ -8,6 +8,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from core.schemas import FrameOutcome
+from functions.analyze.alerting import RATE_LIMITED
 from functions.analyze.logic import QUIET_REASON
 
 
@@ -27,6 +28,8 @@ def report(logger: Logger, metrics: Metrics, outcome: FrameOutcome, **context: A
             metrics.add_metric(name="FramesQuiet", unit=MetricUnit.Count, value=1)
         if outcome.alerted:
             metrics.add_metric(name="AlertsQueued", unit=MetricUnit.Count, value=1)
+        if outcome.alert_status == RATE_LIMITED:
+            metrics.add_metric(name="AlertsRateLimited", unit=MetricUnit.Count, value=1)
     elif outcome.status == "rejected":
         metrics.add_metric(name="FramesRejected", unit=MetricUnit.Count, value=1)
     else:

@@ -116,22 +116,28 @@ class ImageGeneration(Construct):
     def video_stream_arns(self) -> list[str]:
         return [stream.attr_arn for stream in self.video_streams.values()]
 
-    def allow_uploader(self, role: iam.Role) -> None:
+    def allow_uploader(self, role: iam.Role, cameras: Sequence[str] | None = None) -> None:
         """KVS writes each image with the permissions of the role that called PutMedia (the
-        edge role): s3:PutObject under kvs/ only."""
+        edge role): s3:PutObject under kvs/{camera}/ of the device's own `cameras` only
+        (None: the default device, which has every camera)."""
+        prefixes = (
+            [f"{KVS_PREFIX}{camera}/*" for camera in cameras] if cameras else [f"{KVS_PREFIX}*"]
+        )
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="DeliverKvsImages",
                 actions=["s3:PutObject"],
-                resources=[self._uploads_bucket.arn_for_objects(f"{KVS_PREFIX}*")],
+                resources=[self._uploads_bucket.arn_for_objects(prefix) for prefix in prefixes],
             )
         )
-        acknowledge(
-            default_policy(role),
-            wildcard_resource(self._uploads_bucket, f"/{KVS_PREFIX}*"),
-            "KVS image generation writes kvs/{camera}/{account}_{stream}_{timecode}_{id}.jpg "
-            "with the permissions of the PutMedia caller (the edge role): new keys under kvs/.",
-        )
+        for prefix in prefixes:
+            acknowledge(
+                default_policy(role),
+                wildcard_resource(self._uploads_bucket, f"/{prefix}"),
+                "KVS image generation writes kvs/{camera}/{account}_{stream}_{timecode}_{id}"
+                ".jpg with the permissions of the PutMedia caller (the edge role): new keys "
+                "under its cameras' kvs/ prefix.",
+            )
 
 
 def _acknowledge_provider(stack: Stack) -> None:

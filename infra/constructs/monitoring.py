@@ -37,6 +37,7 @@ FRAME_METRICS = tuple(
 RECORD_METRICS = tuple((service, "Records") for service in ("enroll", "analyze", "notify"))
 ALERT_METRICS = (
     ("analyze", "AlertsQueued"),
+    ("analyze", "AlertsRateLimited"),
     ("notify", "AlertsSent"),
     ("notify", "WebhookPosts"),
     ("notify", "WebhookFailures"),

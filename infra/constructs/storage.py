@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.nag import acknowledge
 
 CLASSIFICATION_TAG = "classification"
+FRAMES_PREFIX = "frames/"
 
 
 class Storage(Construct):
@@ -20,6 +22,13 @@ class Storage(Construct):
     frames (not an image, corrupt, too small or too large: nothing to keep) go after
     `quiet_retention_days`, everything else under `frames/` and `kvs/` after
     `frame_retention_days` (S3 applies the shortest matching expiration).
+
+    Frames are write-once: the uploads bucket denies, to every principal, a PutObject under
+    `frames/` that lacks `If-None-Match` (condition key `s3:if-none-match`), so a frame can be
+    created but never replaced (S3 answers 412 when the key exists). Multipart uploads and
+    CopyObject into `frames/` are refused too (CreateMultipartUpload and CopyObject without
+    the header are PutObject requests without it); the edge sends single PUTs only. AWS:
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes-enforce.html
     """
 
     def __init__(
@@ -72,6 +81,16 @@ class Storage(Construct):
                     abort_incomplete_multipart_upload_after=Duration.days(1),
                 ),
             ],
+        )
+        self.uploads.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="FramesWriteOnce",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[self.uploads.arn_for_objects(f"{FRAMES_PREFIX}*")],
+                conditions={"Null": {"s3:if-none-match": "true"}},
+            )
         )
         self.faces = self._bucket(
             "Faces",

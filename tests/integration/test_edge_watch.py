@@ -116,7 +116,9 @@ def test_watch_gives_the_ground_truth_events(
         )
         top, right, bottom, left = event["faces"][0]
         assert Box(left, top, right, bottom).iou(boxes[index]) > 0.4
-        assert event["metadata"]["kind"] == "face" and event["metadata"]["camera-id"] == "door"
+        assert (
+            event["metadata"]["kind"] == "face" and event["metadata"]["camera-id"] == "front-door"
+        )
         seen.append(identity)
     assert sorted(seen) == sorted(p["identity"] for p in people)
     # Motion without a face: at most one snapshot per interval (60 s > any scenario).

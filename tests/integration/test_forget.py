@@ -3,7 +3,6 @@ photo record (`photo#...`) and analyze's cooldown slot (`cooldown#...`)."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +52,7 @@ def test_forget_removes_the_photo_record_and_cooldowns_the_handlers_wrote(
     # A barred person alerts even when disarmed, and the alert takes her cooldown slot.
     cloud.set_armed("disarmed")
     try:
-        camera = f"gate-{uuid.uuid4().hex[:6]}"
+        camera = "forget-gate"
         cloud.put_frame(jpeg_bytes(open_rgb(face)), camera=camera)
         cloud.drain()
     finally:

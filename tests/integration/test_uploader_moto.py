@@ -68,3 +68,28 @@ def test_a_missing_bucket_is_reported_and_nothing_is_lost_until_it_exists(
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]]
     assert sorted(keys) == sorted(make_event(n).key() for n in range(4))
     assert set(counter.ok.values()) == {1}  # each confirmed exactly once
+
+
+def test_a_frame_already_in_the_bucket_is_not_overwritten_and_leaves_the_spool(
+    moto_server: str, tmp_path: Path
+) -> None:
+    """moto 5.2 honours If-None-Match: * on PutObject (412 when the key exists), as S3 does.
+    A re-sent frame (its first answer lost) counts as delivered; the stored one is kept."""
+    s3 = s3_client(moto_server)
+    bucket = f"uploads-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    event = make_event(7)
+    s3.put_object(Bucket=bucket, Key=event.key(), Body=b"first copy")
+    spool = Spool(tmp_path, max_bytes=10_000_000)
+    spool.submit(event)
+    spool.submit(make_event(8))
+    uploader = Uploader(spool, s3, bucket, min_backoff=0.05, max_backoff=0.3, poll_interval=0.05)
+    uploader.start()
+    assert uploader.stop(drain_timeout=20) is True
+
+    assert (uploader.uploaded, uploader.already_present, uploader.failed_attempts) == (2, 1, 0)
+    assert s3.get_object(Bucket=bucket, Key=event.key())["Body"].read() == b"first copy"
+    assert (
+        s3.get_object(Bucket=bucket, Key=make_event(8).key())["Body"].read() == make_event(8).jpeg
+    )
+    assert list(tmp_path.rglob("*.jpg")) == []

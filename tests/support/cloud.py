@@ -196,11 +196,30 @@ class CloudKit:
                 return found
 
 
+# The stack's `cameras` for the session's LocalCloud: analyze rejects a frame from any other
+# camera, so every camera a test uploads as through `cloud` is listed here.
+TEST_CAMERAS = (
+    "front-door", "garden", "side-gate", "street", "porch", "door", "backdoor", "broken",
+    "drive", "gate", "hall", "lane", "lane-face", "odd-truncated", "odd-exif-known",
+    "odd-16bit-known", "odd-exif-barred", "odd-16bit-barred", "poison", "poison-audit",
+    "poison-copy", "poison-key", "poison-swap", "poison-table", "poison-time", "private",
+    "shed", "stoptest", "twice", "yard", "forget-gate",
+)  # fmt: skip
+
+
 @pytest.fixture(scope="session")
 def local_cloud(
     aws_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalCloud]:
-    config = LocalConfig(prefix=f"dm{uuid.uuid4().hex[:6]}", visibility_timeout=2, streaming=True)
+    config = LocalConfig(
+        prefix=f"dm{uuid.uuid4().hex[:6]}",
+        visibility_timeout=2,
+        streaming=True,
+        cameras=TEST_CAMERAS,
+        # The session's tests each expect their own camera's alert about the gallery's barred
+        # person; the cross-camera limit is tested on a cloud of its own (test_alert_flood).
+        alert_rate_seconds=0,
+    )
     cloud = LocalCloud(config, data_dir=tmp_path_factory.mktemp("cloud"), endpoints=aws_env)
     cloud.start()
     yield cloud

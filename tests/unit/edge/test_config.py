@@ -34,7 +34,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def test_defaults_without_a_file() -> None:
     config = load_config()
-    assert config.camera_id == "door"
+    assert config.camera_id == "front-door"
     assert config.motion.width == 320
     assert config.recognition.enabled is False
     assert config.recognition.upload == "all"
@@ -152,7 +152,7 @@ def test_bad_environment_value_names_the_key(monkeypatch: pytest.MonkeyPatch) ->
 def test_other_doorman_variables_are_not_config(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOORMAN_CAMERA_PASSWORD", "secret")
     monkeypatch.setenv("DOORMAN_CONFIG", "/etc/doorman/doorman.toml")
-    assert load_config().camera_id == "door"
+    assert load_config().camera_id == "front-door"
 
 
 def test_missing_and_broken_files_are_clear(tmp_path: Path) -> None:
@@ -193,7 +193,7 @@ def test_check_config_command(tmp_path: Path) -> None:
     runner = CliRunner()
     good = runner.invoke(main, ["check-config", "--config", str(EXAMPLE)])
     assert good.exit_code == 0, good.output
-    assert '"camera_id": "door"' in good.stdout
+    assert '"camera_id": "front-door"' in good.stdout
     bad = runner.invoke(
         main, ["check-config", "--config", str(write(tmp_path, "[motion]\nalpha = 2\n"))]
     )

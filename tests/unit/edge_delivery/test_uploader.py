@@ -40,6 +40,8 @@ def expect_put(stubber: Stubber, event) -> None:
             "Body": event.jpeg,
             "ContentType": "image/jpeg",
             "Metadata": event.metadata(),
+            # Write-once: the uploads bucket denies a frame put without it.
+            "IfNoneMatch": "*",
         },
     )
 
@@ -105,6 +107,53 @@ def test_access_denied_keeps_the_item_and_says_what_to_fix(
     assert len(spool) == 1  # nothing deleted
     message = caplog.records[0].getMessage()
     assert "AccessDenied" in message and "s3:PutObject" in message and BUCKET in message
+
+
+def test_a_frame_already_in_s3_counts_as_delivered_and_leaves_the_spool(tmp_path: Path, s3) -> None:
+    """A retry of a put whose answer was lost: S3 refuses it with 412 (If-None-Match: *) as
+    the object is there. It must not be retried forever, nor set aside as rejected."""
+    client, stubber = s3
+    spool = Spool(tmp_path, max_bytes=1_000_000)
+    spool.submit(make_event(1))
+    spool.submit(make_event(2))
+    stubber.add_client_error(
+        "put_object",
+        "PreconditionFailed",
+        "At least one of the pre-conditions you specified did not hold",
+        http_status_code=412,
+        expected_params={
+            "Bucket": BUCKET,
+            "Key": make_event(1).key(),
+            "Body": make_event(1).jpeg,
+            "ContentType": "image/jpeg",
+            "Metadata": make_event(1).metadata(),
+            "IfNoneMatch": "*",
+        },
+    )
+    expect_put(stubber, make_event(2))
+    up = uploader(spool, client)
+    up.start()
+    assert up.stop(drain_timeout=5.0) is True
+    stubber.assert_no_pending_responses()
+    assert (up.uploaded, up.already_present, up.failed_attempts, up.rejected) == (2, 1, 0, 0)
+    assert up.stats()["already_present"] == 1
+    assert len(spool) == 0 and not list(tmp_path.rglob("*.jpg"))
+
+
+def test_a_concurrent_conditional_write_conflict_is_retried(tmp_path: Path, s3) -> None:
+    """409 ConditionalRequestConflict: S3 asks the client to retry (conditional-writes page)."""
+    client, stubber = s3
+    spool = Spool(tmp_path, max_bytes=1_000_000)
+    event = make_event(1)
+    spool.submit(event)
+    stubber.add_client_error("put_object", "ConditionalRequestConflict", http_status_code=409)
+    expect_put(stubber, event)
+    up = uploader(spool, client)
+    up.start()
+    wait_until(lambda: up.uploaded == 1)
+    up.stop(drain_timeout=1.0)
+    stubber.assert_no_pending_responses()
+    assert (up.failed_attempts, up.already_present, len(spool)) == (1, 0, 0)
 
 
 def test_backoff_grows_exponentially_with_jitter_and_caps(tmp_path: Path) -> None:

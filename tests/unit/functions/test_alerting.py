@@ -133,4 +133,4 @@ def test_disarmed_records_strangers_without_taking_a_slot(kit) -> None:
     assert send(alerter, frame("a3", "barred", "stranger")) == "sent"
     (alert,) = queue.sent
     assert (alert.severity, alert.reason) == ("critical", "barred-person")
-    assert list(state.slots) == ["cooldown#gate#eileen-collins"]
+    assert list(state.slots) == ["cooldown#gate#eileen-collins", "cooldown#*#eileen-collins"]

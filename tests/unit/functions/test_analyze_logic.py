@@ -35,6 +35,7 @@ SETTINGS = AnalyzeSettings(
     alerts_queue_url="alerts",
     armed_parameter=ARMED,
     cooldown_seconds=300,
+    cameras=["front-door", "garden", "side-gate", "gate", "porch"],
 )
 
 
@@ -147,7 +148,7 @@ def test_disarmed_strangers_are_recorded_but_not_alerted_and_barred_still_are(
     assert stranger.severity == "warning" and stranger.faces[0].status == "stranger"
     assert barred.severity == "critical" and barred.alert_status == "sent"
     assert [a.reason for a in door.queue.sent] == ["barred-person"]
-    assert list(door.state.slots) == ["cooldown#porch#eileen-collins"]
+    assert list(door.state.slots) == ["cooldown#porch#eileen-collins", "cooldown#*#eileen-collins"]
 
 
 def test_a_missing_armed_parameter_counts_as_armed(door: Door) -> None:
