@@ -85,6 +85,22 @@ class Monitoring(Construct):
         self._alarm_name_prefix = alarm_name_prefix
         self.alarms: list[cloudwatch.Alarm] = []
         self.alarm_arns: list[str] = []
+        self._alarm_all(functions, dead_letter_queues, topic)
+        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
+        region = Stack.of(self).region
+        self.dashboard_url = (
+            f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+            f"#dashboards:name={dashboard_name}"
+        )
+        self._add_widgets(functions, dead_letter_queues, topic)
+
+    def _alarm_all(
+        self,
+        functions: Mapping[str, lambda_.IFunction],
+        dead_letter_queues: Mapping[str, sqs.IQueue],
+        topic: sns.ITopic,
+    ) -> None:
+        """Any message in a dead-letter queue, any function error."""
         for name, queue in dead_letter_queues.items():
             self._alarm(
                 f"{name}DeadLetters",
@@ -102,12 +118,12 @@ class Monitoring(Construct):
                 topic,
             )
 
-        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
-        region = Stack.of(self).region
-        self.dashboard_url = (
-            f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
-            f"#dashboards:name={dashboard_name}"
-        )
+    def _add_widgets(
+        self,
+        functions: Mapping[str, lambda_.IFunction],
+        dead_letter_queues: Mapping[str, sqs.IQueue],
+        topic: sns.ITopic,
+    ) -> None:
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Frames analyzed",
