@@ -116,6 +116,10 @@ def functions_output_to(log_path: Path) -> Iterator[None]:
         yield
 
 
+def _camera(n: int) -> str:
+    return f"bench-latency-{n:03d}"
+
+
 def run(
     frames: Sequence[bytes],
     events: int = EVENTS,
@@ -126,6 +130,7 @@ def run(
     from edge_agent.spool import Spool
     from edge_agent.uploader import Uploader, s3_client
     from localcloud.cloud import LocalCloud
+    from localcloud.provision import LocalConfig
     from localcloud.services import apply_env, restore_env
 
     if not frames:
@@ -136,7 +141,11 @@ def run(
     with (
         tempfile.TemporaryDirectory(prefix="doorman-bench-") as tmp,
         functions_output_to(FUNCTIONS_LOG),
-        LocalCloud(data_dir=Path(tmp) / "cloud") as cloud,
+        # analyze alerts only on configured cameras: list every camera the events use.
+        LocalCloud(
+            LocalConfig(cameras=tuple(_camera(n) for n in range(events))),
+            data_dir=Path(tmp) / "cloud",
+        ) as cloud,
     ):
         env = cloud.env()
         assert cloud.resources is not None
@@ -155,7 +164,7 @@ def run(
         first_invocation = len(analyze.durations)
         try:
             for n in range(events):
-                camera = f"bench-latency-{n:03d}"
+                camera = _camera(n)
                 event = FrameEvent(
                     camera_id=camera,
                     track_id=f"{camera}-track",
@@ -189,7 +198,8 @@ def run(
         "router_errors": router_errors[:10],
         "notes": [
             "one event at a time, each from its own camera id (no cooldown suppression); "
-            "stranger faces; default LocalConfig; router long-polls each queue with 1 s waits",
+            "stranger faces; LocalConfig listing those cameras; "
+            "router long-polls each queue with 1 s waits",
             f"the handlers' logs and metrics went to {FUNCTIONS_LOG.name} in bench/.cache/",
         ],
     }
