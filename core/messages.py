@@ -6,9 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-
 from core.schemas import Alert, PersonRef
+from core.templating import html_templates
 
 _HEADLINES = {
     "barred-person": "Barred person",
@@ -17,15 +16,8 @@ _HEADLINES = {
 }
 _SNS_SUBJECT = re.compile(r"[^A-Za-z0-9 _.,:()#/-]+")
 SNS_SUBJECT_MAX = 100
-# core/templates ships inside the package (and so inside the Lambda asset). Autoescape is
-# on for every template: the values are user text, and HTML mail must not carry their markup.
-_TEMPLATES = Environment(
-    loader=PackageLoader("core", "templates"),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+# core/templates ships inside the package, and so inside the Lambda asset.
+_TEMPLATES = html_templates("core")
 
 
 @dataclass(frozen=True)

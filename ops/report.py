@@ -16,12 +16,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from botocore.exceptions import ClientError
-from jinja2 import Environment, PackageLoader, StrictUndefined
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
 from adapters.discovery import Target
 from core.schemas import UNKNOWN_PERSON
 from core.tablekeys import sort_key_time
+from core.templating import html_templates
 from ops.events import EventView, FaceView, sort_key_floor
 
 THUMB_WIDTH = 480
@@ -173,13 +173,7 @@ def write_thumbnails(
 
 
 # -- HTML ------------------------------------------------------------------------------------
-_TEMPLATES = Environment(
-    loader=PackageLoader("ops", "templates"),
-    autoescape=True,
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+_TEMPLATES = html_templates("ops")
 
 
 @dataclass(frozen=True)
