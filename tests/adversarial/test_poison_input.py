@@ -11,12 +11,21 @@ from adapters.storage import ObjectChanged, ObjectHead, Storage
 from adapters.tables import EventsTable
 from core.records import CAPTURE_MAX_LEAD, CaptureWindow, frame_meta, is_normalised_key
 from core.schemas import EventRecord, FrameRef
-from core.settings import AnalyzeSettings
 from functions.analyze.logic import Analyzer, Ports
 
 # The localcloud fixtures (local_cloud, cloud, gallery) of the integration suite.
 from tests.support.images import FACES_DIR, no_face_jpeg
-from tests.unit.functions.fakes import AlertQueue, Bucket, Camera, Log, People, Ssm, State, jpeg
+from tests.unit.functions.fakes import (
+    AlertQueue,
+    Bucket,
+    Camera,
+    Log,
+    People,
+    Ssm,
+    State,
+    analyze_settings,
+    jpeg,
+)
 
 EVENT_TIME = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 WINDOW = CaptureWindow(max_age=timedelta(days=7))
@@ -113,16 +122,7 @@ class ReplacedAfterHead(Bucket):
 
 def test_a_frame_replaced_after_its_check_is_not_analysed() -> None:
     storage, faces, log = ReplacedAfterHead(), Camera(), Log()
-    settings = AnalyzeSettings(
-        audit_bucket="audit",
-        events_table="events",
-        sightings_table="sightings",
-        people_table="people",
-        state_table="state",
-        collection_id="faces",
-        alerts_queue_url="alerts",
-        armed_parameter="/doorman/armed",
-    )
+    settings = analyze_settings()
     ports = Ports(
         storage=storage,
         faces=faces,

@@ -17,7 +17,7 @@ import pytest
 
 from localcloud.cloud import LocalCloud
 from localcloud.provision import LocalConfig
-from tests.support.cloud import CloudKit
+from tests.support.cloud import CloudKit, enroll_samples
 
 pytestmark = pytest.mark.integration
 CAMERAS = ("stream-gate", "stream-porch", "stream-empty")
@@ -36,12 +36,7 @@ def stream_cloud(
     local = LocalCloud(config, data_dir=tmp_path_factory.mktemp("stream-cloud"), endpoints=aws_env)
     local.start()
     kit = CloudKit(local)
-    kit.put_photo(
-        "console/eileen.png",
-        sample_faces["astronaut"].read_bytes(),
-        {"name": "Eileen Collins", "watchlist": "barred"},
-    )
-    kit.drain()
+    enroll_samples(kit, sample_faces, ("barred",))
     yield kit
     local.stop()
 

@@ -20,7 +20,7 @@ from PIL import Image
 
 from localcloud.cloud import LocalCloud
 from localcloud.provision import LocalConfig
-from tests.support.cloud import CloudKit
+from tests.support.cloud import CloudKit, enroll_samples
 
 pytestmark = pytest.mark.integration
 CAMERAS = ("kvs-front", "kvs-garden")
@@ -44,17 +44,7 @@ def images_cloud(
     local = LocalCloud(config, data_dir=tmp_path_factory.mktemp("images-cloud"), endpoints=aws_env)
     local.start()
     kit = CloudKit(local)
-    kit.put_photo(
-        "console/grace.jpg",
-        sample_faces["grace_hopper"].read_bytes(),
-        {"name": "Grace Hopper", "watchlist": "known"},
-    )
-    kit.put_photo(
-        "console/eileen.png",
-        sample_faces["astronaut"].read_bytes(),
-        {"name": "Eileen Collins", "watchlist": "barred"},
-    )
-    kit.drain()
+    enroll_samples(kit, sample_faces)
     yield kit
     local.stop()
 

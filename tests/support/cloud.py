@@ -239,19 +239,26 @@ class Gallery:
     barred_key: str
 
 
+# watchlist -> (faces-bucket key, sample photo, display name): the people the tests enroll.
+SAMPLE_ENROLLMENTS = {
+    "known": ("console/grace.jpg", "grace_hopper", "Grace Hopper"),
+    "barred": ("console/eileen.png", "astronaut", "Eileen Collins"),
+}
+
+
+def enroll_samples(
+    kit: CloudKit, sample_faces: dict[str, Path], watchlists: tuple[str, ...] = ("known", "barred")
+) -> None:
+    """Enroll the sample people the way a console user does (a tagged upload), and wait."""
+    for watchlist in watchlists:
+        key, photo, name = SAMPLE_ENROLLMENTS[watchlist]
+        kit.put_photo(key, sample_faces[photo].read_bytes(), {"name": name, "watchlist": watchlist})
+    kit.drain()
+
+
 @pytest.fixture(scope="session")
 def gallery(cloud: CloudKit, sample_faces: dict[str, Path]) -> Gallery:
-    cloud.put_photo(
-        "console/grace.jpg",
-        sample_faces["grace_hopper"].read_bytes(),
-        {"name": "Grace Hopper", "watchlist": "known"},
-    )
-    cloud.put_photo(
-        "console/eileen.png",
-        sample_faces["astronaut"].read_bytes(),
-        {"name": "Eileen Collins", "watchlist": "barred"},
-    )
-    cloud.drain()
+    enroll_samples(cloud, sample_faces)
     return Gallery("grace-hopper", "eileen-collins", "console/grace.jpg", "console/eileen.png")
 
 

@@ -15,6 +15,7 @@ from adapters.messaging import WebhookError
 from adapters.storage import ObjectChanged, ObjectHead
 from core.messages import Email
 from core.schemas import Alert, EventRecord, Person, PhotoRecord
+from core.settings import AnalyzeSettings
 
 
 def jpeg(width: int = 400, height: int = 300, shade: int = 128) -> bytes:
@@ -299,3 +300,18 @@ class Hook:
         if self.error:
             raise WebhookError(self.error)
         return 200
+
+
+def analyze_settings(**overrides: Any) -> AnalyzeSettings:
+    """AnalyzeSettings with plain resource names, for logic run on these fakes."""
+    names: dict[str, Any] = {
+        "audit_bucket": "audit",
+        "events_table": "events",
+        "sightings_table": "sightings",
+        "people_table": "people",
+        "state_table": "state",
+        "collection_id": "faces",
+        "alerts_queue_url": "alerts",
+        "armed_parameter": "/doorman/armed",
+    }
+    return AnalyzeSettings(**{**names, **overrides})

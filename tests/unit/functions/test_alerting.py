@@ -8,21 +8,11 @@ import pytest
 
 from core.decisions import assess
 from core.schemas import Alert, BoundingBox, EventRecord, FaceResult, PersonRef
-from core.settings import AnalyzeSettings
 from functions.analyze.alerting import Alerter
+from tests.unit.functions.fakes import analyze_settings
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
-SETTINGS = AnalyzeSettings(
-    audit_bucket="audit",
-    events_table="events",
-    sightings_table="sightings",
-    people_table="people",
-    state_table="state",
-    collection_id="faces",
-    alerts_queue_url="alerts",
-    armed_parameter="/doorman/armed",
-    cooldown_seconds=300,
-)
+SETTINGS = analyze_settings(cooldown_seconds=300)
 BOX = BoundingBox(width=0.2, height=0.3, left=0.1, top=0.1)
 EILEEN = PersonRef(
     person_id="eileen-collins", name="Eileen Collins", watchlist="barred", similarity=98.0

@@ -19,20 +19,14 @@ from tests.unit.functions.fakes import (
     People,
     Ssm,
     State,
+    analyze_settings,
     jpeg,
     match,
 )
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 ARMED = "/doorman/armed"
-SETTINGS = AnalyzeSettings(
-    audit_bucket="audit",
-    events_table="events",
-    sightings_table="sightings",
-    people_table="people",
-    state_table="state",
-    collection_id="faces",
-    alerts_queue_url="alerts",
+SETTINGS = analyze_settings(
     armed_parameter=ARMED,
     cooldown_seconds=300,
     cameras=["front-door", "garden", "side-gate", "gate", "porch"],
