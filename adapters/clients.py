@@ -10,6 +10,8 @@ from botocore.config import Config
 
 if TYPE_CHECKING:  # the stubs are a dev dependency; the Lambda runtime has no need of them
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_kinesis_video_archived_media import KinesisVideoArchivedMediaClient
+    from mypy_boto3_kinesisvideo import KinesisVideoClient
     from mypy_boto3_rekognition import RekognitionClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_ses import SESClient
@@ -18,11 +20,32 @@ if TYPE_CHECKING:  # the stubs are a dev dependency; the Lambda runtime has no n
     from mypy_boto3_ssm import SSMClient
 
 DEFAULT_ATTEMPTS = 4
-Service = Literal["dynamodb", "rekognition", "s3", "ses", "sns", "sqs", "ssm"]
+Service = Literal[
+    "dynamodb",
+    "kinesis-video-archived-media",
+    "kinesisvideo",
+    "rekognition",
+    "s3",
+    "ses",
+    "sns",
+    "sqs",
+    "ssm",
+]
 
 
 @overload
 def aws_client(service: Literal["dynamodb"], *, max_attempts: int = ...) -> DynamoDBClient: ...
+@overload
+def aws_client(
+    service: Literal["kinesis-video-archived-media"],
+    *,
+    max_attempts: int = ...,
+    endpoint_url: str | None = ...,
+) -> KinesisVideoArchivedMediaClient: ...
+@overload
+def aws_client(
+    service: Literal["kinesisvideo"], *, max_attempts: int = ...
+) -> KinesisVideoClient: ...
 @overload
 def aws_client(
     service: Literal["rekognition"], *, max_attempts: int = ...
@@ -39,7 +62,11 @@ def aws_client(service: Literal["sqs"], *, max_attempts: int = ...) -> SQSClient
 def aws_client(service: Literal["ssm"], *, max_attempts: int = ...) -> SSMClient: ...
 
 
-def aws_client(service: Service, *, max_attempts: int = DEFAULT_ATTEMPTS) -> Any:
+def aws_client(
+    service: Service, *, max_attempts: int = DEFAULT_ATTEMPTS, endpoint_url: str | None = None
+) -> Any:
+    """A client of `service`; `endpoint_url` only for per-resource endpoints (KVS's
+    GetDataEndpoint), everything else resolves its endpoint from the environment."""
     config = Config(
         retries={"mode": "standard", "max_attempts": max_attempts},
         connect_timeout=5,
@@ -47,4 +74,4 @@ def aws_client(service: Service, *, max_attempts: int = DEFAULT_ATTEMPTS) -> Any
         # SigV4 presigned URLs (notify's frame links); the other services ignore it.
         signature_version="s3v4" if service == "s3" else None,
     )
-    return boto3.client(service, config=config)
+    return boto3.client(service, config=config, endpoint_url=endpoint_url)

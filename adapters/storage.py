@@ -194,6 +194,27 @@ class Storage:
             self._client.delete_object(Bucket=bucket, Key=key)
         return len(versions)
 
+    def put_new(
+        self, bucket: str, key: str, data: bytes, *, content_type: str, metadata: Mapping[str, str]
+    ) -> bool:
+        """Store `data` unless `key` already exists (a conditional write, If-None-Match: *;
+        https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html).
+        False when it did: the object there is kept as it was."""
+        try:
+            self._client.put_object(
+                Bucket=bucket,
+                Key=key,
+                Body=data,
+                ContentType=content_type,
+                Metadata=dict(metadata),
+                IfNoneMatch="*",
+            )
+        except ClientError as exc:
+            if _changed(exc):
+                return False
+            raise
+        return True
+
     def put_json(self, bucket: str, key: str, document: Any) -> None:
         body = json.dumps(document, indent=1, sort_keys=True, default=str).encode()
         self._client.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")

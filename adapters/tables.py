@@ -23,6 +23,7 @@ from core.schemas import EventRecord, FaceResult, Person, PhotoRecord
 from core.tablekeys import (
     COOLDOWN_PREFIX,
     PHOTO_PREFIX,
+    kvs_cursor_key,
     parse_cooldown_key,
     photo_key,
     sighting_sort_key,
@@ -315,6 +316,17 @@ class StateTable(_Table):
                 ),
                 ExpressionAttributeValues={":now": {"N": str(now)}, ":holder": {"S": holder}},
             )
+        )
+
+    def kvs_cursor(self, camera_id: str) -> str:
+        """Where the images poller stopped reading `camera_id`'s video (ISO time), or ""."""
+        item = self._get(_key(pk=kvs_cursor_key(camera_id)))
+        return str(item["read_until"]) if item else ""
+
+    def set_kvs_cursor(self, camera_id: str, read_until: str) -> None:
+        self._client.put_item(
+            TableName=self.table,
+            Item={"pk": {"S": kvs_cursor_key(camera_id)}, "read_until": {"S": read_until}},
         )
 
     def get_photo(self, bucket: str, key: str) -> PhotoRecord | None:

@@ -294,7 +294,7 @@ def _unit_price(value: float) -> str:
     type=click.FloatRange(min=0),
     default=0,
     show_default=True,
-    help="Minutes each camera streams a day for KVS image generation (streaming=images).",
+    help="Minutes each camera streams a day for KVS images (streaming=images).",
 )
 @click.option(
     "--image-interval",

@@ -115,6 +115,8 @@ class Usage:
     image_minutes: float = 0  # minutes streamed to KVS with image generation (streaming=images)
     image_interval_seconds: float = 2.0  # KVS SamplingInterval (at least 0.2 s)
     faces_per_image: float = 0.01  # faces searched per generated image (most show no one)
+    poller_seconds: float = 50  # streaming=images: the poller's polling time per minute
+    poller_memory_mb: int = 256
     photos_per_person: int = 3  # faces stored per person
     label_share: float = 0.1  # share of frames also sent to DetectLabels (motion snapshots)
     alert_share: float = 0.2  # share of frames that end in an alert
@@ -205,7 +207,7 @@ def estimate(usage: Usage, prices: PriceTable = PRICES) -> CostEstimate:
     ]
     lines = tuple(_line(*row) for row in rows if row[2] > 0)
     unpriced = (
-        ("Kinesis Video Streams image generation",)
+        ("Kinesis Video Streams GetImages",)
         if _images(usage) and prices.kvs_image_1000 is None
         else ()
     )
@@ -284,7 +286,19 @@ def _streaming(u: Usage, p: PriceTable) -> list[Row]:
 def _image_generation(u: Usage, p: PriceTable) -> list[Row]:
     images = _images(u)
     price = p.kvs_image_1000 or 0.0
-    return [("Kinesis Video Streams", "image generation", images, "images", images * price / 1000)]
+    if not images:
+        return []
+    # The images poller (functions/kvs_images) runs every minute of the month for the whole
+    # stack, polling `poller_seconds` of each minute, at `poller_memory_mb`.
+    runs = u.days_per_month * 24 * 60
+    gb_seconds = runs * u.poller_seconds * u.poller_memory_mb / 1024
+    return [
+        ("Kinesis Video Streams", "GetImages images", images, "images", images * price / 1000),
+        ("Lambda", "images poller compute", gb_seconds, "GB-seconds",
+         gb_seconds * p.lambda_gb_second),
+        ("Lambda", "images poller requests", runs, "requests",
+         runs * p.lambda_request_million / MILLION),
+    ]  # fmt: skip
 
 
 def _kept_items(u: Usage) -> float:

@@ -96,3 +96,18 @@ class NotifySettings(_FunctionSettings):
     presign_seconds: int = Field(3600, ge=60, le=604800)
 
     _split_authorities = field_validator("authorities_emails", mode="before")(_split_csv)
+
+
+class KvsImagesSettings(_FunctionSettings):
+    """The images poller (streaming=images; functions/kvs_images)."""
+
+    uploads_bucket: str
+    state_table: str
+    # stream name -> camera id, as AnalyzeSettings.stream_cameras
+    stream_cameras: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    # One image per camera this often (GetImages' SamplingInterval is at least 200 ms).
+    image_interval_seconds: float = Field(2.0, ge=0.2, le=60)
+    # How long one invocation keeps polling; the schedule starts one a minute.
+    poll_seconds: int = Field(50, ge=0, le=840)
+
+    _parse_stream_cameras = field_validator("stream_cameras", mode="before")(_parse_json)

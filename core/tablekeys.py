@@ -4,7 +4,9 @@ State table (PK `pk`), beside Powertools' idempotency records (`{function}#{hash
 - `photo#{bucket}/{key}`: enroll's record of one faces-bucket photo;
 - `cooldown#{camera_id}#{identity}`: the alert slot of one identity on one camera;
 - `cooldown#*#{identity}`: the alert slot of one identity across all cameras (the rate
-  limit; `*` is never a camera id, and forget finds it as any cooldown slot).
+  limit; `*` is never a camera id, and forget finds it as any cooldown slot);
+- `kvs-cursor#{camera_id}`: how far the images poller has read that camera's video
+  (functions/kvs_images; no personal data).
 
 Events sort key `{captured_at}#{image_hash}`; Sightings sort key
 `{captured_at}#{camera_id}#{image_hash}#{n}`. Both start with the ISO capture time, so a
@@ -48,6 +50,13 @@ def parse_photo_key(pk: str) -> PhotoKey | None:
         return None
     bucket, slash, key = pk.removeprefix(PHOTO_PREFIX).partition("/")
     return PhotoKey(bucket, key) if slash and bucket and key else None
+
+
+KVS_CURSOR_PREFIX = "kvs-cursor#"
+
+
+def kvs_cursor_key(camera_id: str) -> str:
+    return f"{KVS_CURSOR_PREFIX}{camera_id}"
 
 
 def cooldown_key(camera_id: str, identity: str) -> str:

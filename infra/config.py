@@ -232,8 +232,14 @@ class DoormanConfig(BaseModel):
     # false: edge uploads only; true: video streams + Rekognition stream processors (accounts
     # that used them before 2026-04-30); images: video streams + KVS image generation to kvs/.
     streaming: Annotated[bool | Literal["images"], BeforeValidator(_streaming_mode)] = False
-    # images mode: KVS puts one JPEG per camera this often (its minimum interval is 200 ms).
+    # images mode: one JPEG per camera this often (KVS's minimum interval is 200 ms).
     image_interval_seconds: float = Field(2.0, ge=0.2, le=60)
+    # images mode: how the JPEGs reach kvs/. `poller` (default): a function reads each
+    # stream with GetImages, whatever the producer (doorman push, kvssink). `generation`:
+    # KVS image generation to S3, only for producers that tag their fragments
+    # AWS_KINESISVIDEO_IMAGE_GENERATION (the KVS Producer SDK's putKinesisVideoEventMetadata);
+    # stock kvssink can't, so with it no image would ever arrive.
+    kvs_image_delivery: Literal["poller", "generation"] = "poller"
     webhook_parameter: Annotated[str, AfterValidator(_check_ssm_name)] = "/doorman/webhook-url"
     # The edge: `edge_recognition` lets the device roles read the faces bucket (gallery sync
     # for local recognition); `devices` gives each device its own role for its cameras

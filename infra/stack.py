@@ -23,6 +23,7 @@ from infra.constructs.enrollment import Enrollment
 from infra.constructs.face_collection import FaceCollection
 from infra.constructs.function import FunctionDefaults
 from infra.constructs.image_generation import ImageGeneration
+from infra.constructs.image_polling import ImagePolling
 from infra.constructs.layers import FunctionLayers
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.storage import Storage
@@ -91,6 +92,7 @@ class DoormanStack(Stack):
             log_retention_days=config.log_retention_days,
             removal_policy=removal,
         )
+        self._defaults = defaults
         self.alerts = self._alerts(defaults)
         self.enrollment = self._enrollment(defaults)
         self.analysis = self._analysis(defaults)
@@ -104,6 +106,7 @@ class DoormanStack(Stack):
         )
         self.streaming: Streaming | None = None
         self.image_generation: ImageGeneration | None = None
+        self.image_polling: ImagePolling | None = None
         if config.stream_processors:
             self.streaming = self._stream_processors()
         elif config.image_generation:
@@ -207,6 +210,7 @@ class DoormanStack(Stack):
     def _image_generation(self) -> ImageGeneration:
         """streaming=images: video streams whose images KVS writes under kvs/{camera}/."""
         config = self.config
+        generate_to_s3 = config.kvs_image_delivery == "generation"
         images = ImageGeneration(
             self,
             "ImageGeneration",
@@ -214,12 +218,25 @@ class DoormanStack(Stack):
             cameras=config.cameras,
             uploads_bucket=self.storage.uploads,
             interval_seconds=config.image_interval_seconds,
+            generate_to_s3=generate_to_s3,
         )
         self.edge.allow_video_streams(
             {camera: stream.attr_arn for camera, stream in images.video_streams.items()}
         )
-        for device, edge_role in self.edge.roles.items():
-            images.allow_uploader(edge_role, self.edge.cameras(device))
+        if generate_to_s3:
+            for device, edge_role in self.edge.roles.items():
+                images.allow_uploader(edge_role, self.edge.cameras(device))
+        else:
+            self.image_polling = ImagePolling(
+                self,
+                "ImagePolling",
+                video_streams=images.video_streams,
+                stream_names=dict(zip(config.cameras, images.video_stream_names, strict=True)),
+                uploads_bucket=self.storage.uploads,
+                state_table=self.tables.state,
+                interval_seconds=config.image_interval_seconds,
+                defaults=self._defaults,
+            )
         return images
 
     # Each grant below names the exact API calls of functions/<name>/ and functions/shared/

@@ -77,6 +77,8 @@ class LocalConfig:
     cameras: tuple[str, ...] = field(default=LOCAL_CAMERAS)
     # At most one alert about one identity per this window across cameras (0: off).
     alert_rate_seconds: int = ALERT_RATE_SECONDS
+    # streaming="images": one image per camera this often (the poller's SamplingInterval).
+    image_interval_seconds: float = 2.0
 
     def name(self, role: str) -> str:
         return f"{self.prefix}-{role}"
@@ -413,6 +415,14 @@ def function_environments(
             "WEBHOOK_PARAMETER": resources.webhook_parameter,
             "PARAMETER_MAX_AGE_SECONDS": str(config.parameter_max_age_seconds),
             "PRESIGN_SECONDS": str(config.presign_seconds),
+        },
+        # streaming="images" only (the stack creates the poller in that mode alone).
+        "kvs_images": {
+            "UPLOADS_BUCKET": resources.uploads_bucket,
+            "STATE_TABLE": resources.state_table,
+            "STREAM_CAMERAS": json.dumps(config.stream_cameras, sort_keys=True),
+            "IMAGE_INTERVAL_SECONDS": str(config.image_interval_seconds),
+            "POLL_SECONDS": "0",  # one pass per invocation: localcloud invokes it on its clock
         },
     }
 

@@ -42,7 +42,7 @@ class ProcessorStatus:
 NO_STREAMING = (
     "this stack has no stream processors: deploy it with `-c streaming=true` (Rekognition "
     "streaming video is closed to accounts that did not use it before 2026-04-30; "
-    "`-c streaming=images` has video streams and KVS image generation, no processors)"
+    "`-c streaming=images` has video streams and an images poller, no processors)"
 )
 
 

@@ -1,6 +1,8 @@
 """The images path (context streaming=images), for accounts opened after 2026-04-30.
 
-One Kinesis video stream per camera, and KVS image generation on each: KVS cuts a JPEG every
+One Kinesis video stream per camera. With kvs_image_delivery=generation, KVS image
+generation on each (with the default, `poller`, infra/constructs/image_polling.py reads the
+streams instead, and this construct only makes them): KVS cuts a JPEG every
 `interval_seconds` from the fragments the producer tags with AWS_KINESISVIDEO_IMAGE_GENERATION
 and writes it to the uploads bucket under `kvs/{camera}/`, where the uploads notification
 hands it to analyze like an edge frame (the camera is the second part of the key). No stream
@@ -52,16 +54,19 @@ class ImageGeneration(Construct):
         cameras: Sequence[str],
         uploads_bucket: s3.IBucket,
         interval_seconds: float,
+        generate_to_s3: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         self._uploads_bucket = uploads_bucket
         self._stream_names = {camera: video_stream_name(stack_name, camera) for camera in cameras}
         self.video_streams = add_video_streams(self, stack_name=stack_name, cameras=cameras)
-        self.configurations = {
-            camera: self._configure(camera, stream, interval_seconds)
-            for camera, stream in self.video_streams.items()
-        }
-        _acknowledge_provider(Stack.of(self))
+        self.configurations: dict[str, cr.AwsCustomResource] = {}
+        if generate_to_s3:  # kvs_image_delivery=generation; else the poller (image_polling.py)
+            self.configurations = {
+                camera: self._configure(camera, stream, interval_seconds)
+                for camera, stream in self.video_streams.items()
+            }
+            _acknowledge_provider(Stack.of(self))
 
     def _configure(
         self, camera: str, stream: kinesisvideo.CfnStream, interval_seconds: float

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-FUNCTIONS = {"enroll", "analyze", "notify"}
+FUNCTIONS = {"enroll", "analyze", "notify", "kvs_images"}
 
 
 def as_list(value: Any) -> list[Any]:

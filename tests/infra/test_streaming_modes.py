@@ -8,9 +8,12 @@ import re
 
 import pytest
 
+from core.settings import KvsImagesSettings
+from functions.kvs_images.logic import FINAL_PASS_MILLIS
 from infra.config import ConfigError, DoormanConfig
 from tests.infra.conftest import cdk_json_context, synthesize
 from tests.infra.helpers import as_list, functions_by_package, ref_id
+from tests.infra.test_environment import POWERTOOLS
 from tests.infra.test_iam import WILDCARD_ACTION, render, statements
 
 pytestmark = pytest.mark.infra
@@ -31,6 +34,18 @@ def analyze_environment(synth) -> dict[str, str]:
 def images(tmp_path_factory):
     return synthesize(
         "images", tmp_path_factory.mktemp("cdk-images"), streaming="images", cameras=CAMERAS
+    )
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """images mode with KVS image generation to S3 (producers that tag their fragments)."""
+    return synthesize(
+        "images",
+        tmp_path_factory.mktemp("cdk-generated"),
+        streaming="images",
+        cameras=CAMERAS,
+        kvs_image_delivery="generation",
     )
 
 
@@ -174,7 +189,8 @@ def test_images_mode_has_video_streams_and_no_processor_or_data_stream(images):
     }
 
 
-def test_each_stream_sends_a_jpeg_every_interval_to_its_camera_prefix(images):
+def test_each_stream_sends_a_jpeg_every_interval_to_its_camera_prefix(generated):
+    images = generated
     resources = images.resources("Custom::AWS")
     assert len(resources) == len(CAMERAS)
     uploads = images.stack.get_logical_id(images.stack.storage.uploads.node.default_child)
@@ -240,7 +256,8 @@ def _sdk_call(value) -> dict:
     return restore(call)
 
 
-def test_the_custom_resource_may_only_configure_those_streams(images):
+def test_the_custom_resource_may_only_configure_those_streams(generated):
+    images = generated
     videos = set(images.resources("AWS::KinesisVideo::Stream"))
     granted = []
     for kind, policy_id, statement in statements(images):
@@ -255,9 +272,10 @@ def test_the_custom_resource_may_only_configure_those_streams(images):
     assert sorted(granted) == sorted(videos)
 
 
-def test_the_edge_pushes_video_and_kvs_writes_images_with_its_permissions(images):
+def test_the_edge_pushes_video_and_kvs_writes_images_with_its_permissions(generated):
     """KVS delivers the images with the permissions of the role that calls PutMedia (the
     developer guide's s3-real-time-image-create page): the edge role, on kvs/ only."""
+    images = generated
     stack = images.stack
     edge = stack.get_logical_id(stack.edge.role.node.default_child)
     uploads = stack.get_logical_id(stack.storage.uploads.node.default_child)
@@ -278,7 +296,79 @@ def test_the_edge_pushes_video_and_kvs_writes_images_with_its_permissions(images
     assert granted["UploadFrames"] == (["s3:PutObject"], [f"<{uploads}>/frames/*"])
 
 
-def test_images_mode_passes_cdk_nag_with_narrow_reasoned_acknowledgements(tmp_path):
+def test_the_edge_may_not_write_kvs_images_when_the_poller_does(images):
+    stack = images.stack
+    edge = stack.get_logical_id(stack.edge.role.node.default_child)
+    for kind, policy_id, statement in statements(images):
+        roles = images.json["Resources"][policy_id]["Properties"].get("Roles", [])
+        if kind == "AWS::IAM::Policy" and edge in [ref_id(r) for r in roles]:
+            assert "kvs/" not in json.dumps(statement["Resource"]), statement
+
+
+# -- streaming=images, the default delivery: the GetImages poller ---------------------------
+
+
+def test_the_poller_is_the_default_delivery_and_configures_no_image_generation(images):
+    assert DoormanConfig.from_context(cdk_json_context()).kvs_image_delivery == "poller"
+    assert images.resources("Custom::AWS") == {}
+    _, props = functions_by_package(images)["kvs_images"]
+    variables = props["Environment"]["Variables"]
+    assert set(variables) - POWERTOOLS == KvsImagesSettings.required_environment()
+    streams = json.loads(variables["STREAM_CAMERAS"])
+    assert streams == {f"Doorman-{camera}": camera for camera in CAMERAS}
+    assert variables["IMAGE_INTERVAL_SECONDS"] == "2.0" and variables["POLL_SECONDS"] == "50"
+    # Its last pass ends before the timeout: poll time + one interval + the final-pass margin.
+    assert props["Timeout"] >= 50 + 2 + FINAL_PASS_MILLIS / 1000
+
+
+def test_a_rule_runs_the_poller_every_minute_without_retries(images):
+    function, _ = functions_by_package(images)["kvs_images"]
+    ((rule_id, rule),) = images.resources("AWS::Events::Rule").items()
+    assert rule["Properties"]["ScheduleExpression"] == "rate(1 minute)"
+    assert rule["Properties"]["State"] == "ENABLED"
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [function, "Arn"]}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 0
+    (permission,) = [
+        p["Properties"]
+        for p in images.resources("AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "events.amazonaws.com"
+    ]
+    assert permission["SourceArn"] == {"Fn::GetAtt": [rule_id, "Arn"]}
+
+
+def test_the_poller_reads_only_the_camera_streams_and_writes_only_their_kvs_prefixes(images):
+    _, props = functions_by_package(images)["kvs_images"]
+    role = ref_id(props["Role"])
+    uploads = images.stack.get_logical_id(images.stack.storage.uploads.node.default_child)
+    state = images.stack.get_logical_id(images.stack.tables.state.node.default_child)
+    videos = sorted(f"<{v}>" for v in images.resources("AWS::KinesisVideo::Stream"))
+    granted = []
+    for kind, policy_id, statement in statements(images):
+        roles = images.json["Resources"][policy_id]["Properties"].get("Roles", [])
+        if kind == "AWS::IAM::Policy" and role in [ref_id(r) for r in roles]:
+            resources = sorted(render(r) for r in as_list(statement["Resource"]))
+            granted.append((sorted(as_list(statement["Action"])), resources))
+    assert (["kinesisvideo:GetDataEndpoint", "kinesisvideo:GetImages"], videos) in granted
+    kvs = sorted(f"<{uploads}>/kvs/{camera}/*" for camera in CAMERAS)
+    assert (["s3:PutObject"], kvs) in granted
+    assert (["dynamodb:GetItem", "dynamodb:PutItem"], [f"<{state}>"]) in granted
+    actions = {action for statement_actions, _ in granted for action in statement_actions}
+    assert actions == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "kinesisvideo:GetDataEndpoint",
+        "kinesisvideo:GetImages",
+        "s3:PutObject",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+    }
+
+
+@pytest.mark.parametrize("delivery", ["poller", "generation"])
+def test_images_mode_passes_cdk_nag_with_narrow_reasoned_acknowledgements(tmp_path, delivery):
     """A real synth with the AwsSolutions pack plugged in (what `cdk synth` does)."""
     from aws_cdk import App
 
@@ -290,6 +380,7 @@ def test_images_mode_passes_cdk_nag_with_narrow_reasoned_acknowledgements(tmp_pa
         "aws:cdk:bundling-stacks": [],
         "streaming": "images",
         "cameras": CAMERAS,
+        "kvs_image_delivery": delivery,
     }
     app = App(context=context, outdir=str(tmp_path))
     stack = build(app, nag=True)

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from core.resources import StackResources
-from core.settings import AnalyzeSettings, EnrollSettings, NotifySettings
+from core.settings import AnalyzeSettings, EnrollSettings, KvsImagesSettings, NotifySettings
 from localcloud.provision import LocalConfig, function_environments
 
 pytestmark = pytest.mark.integration
@@ -92,6 +92,7 @@ def test_functions_get_exactly_their_settings_plus_runtime_variables(local_cloud
     assert set(envs["enroll"]) == EnrollSettings.required_environment()
     assert set(envs["analyze"]) == AnalyzeSettings.required_environment()
     assert set(envs["notify"]) == NotifySettings.required_environment()
+    assert set(envs["kvs_images"]) == KvsImagesSettings.required_environment()
     for name, function in local_cloud.functions.items():
         env = function.environment()
         assert {k: env[k] for k in envs[name]} == envs[name]

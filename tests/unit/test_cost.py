@@ -88,7 +88,12 @@ def test_nonsense_usage_is_refused():
 def test_an_hour_a_day_of_kvs_image_generation_by_hand():
     est = estimate(Usage(events_per_day=0, enrolled=0, image_minutes=60, faces_per_image=0.5))
     # 60 min x 60 s / 2 s = 1,800 images a day, 54,000 a month; half of them with a face.
-    assert line(est, "Kinesis Video Streams", "image generation").quantity == 54_000
+    assert line(est, "Kinesis Video Streams", "GetImages images").quantity == 54_000
+    # The poller: 50 s of every minute of the month at 256 MB, whatever the camera count.
+    assert line(est, "Lambda", "images poller compute").quantity == pytest.approx(
+        43_200 * 50 * 0.25
+    )
+    assert line(est, "Lambda", "images poller requests").quantity == 43_200
     assert line(est, "Rekognition", "DetectFaces + DetectLabels").quantity == 54_000
     assert line(est, "Rekognition", "DetectFaces + DetectLabels").monthly_usd == pytest.approx(54)
     assert line(est, "Rekognition", "SearchFacesByImage").monthly_usd == pytest.approx(27)
@@ -115,10 +120,10 @@ def test_an_hour_a_day_of_kvs_image_generation_by_hand():
 def test_image_generation_is_priced_per_image_only_when_the_price_is_known():
     usage = Usage(events_per_day=0, enrolled=0, image_minutes=60)
     unknown = estimate(usage, replace(PRICES, kvs_image_1000=None))
-    assert line(unknown, "Kinesis Video Streams", "image generation").monthly_usd == 0
-    assert unknown.unpriced == ("Kinesis Video Streams image generation",)
+    assert line(unknown, "Kinesis Video Streams", "GetImages images").monthly_usd == 0
+    assert unknown.unpriced == ("Kinesis Video Streams GetImages",)
     known = estimate(usage, replace(PRICES, kvs_image_1000=0.01))
-    assert line(known, "Kinesis Video Streams", "image generation").monthly_usd == (
+    assert line(known, "Kinesis Video Streams", "GetImages images").monthly_usd == (
         pytest.approx(54_000 * 0.01 / 1000)
     )
     assert known.unpriced == ()

@@ -81,12 +81,12 @@ def test_cost_prices_an_hour_a_day_of_kvs_images_and_says_what_is_unpriced():
     data = json.loads(result.output)
     lines = {(x["service"], x["item"]): x for x in data["lines"]}
     # 1,800 images a day for 30 days; DetectFaces on each, a search per face (see test_cost).
-    assert lines[("Kinesis Video Streams", "image generation")]["quantity"] == 54_000
+    assert lines[("Kinesis Video Streams", "GetImages images")]["quantity"] == 54_000
     assert lines[("Rekognition", "DetectFaces + DetectLabels")]["monthly_usd"] == (
         pytest.approx(54)
     )
     assert lines[("Rekognition", "SearchFacesByImage")]["monthly_usd"] == pytest.approx(27)
-    assert data["unpriced"] == ["Kinesis Video Streams image generation"]
+    assert data["unpriced"] == ["Kinesis Video Streams GetImages"]
 
 
 def test_cost_compares_with_kvs_images_every_interval_all_day():
@@ -97,7 +97,7 @@ def test_cost_compares_with_kvs_images_every_interval_all_day():
     assert 1236.8 < images < data["comparison"]["24/7 streaming (face search)"]
     table = CliRunner().invoke(main, ["cost"]).output
     assert "KVS images every 2 s, 24/7 (streaming=images)" in table
-    assert "not priced: Kinesis Video Streams image generation" in table
+    assert "not priced: Kinesis Video Streams GetImages" in table
 
 
 def test_cost_refuses_an_image_interval_kvs_cannot_do():
