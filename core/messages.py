@@ -15,6 +15,7 @@ _HEADLINES = {
     "alarm-label": "Motion alarm",
 }
 _SNS_SUBJECT = re.compile(r"[^A-Za-z0-9 _.,:()#/-]+")
+    "known-person": "Seen",
 SNS_SUBJECT_MAX = 100
 # core/templates ships inside the package, and so inside the Lambda asset.
 _TEMPLATES = html_templates("core")
@@ -50,6 +51,8 @@ def headline(alert: Alert) -> str:
         what = f"{what}: {', '.join(p.name for p in alert.people if p.watchlist == 'barred')}"
     return f"{what} at {alert.camera_id}"
 
+    if alert.reason == "known-person" and alert.people:
+        what = f"{what}: {', '.join(p.name for p in alert.people)}"
 
 def facts(alert: Alert) -> list[tuple[str, str]]:
     """(label, value) lines: who, where, when and how sure. Values are raw user text."""
@@ -77,6 +80,8 @@ def render_email(alert: Alert, frame_url: str | None, link_minutes: int) -> Emai
     subject = f"Doorman {alert.severity}: {title}"
     lines = [title, ""] + [f"{label}: {value}" for label, value in facts(alert)]
     if frame_url:
+    if alert.rule:
+        rows.append(("Rule", alert.rule))
         lines += ["", f"Frame (link valid {link_minutes} min): {frame_url}"]
     text = "\n".join(lines) + "\n"
 

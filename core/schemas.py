@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 Watchlist = Literal["known", "barred"]
 WATCHLISTS: tuple[str, ...] = ("known", "barred")
 Severity = Literal["critical", "warning", "info"]
-AlertReason = Literal["barred-person", "unknown-face", "alarm-label"]
+AlertReason = Literal["barred-person", "unknown-face", "alarm-label", "known-person"]
 FaceStatus = Literal["known", "barred", "stranger", "too-small"]
 Source = Literal["frame", "stream"]
 FrameKind = Literal["face", "motion"]
@@ -77,7 +77,7 @@ class Alert(_Model):
     """The alerts-queue message (DESIGN.md), plus `possible_matches` for strangers."""
 
     alert_id: str
-    severity: Literal["critical", "warning"]
+    severity: Severity  # "info" only when a rule asks for it (core/rules.py)
     reason: AlertReason
     camera_id: str
     event_time: str
@@ -100,6 +100,11 @@ class FrameRef(_Model):
 
 class FrameOutcome(_Model):
     status: Literal["analyzed", "rejected", "ignored", "gone"]
+    # The alert rule that fired (core/rules.py) and its routing. Empty channels: all of
+    # them; empty recipients: by severity (critical: owner and authorities, else owner).
+    rule: str = ""
+    channels: list[Literal["email", "sns", "webhook"]] = Field(default_factory=list)
+    recipients: list[Literal["owner", "authorities"]] = Field(default_factory=list)
     reason: str = ""
     camera_id: str = ""
     event_time: str = ""
@@ -157,3 +162,5 @@ class EventRecord(_Model):
     alert_id: str = ""
     alert_status: str = "none"
     expires_at: int
+    # The alert rule that decided this frame (core/rules.py); "" when none did.
+    rule: str = ""

@@ -61,7 +61,9 @@ class AnalyzeSettings(_FunctionSettings):
     state_table: str
     collection_id: str
     alerts_queue_url: str
-    armed_parameter: str
+    armed_parameter: str  # the mode: home|away|night (or armed|disarmed), core.rules.mode_of
+    # The alert rules document (core/rules.py); "" or no such parameter: DEFAULT_RULES.
+    rules_parameter: str = ""
     parameter_max_age_seconds: int = Field(PARAMETER_MAX_AGE_SECONDS, ge=0)
     known_threshold: float = Field(90.0, ge=0, le=100)
     barred_threshold: float = Field(95.0, ge=0, le=100)

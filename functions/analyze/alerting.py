@@ -1,11 +1,15 @@
-"""Alerting: arming and cooldowns decide what a frame still owes; that Alert is queued."""
+"""Alerting: the alert rules, the mode and cooldowns decide what a frame still owes; that
+Alert is queued."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
-from core.decisions import AlertPlan, is_armed, is_person, narrow, should_alert
+from core.decisions import RuleAlert, decide, is_person
+from core.records import parse_time
+from core.rules import RulesDocument, Situation, mode_of, stored_rules
 from core.schemas import Alert, EventRecord
 from core.settings import AnalyzeSettings
 from core.tablekeys import cooldown_key, identity_limit_key
@@ -32,21 +36,23 @@ class Alerter:
         self.settings = settings
         self.clock = clock
 
-    def alert(self, plan: AlertPlan | None, record: EventRecord) -> str:
-        """Queue the alert still owed for `record`: "sent", or why not: "none", "disarmed",
-        "cooldown", "rate-limited". Severity and reason follow the identities that clear
-        arming, the camera's cooldown and the cross-camera rate limit (`narrow`).
+    def alert(self, record: EventRecord) -> AlertDecision:
+        """Queue the alert still owed for `record` under the alert rules (core/rules.py)
+        and the mode; the decision's status is "sent", or why not: "none", "disarmed",
+        "no-rule", "silenced", "cooldown", "rate-limited", and its rule the rule that
+        decided. Severity, reason and routing follow the identities that clear their rule,
+        the camera's cooldown and the cross-camera rate limit (core.decisions.decide).
 
         An identity must take its (camera, identity) cooldown slot and, when it is a person
-        (`is_person`: a barred person_id), its all-cameras slot (`alert_rate_seconds`): so
-        however many cameras an edge credential writes as, each recipient hears about one
-        person at most once per window. "rate-limited"
-        means some identity cleared its camera's cooldown but not the cross-camera limit."""
-        if plan is None:
-            return "none"
-        armed = is_armed(self.parameters.get(self.settings.armed_parameter))
-        if not should_alert(plan, armed=armed):
-            return "disarmed"
+        (`is_person`), its all-cameras slot (`alert_rate_seconds`): so however many cameras
+        an edge credential writes as, each recipient hears about one person at most once
+        per window. "rate-limited" means some identity cleared its camera's cooldown but
+        not the cross-camera limit."""
+        mode = mode_of(self.parameters.get(self.settings.armed_parameter))
+        rules = self.rules()
+        situation = Situation(
+            record.camera_id, parse_time(record.captured_at) or self.clock(), mode
+        )
         now = int(self.clock().timestamp())
         limited: list[str] = []
 
@@ -71,19 +77,34 @@ class Alerter:
             limited.append(identity)
             return False
 
-        owed = narrow(plan, armed=armed, free=free)
-        if owed is None:
-            return RATE_LIMITED if limited else "cooldown"
-        self.alerts.send(alert_message(owed, record))
-        return "sent"
+        decision = decide(record.faces, record.alarm_labels, rules, situation, free)
+        if decision.alert is None:
+            status = RATE_LIMITED if decision.status == "cooldown" and limited else decision.status
+            return AlertDecision(status, decision.rule)
+        self.alerts.send(alert_message(decision.alert, record))
+        return AlertDecision("sent", decision.rule)
+
+    def rules(self) -> RulesDocument:
+        """The stored rules, or the defaults (no parameter, or one that does not validate)."""
+        name = self.settings.rules_parameter
+        return stored_rules(self.parameters.get(name) if name else None)[0]
 
 
-def alert_message(plan: AlertPlan, record: EventRecord) -> Alert:
-    """The alerts-queue message: what the plan owes, with everyone the frame shows."""
+@dataclass(frozen=True)
+class AlertDecision:
+    status: str
+    rule: str = ""
+
+
+def alert_message(plan: RuleAlert, record: EventRecord) -> Alert:
+    """The alerts-queue message: what the rules owe, with everyone the frame shows."""
     return Alert(
         alert_id=record.alert_id,
-        severity=plan.severity,  # narrow() never owes "info"
+        severity=plan.severity,
         reason=plan.reason,
+        rule=plan.rule,
+        channels=list(plan.channels),
+        recipients=list(plan.recipients),
         camera_id=record.camera_id,
         event_time=record.captured_at,
         bucket=record.bucket,

@@ -271,7 +271,8 @@ class Analyzer:
             captured_at_refused=meta.captured_at_refused,
         )
         self.ports.sightings.put_many([sighting_item(record, f) for f in record.faces])
-        record = record.model_copy(update={"alert_status": self.alerter.alert(plan, record)})
+        decision = self.alerter.alert(record)
+        record = record.model_copy(update={"alert_status": decision.status, "rule": decision.rule})
         recorded = self.ports.events.put(record)
         storage.put_json(
             settings.audit_bucket, record.processed_key, record.model_dump(mode="json")
