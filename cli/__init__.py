@@ -70,6 +70,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "cli.local:local",
         "Run Doorman's cloud side locally (moto and the Rekognition-compatible face service).",
     ),
+    "mode": LazyCommand(
+        "cli.ops:mode_command",
+        "Show or set the mode the alert rules match on: home, away or night.",
+    ),
     "people": LazyCommand(
         "cli.ops:people_command",
         "List enrolled people: watchlist, photos, faces and when they were last seen.",
@@ -81,6 +85,10 @@ COMMANDS: dict[str, LazyCommand] = {
     "report": LazyCommand(
         "cli.ops:report_command",
         "Write a static HTML report (timeline, thumbnails, filters, chart) to --out DIR.",
+    ),
+    "rules": LazyCommand(
+        "cli.ops:rules_group",
+        "The alert rules: who is told about whom, at which camera, when and in which mode.",
     ),
     "stream": LazyCommand(
         "cli.ops:stream", "The optional streaming path's Rekognition stream processors."

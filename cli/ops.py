@@ -28,7 +28,8 @@ from adapters.discovery import (
 )
 from cli.common import json_text, plain, printable
 from core import cost
-from ops import control, events, forget, people, report
+from core.rules import RulesRefused
+from ops import control, events, forget, people, report, rules
 from ops.people import OperatorError
 
 
@@ -186,7 +187,7 @@ def events_command(
     if as_json:
         click.echo(json_text([e.to_json() for e in found]))
         return
-    table = Table("time (UTC)", "camera", "who", "similarity", "severity", "alert", "frame")
+    table = Table("time (UTC)", "camera", "who", "similarity", "severity", "alert", "rule", "frame")
     for e in found:
         sims = [f"{f.similarity:.1f}" for f in e.faces if f.similarity is not None]
         table.add_row(
@@ -196,6 +197,7 @@ def events_command(
             ", ".join(sims) or "-",
             plain(e.severity),
             plain("yes" if e.alerted else e.alert_status.replace("none", "no")),
+            plain(e.rule or "-"),
             plain(e.image_key),
         )
     console().print(table if found else plain(f"no events since {since}"))
@@ -206,7 +208,7 @@ def events_command(
 def arm(target: Target) -> None:
     """Arm: strangers and alarm labels alert again."""
     control.set_armed(target, True)
-    click.echo("armed: strangers, barred people and alarm labels alert")
+    click.echo("mode away (armed): strangers, barred people and alarm labels alert")
 
 
 @click.command()
@@ -214,7 +216,86 @@ def arm(target: Target) -> None:
 def disarm(target: Target) -> None:
     """Disarm: strangers are recorded but not alerted; barred people still alert."""
     control.set_armed(target, False)
-    click.echo("disarmed: strangers are recorded only; barred people still alert")
+    click.echo("mode home (disarmed): strangers are recorded only; barred people still alert")
+
+
+@click.command(name="mode")
+@click.argument("mode", required=False, type=click.Choice(["home", "away", "night"]))
+@target_options
+def mode_command(target: Target, mode: str | None) -> None:
+    """Show or set the mode the alert rules match on: home, away or night."""
+    if mode is None:
+        click.echo(f"mode {control.mode_state(target)}")
+        return
+    click.echo(f"mode {control.set_mode(target, mode)}")  # type: ignore[arg-type]
+
+
+# -- rules ----------------------------------------------------------------------------------
+@click.group(name="rules")
+def rules_group() -> None:
+    """The alert rules: who is told about whom, at which camera, when and in which mode."""
+
+
+@rules_group.command(name="show")
+@target_options
+def rules_show(target: Target) -> None:
+    """Print the rules analyze applies now (JSON)."""
+    document, note = rules.show(target)
+    if note:
+        click.echo(printable(f"# the default rules apply: {note}"), err=True)
+    click.echo("\n".join(printable(line) for line in rules.pretty(document).splitlines()))
+
+
+@rules_group.command(name="set")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@target_options
+def rules_set(target: Target, file: Any) -> None:
+    """Validate the rules in FILE ("-": stdin) and store them; refused: the old ones stay."""
+    try:
+        document = rules.set_rules(target, file.read())
+    except RulesRefused as refused:
+        for error in refused.errors:
+            click.echo(printable(error), err=True)
+        raise click.ClickException(
+            f"rules refused ({len(refused.errors)} error(s)); the stored rules stay in force"
+        ) from refused
+    click.echo(f"stored {len(document.rules)} rule(s)")
+
+
+@rules_group.command(name="test")
+@click.argument("event")
+@click.option("--mode", type=click.Choice(["home", "away", "night"]), help="Instead of now's.")
+@click.option("--rules", "rules_file", type=click.File("r", encoding="utf-8"), help="Try FILE.")
+@target_options
+def rules_test(target: Target, event: str, mode: str | None, rules_file: Any) -> None:
+    """Which rule fires for a stored EVENT (CAMERA/EVENT_TIME), and why earlier ones don't."""
+    text = rules_file.read() if rules_file else None
+    try:
+        result = rules.try_rules(target, event, mode=mode, text=text)  # type: ignore[arg-type]
+    except RulesRefused as refused:
+        raise click.ClickException(printable(f"rules refused: {refused}")) from refused
+    out = [f"{result.camera} {result.event_time} (mode {result.mode})"]
+    if result.note:
+        out.append(f"  the default rules apply: {result.note}")
+    for match in result.matches:
+        out.append(f"  {match.subject.describe()}:")
+        out += [f"    - {name}: no, {why}" for name, why in match.skipped]
+        if match.rule is None:
+            out.append("    => no rule: recorded only")
+        else:
+            action = match.rule.then
+            told = (
+                "nobody (silenced)"
+                if action.silent
+                else (
+                    f"{action.severity} by {', '.join(action.channels)} to "
+                    f"{', '.join(action.recipients)}"
+                )
+            )
+            out.append(f"    => {match.rule.name}: {told}")
+    if not result.matches:
+        out.append("  nothing the rules look at (no face identified, no alarm label)")
+    click.echo("\n".join(printable(line) for line in out))
 
 
 @click.group()
@@ -428,6 +509,8 @@ commands = [
     events_command,
     arm,
     disarm,
+    mode_command,
+    rules_group,
     stream,
     cost_command,
     report_command,

@@ -40,6 +40,8 @@ class StackResources(BaseModel):
     alerts_topic_arn: str
     armed_parameter: str
     webhook_parameter: str
+    # The alert rules document (core/rules.py); "" for stacks from before the rules.
+    rules_parameter: str = ""
     # The default device's edge role (no `devices` in the context); with `devices`, "".
     edge_role_arn: str = ""
     # JSON object: device name -> the ARN of its edge role (every deployment).

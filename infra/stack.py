@@ -174,6 +174,7 @@ class DoormanStack(Stack):
                 collection_id=self.collection.collection_id,
                 alerts_queue_url=self.alerts.work.queue.queue_url,
                 armed_parameter=self.alerts.armed.parameter_name,
+                rules_parameter=self.alerts.rules.parameter_name,
                 known_threshold=config.known_threshold,
                 barred_threshold=config.barred_threshold,
                 possible_match_threshold=config.possible_match_threshold,
@@ -306,6 +307,7 @@ class DoormanStack(Stack):
         )
         self.alerts.work.queue.grant(role, "sqs:SendMessage")
         grant_parameter(role, self.alerts.armed)
+        grant_parameter(role, self.alerts.rules)
 
     def _grant_notify(self) -> None:
         """Mail, topic, webhook, a presigned link to the frame, and idempotency records."""
@@ -373,6 +375,7 @@ class DoormanStack(Stack):
             "AlertsQueueUrl": self.alerts.work.queue.queue_url,
             "AlertsTopicArn": self.alerts.topic.topic_arn,
             "ArmedParameter": self.alerts.armed.parameter_name,
+            "RulesParameter": self.alerts.rules.parameter_name,
             "WebhookParameter": config.webhook_parameter,
             # Device name -> its edge role ARN (JSON); EdgeRoleArn below without devices.
             "EdgeRoleArns": self.to_json_string(

@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 
 from core.records import video_stream_name
 from core.resources import StackResources
+from core.rules import DEFAULT_RULES
 from core.settings import ALERT_RATE_SECONDS, CAPTURED_AT_MAX_AGE_SECONDS
 
 if TYPE_CHECKING:  # the stubs are a dev dependency
@@ -318,6 +319,16 @@ def _alerting(c: _Clients, config: LocalConfig) -> dict[str, str]:
         c.ses.verify_email_identity(EmailAddress=address)
     armed_parameter, webhook_parameter = f"/{config.prefix}/armed", f"/{config.prefix}/webhook-url"
     c.ssm.put_parameter(Name=armed_parameter, Value=config.armed, Type="String", Overwrite=True)
+    # The alert rules: the defaults, unless a rules document is there already (a restarted
+    # localcloud keeps what `doorman rules set` stored).
+    rules_parameter = f"/{config.prefix}/rules"
+    try:
+        c.ssm.put_parameter(
+            Name=rules_parameter, Value=DEFAULT_RULES.compact(), Type="String", Overwrite=False
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ParameterAlreadyExists":
+            raise
     if config.webhook_url:
         c.ssm.put_parameter(
             Name=webhook_parameter, Value=config.webhook_url, Type="SecureString", Overwrite=True
@@ -326,6 +337,7 @@ def _alerting(c: _Clients, config: LocalConfig) -> dict[str, str]:
         "alerts_topic_arn": topic_arn,
         "armed_parameter": armed_parameter,
         "webhook_parameter": webhook_parameter,
+        "rules_parameter": rules_parameter,
     }
 
 
@@ -393,6 +405,7 @@ def function_environments(
             "COLLECTION_ID": resources.collection_id,
             "ALERTS_QUEUE_URL": resources.alerts_queue_url,
             "ARMED_PARAMETER": resources.armed_parameter,
+            "RULES_PARAMETER": resources.rules_parameter,
             "PARAMETER_MAX_AGE_SECONDS": str(config.parameter_max_age_seconds),
             "CAPTURED_AT_MAX_AGE_SECONDS": str(CAPTURED_AT_MAX_AGE_SECONDS),
             "KNOWN_THRESHOLD": str(config.known_threshold),

@@ -1,4 +1,5 @@
-"""Arming (an SSM parameter analyze reads) and the optional stream processors."""
+"""The mode (home|away|night: an SSM parameter analyze reads; arm/disarm are away/home)
+and the optional stream processors."""
 
 from __future__ import annotations
 
@@ -8,28 +9,44 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from adapters.discovery import Target
-from core.decisions import is_armed
+from core.rules import MODES, Mode, mode_of
 from ops.people import OperatorError
 
 ARMED, DISARMED = "armed", "disarmed"
 
 
-def set_armed(target: Target, armed: bool) -> str:
-    value = ARMED if armed else DISARMED
+def set_mode(target: Target, mode: Mode) -> Mode:
+    """Store the mode the alert rules match on (`doorman mode`)."""
+    if mode not in MODES:
+        raise OperatorError(f"mode {mode!r}: use one of {', '.join(MODES)}")
     target.client("ssm").put_parameter(
-        Name=target.resources.armed_parameter, Value=value, Type="String", Overwrite=True
+        Name=target.resources.armed_parameter, Value=mode, Type="String", Overwrite=True
     )
-    return value
+    return mode
 
 
-def armed_state(target: Target) -> bool:
+def mode_state(target: Target) -> Mode:
+    return mode_of(_switch_value(target))
+
+
+def set_armed(target: Target, armed: bool) -> str:
+    """`doorman arm|disarm`, aliases of `doorman mode away|home`."""
+    return set_mode(target, "away" if armed else "home")
+
+
+def _switch_value(target: Target) -> str | None:
     try:
         value = target.client("ssm").get_parameter(Name=target.resources.armed_parameter)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "ParameterNotFound":
-            return is_armed(None)
+            return None
         raise
-    return is_armed(value["Parameter"]["Value"])
+    return str(value["Parameter"]["Value"])
+
+
+def armed_state(target: Target) -> bool:
+    """Whether strangers alert under the default rules: any mode but home."""
+    return mode_state(target) != "home"
 
 
 @dataclass(frozen=True)

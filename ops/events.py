@@ -67,7 +67,8 @@ class EventView:
     image_key: str
     processed_key: str
     kind: str
-    alert_status: str = "none"  # sent, none, disarmed, cooldown
+    alert_status: str = "none"  # sent, none, disarmed, no-rule, silenced, cooldown, ...
+    rule: str = ""  # the alert rule that decided (core/rules.py); "" when none did
     labels: list[str] = field(default_factory=list)
     faces: list[FaceView] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -103,6 +104,7 @@ class EventView:
                     "name": f.name,
                     "status": f.status,
                     "similarity": f.similarity,
+            "rule": self.rule,
                     "bounding_box": f.box,
                     "possible_match": f.possible_match,
                 }
@@ -164,6 +166,7 @@ def list_events(
     camera: str | None = None,
     person_id: str | None = None,
 ) -> list[EventView]:
+        rule=str(item.get("rule", "")),
     """Events, oldest first. One camera is a Query; all cameras is a Scan (fine for a home)."""
     table = target.tables().events
     floor = sort_key_floor(since) if since else ""

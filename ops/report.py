@@ -275,9 +275,10 @@ def event_card(index: int, event: EventView, thumb: str | None) -> EventCard:
 
 
 def _alert_text(event: EventView) -> str:
-    return {"sent": "sent", "none": "not needed", "disarmed": "not sent (disarmed)"}.get(
+    text = {"sent": "sent", "none": "not needed", "disarmed": "not sent (disarmed)"}.get(
         event.alert_status, f"not sent ({event.alert_status})"
     )
+    return f"{text}, rule: {event.rule}" if event.rule else text
 
 
 def render_html(data: ReportData, thumbs: dict[int, str]) -> str:

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer, Id
 
 from core.schemas import Alert
 from functions.idempotency import once_per
-from functions.notify.logic import Notifier
+from functions.notify.logic import Notifier, wants
 
 
 class Channel(Protocol):
@@ -41,10 +41,14 @@ class Deliveries:
         self.post_webhook = once(self._post_webhook)
 
     def deliver(self, alert: Alert) -> str:
-        """Email, SNS, then the webhook; returns the webhook's result ("posted", "off" or
-        "failed: ...")."""
-        self.send_email(alert=alert)
-        self.publish_alert(alert=alert)
+        """Email, SNS, then the webhook, each when the alert's rule names its channel;
+        returns the webhook's result ("posted", "off", "not asked" or "failed: ...")."""
+        if wants(alert, "email"):
+            self.send_email(alert=alert)
+        if wants(alert, "sns"):
+            self.publish_alert(alert=alert)
+        if not wants(alert, "webhook"):
+            return "not asked"
         return self.post_webhook(alert=alert)
 
     def _send_email(self, *, alert: Alert) -> str:

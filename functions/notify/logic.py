@@ -29,9 +29,22 @@ class Ports:
 
 
 def recipients(alert: Alert, owner: str, authorities: list[str]) -> list[str]:
-    """critical -> owner and authorities; anything else -> owner. No duplicates."""
-    wanted = [owner, *(authorities if alert.severity == "critical" else [])]
+    """The addresses of the alert's symbolic recipients (the rule's "owner",
+    "authorities"); an alert without them (from before the rules): critical -> owner and
+    authorities, anything else -> owner. No duplicates."""
+    wanted_groups = alert.recipients or (
+        ["owner", "authorities"] if alert.severity == "critical" else ["owner"]
+    )
+    wanted = [
+        *([owner] if "owner" in wanted_groups else []),
+        *(authorities if "authorities" in wanted_groups else []),
+    ]
     return list(dict.fromkeys(address for address in wanted if address))
+
+
+def wants(alert: Alert, channel: str) -> bool:
+    """Whether the alert goes out on `channel`; no channels named: all of them."""
+    return not alert.channels or channel in alert.channels
 
 
 class Notifier:
@@ -54,6 +67,8 @@ class Notifier:
         return self.ports.mailer.send(to, message)
 
     def publish(self, alert: Alert) -> str:
+        # The attributes are what SNS subscription filter policies match on (the edge
+        # devices' verdict queues filter on camera_id).
         return self.ports.publisher.publish(
             sns_subject(alert),
             alert.model_dump(mode="json"),

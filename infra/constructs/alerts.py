@@ -14,6 +14,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from core.queues import BATCH_SIZES
+from core.rules import DEFAULT_RULES, MODES
 from infra.constructs.function import DoormanFunction, FunctionDefaults
 from infra.constructs.work_queue import WorkQueue
 
@@ -31,7 +32,7 @@ class Alerts(Construct):
       account can send after each address clicks its verification link. Addresses in
       `verified_addresses` already have an identity in the account (created outside this
       stack, which could not create it again): they are referenced, not created.
-    - `armed`: the armed/disarmed switch analyze reads.
+    - `armed`: the mode switch (home|away|night) analyze reads; `rules`: the alert rules.
     - `webhook`: the name of an SSM parameter the user creates (SecureString) to enable the
       Slack-compatible webhook; the stack never holds the URL.
     """
@@ -74,10 +75,22 @@ class Alerts(Construct):
         self.armed = ssm.StringParameter(
             self,
             "Armed",
-            description="Doorman switch: 'armed' alerts on strangers, 'disarmed' only records "
-            "them (barred people always alert). `doorman arm|disarm` sets it.",
+            description="Doorman mode: home, away or night (the alert rules match on it; "
+            "'armed' = away, 'disarmed' = home). `doorman mode|arm|disarm` sets it.",
             string_value=ARMED,
-            allowed_pattern=f"^({ARMED}|{DISARMED})$",
+            allowed_pattern=f"^({'|'.join((*MODES, ARMED, DISARMED))})$",
+        )
+        # The alert rules (core/rules.py), validated by `doorman rules set` before it writes
+        # them. A standard parameter: values up to 4096 characters, no charge
+        # (https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html);
+        # core.rules.MAX_DOCUMENT_CHARS refuses a longer document.
+        self.rules = ssm.StringParameter(
+            self,
+            "Rules",
+            description="Doorman alert rules (JSON, core/rules.py). `doorman rules set` "
+            "validates and writes them.",
+            string_value=DEFAULT_RULES.compact(),
+            tier=ssm.ParameterTier.STANDARD,
         )
         self.webhook = ssm.StringParameter.from_secure_string_parameter_attributes(
             self, "Webhook", parameter_name=webhook_parameter

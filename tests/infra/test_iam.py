@@ -249,6 +249,7 @@ def roles_and_ids(synthesized):
                 "state": ("Tables", "state"),
                 "alerts_queue": ("Alerts", "work", "queue"),
                 "armed": ("Alerts", "armed"),
+                "rules": ("Alerts", "rules"),
                 "collection": ("Faces", "resource"),
             }.items()
         }
@@ -313,7 +314,10 @@ def test_table_and_message_actions_are_on_the_right_resources(each_mode, roles_a
             "dynamodb:UpdateItem": on("state"),
             "dynamodb:DeleteItem": on("state"),
             "rekognition:SearchFacesByImage": on("collection"),
-            "ssm:GetParameter": {(render(_parameter_arn(each_mode, ids["armed"])), "")},
+            # The mode switch and the alert rules, nothing else.
+            "ssm:GetParameter": {
+                (render(_parameter_arn(each_mode, ids[name])), "") for name in ("armed", "rules")
+            },
         },
         "notify": {name: on("state") for name in IDEMPOTENCY},
     }
@@ -339,7 +343,8 @@ def _parameter_arn(each_mode, parameter_id: str):
     for policy in each_mode.resources("AWS::IAM::Policy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             if statement["Action"] == "ssm:GetParameter":
-                resource = statement["Resource"]
-                if parameter_id in repr(resource):
-                    return resource
-    raise AssertionError("no GetParameter grant on the armed parameter")
+                resources = statement["Resource"]
+                for resource in resources if isinstance(resources, list) else [resources]:
+                    if parameter_id in repr(resource):
+                        return resource
+    raise AssertionError(f"no GetParameter grant on {parameter_id}")

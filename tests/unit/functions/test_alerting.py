@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.decisions import assess
 from core.schemas import Alert, BoundingBox, EventRecord, FaceResult, PersonRef
 from functions.analyze.alerting import Alerter
 from tests.unit.functions.fakes import analyze_settings
@@ -88,7 +87,7 @@ def frame(alert_id: str, *statuses: str) -> EventRecord:
 
 
 def send(alerter: Alerter, record: EventRecord) -> str:
-    return alerter.alert(assess(record.faces, []), record)
+    return alerter.alert(record).status
 
 
 def test_a_stranger_joining_an_alerted_barred_person_gets_a_warning(kit) -> None:
