@@ -215,7 +215,11 @@ def _open_sink(config: AgentConfig, dry_run: str | None) -> tuple[EventSink, Any
 
         folder = FolderSink(Path(dry_run))
         click.echo(printable(f"dry run: events go to {folder.directory}"), err=True)
-        return folder, lambda: {"uploads": 0, "evicted": 0, "disk_full_drops": 0}
+        return folder, lambda: {
+            "uploads": 0,
+            "evicted": 0,
+            "disk_full_drops": folder.disk_full_drops,
+        }
 
     from edge_agent.spool import Spool
     from edge_agent.uploader import Uploader

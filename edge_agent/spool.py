@@ -175,7 +175,11 @@ class Spool:
             self.rejected += 1
             target = self.directory / _REJECTED
             target.mkdir(exist_ok=True)
-            (target / f"{item.name}.reason.txt").write_text(reason + "\n")
+            try:
+                (target / f"{item.name}.reason.txt").write_text(reason + "\n")
+            except OSError as error:  # a full disk: the files still move (a rename needs no room)
+                log.warning("spool: kept %s in rejected/ without its reason (%s): %s",
+                            item.name, error.strerror or error, reason)  # fmt: skip
             for path in (item.jpeg_path, item.sidecar_path):
                 with contextlib.suppress(FileNotFoundError):
                     os.replace(path, target / path.name)

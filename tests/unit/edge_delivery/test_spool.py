@@ -298,6 +298,31 @@ def test_set_aside_keeps_the_data_out_of_the_queue(tmp_path: Path) -> None:
     assert len(Spool(tmp_path, max_bytes=1_000_000)) == 0  # not resumed as pending
 
 
+def test_set_aside_on_a_full_disk_still_moves_the_data_and_keeps_going(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Writing the reason needs room; moving the files (a rename) does not."""
+    spool = Spool(tmp_path, max_bytes=1_000_000)
+    spool.submit(make_event(1))
+    [item] = spool.pending()
+    write_text = Path.write_text
+
+    def no_room(path: Path, *args, **kwargs):
+        if path.name.endswith(".reason.txt"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return write_text(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", no_room)
+    with caplog.at_level(logging.WARNING, logger="edge_agent.spool"):
+        spool.set_aside(item, "EntityTooLarge")
+    assert len(spool) == 0 and spool.rejected == 1
+    rejected = tmp_path / "rejected"
+    assert (rejected / f"{item.name}.jpg").read_bytes() == make_event(1).jpeg
+    assert not (rejected / f"{item.name}.reason.txt").exists()
+    (warning,) = caplog.records
+    assert "EntityTooLarge" in warning.getMessage() and warning.exc_info is None
+
+
 def test_header_unsafe_metadata_is_refused_before_anything_is_written(tmp_path: Path) -> None:
     spool = Spool(tmp_path, max_bytes=1_000_000)
     with pytest.raises(ValueError, match="must be printable ASCII"):
