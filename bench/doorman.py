@@ -6,11 +6,16 @@ Events go to an in-memory sink that keeps each event with the frame index it cam
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edge_agent.events import FrameEvent
-from edge_agent.pipeline import Frame, FrameSource
+from edge_agent.pipeline import Frame
+
+if TYPE_CHECKING:
+    from edge_agent.decoding import DecodeMode, GatedFileSource
 
 
 @dataclass
@@ -24,39 +29,51 @@ class RecordingSink:
 
 
 class _Capped:
-    """A frame source that ends after `max_frames` frames."""
+    """A gated source that ends at frame number `max_frames` of the video."""
 
-    def __init__(self, source: FrameSource, max_frames: int | None) -> None:
+    def __init__(self, source: GatedFileSource, max_frames: int | None) -> None:
         self._source = source
-        self._left = max_frames
+        self._limit = max_frames
 
     def read(self) -> Frame | None:
-        if self._left is not None:
-            if self._left <= 0:
-                return None
-            self._left -= 1
-        return self._source.read()
+        frame = self._source.read()
+        if frame is None or (self._limit is not None and frame.index >= self._limit):
+            return None
+        return frame
+
+    def follow(self, busy: bool) -> None:
+        self._source.follow(busy)
 
 
 class DoormanRunner:
     """Builds the pipeline up front (models loaded), so `run()` times only the frames.
 
-    The stages come from `doorman watch`'s own builder with the default configuration.
+    The stages come from `doorman watch`'s own builder with the default configuration; the
+    video is decoded by PyAV, keyframe-gated (`decode="keyframes"`, the default) or every
+    frame (`decode="full"`).
     """
 
-    def __init__(self, video: Path, max_frames: int | None = None) -> None:
+    def __init__(
+        self, video: Path, max_frames: int | None = None, decode: DecodeMode = "keyframes"
+    ) -> None:
         from edge_agent.assembly import build_pipeline
         from edge_agent.config import load_config
-        from edge_agent.sources import FileSource
+        from edge_agent.decoding import GatedFileSource
 
         self.config = load_config()
-        self.source = FileSource(Path(video), start_epoch=0.0)
+        self.source = GatedFileSource(
+            Path(video), decode, self.config.capture.max_keyframe_interval_seconds, 0.0
+        )
         self.fps = self.source.fps
+        self.max_frames = max_frames
         self.sink = RecordingSink()
         self.pipeline = build_pipeline(self.config, _Capped(self.source, max_frames), self.sink)
 
-    def run(self) -> int:
-        return self.pipeline.run().frames
+    def run(self, on_frame: Callable[[Frame], None] | None = None) -> int:
+        """Process the video; returns how many of its frames were covered (decoded or not)."""
+        processed = self.pipeline.run(on_frame).frames
+        covered = processed + self.source.stats.skipped
+        return covered if self.max_frames is None else min(covered, self.max_frames)
 
     def frame_index(self, event: FrameEvent) -> int:
         return round(event.captured_at.timestamp() * self.fps)

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench.targets import PASS, Verdict
+from bench.targets import BUSY_FPS, CAMERAS_PER_CORE, PASS, Verdict
 
-PIPELINE_ORDER = ("doorman", "naive", "decode-only")
+PIPELINE_ORDER = ("doorman", "doorman-full", "naive", "decode-only", "demux-only")
 UPLOAD_ORDER = ("doorman", "naive", "motion-only (1/s)", "motion-only (every frame)")
 
 
@@ -45,24 +45,44 @@ def _throughput_lines(section: dict[str, Any]) -> list[str]:
             cells.append(
                 f"{run['fps']:.1f} fps, {run['peak_rss_mb']:.0f} MB, {run['frames']} fr{cap}"
             )
-        doorman, naive, decode = (by.get(p) for p in PIPELINE_ORDER)
+        doorman, naive, decode = by.get("doorman"), by.get("naive"), by.get("decode-only")
         same = naive.get("doorman_fps_same_frames") if naive else None
         if doorman and naive:
             ratio = (same or doorman["fps"]) / naive["fps"]
             cells.append(f"{ratio:.1f}x" + (f" ({same:.1f} fps)" if same else ""))
         else:
             cells.append("-")
-        cells.append(f"{doorman['fps'] / decode['fps']:.0%}" if doorman and decode else "-")
+        cells.append(f"{doorman['fps'] / decode['fps']:.1f}x" if doorman and decode else "-")
         rows.append(cells)
     header = [
         "scene",
         "res",
         *PIPELINE_ORDER,
         "doorman/naive (same frames)",
-        "doorman/decode",
+        "doorman/decode-only",
     ]
     notes = [f"- {n}" for n in section.get("notes", [])]
-    return _table(header, rows) + notes + ([""] if notes else [])
+    return _table(header, rows) + _cameras_lines(section.get("cameras")) + notes + [""]
+
+
+def _cameras_lines(cameras: dict[str, Any] | None) -> list[str]:
+    if not cameras:
+        return []
+    one, many = cameras["one"], cameras["many"]
+    rows = [
+        ["1", f"{one['fps']:.0f}", f"{one['fps'] / cameras['camera_fps']:.1f}",
+         f"{one['peak_rss_mb']:.0f}"],
+        [str(cameras["cameras"]), f"{many['fps']:.0f}", f"{cameras['cameras_per_core']:.1f}",
+         f"{many['peak_rss_mb']:.0f}"],
+    ]  # fmt: skip
+    header = ["cameras in one process", "fps (all cameras)", "cameras kept up with", "peak MB"]
+    return [
+        f"Quiet {cameras['resolution']} cameras at {cameras['camera_fps']} fps, a keyframe "
+        f"every {cameras['keyframe_seconds']:g} s, one core: "
+        f"{cameras['extra_mb_per_camera']:.1f} MB per additional camera.",
+        "",
+        *_table(header, rows),
+    ]
 
 
 def _count(value: int | None) -> str:
@@ -72,17 +92,20 @@ def _count(value: int | None) -> str:
 def _uploads_lines(section: dict[str, Any]) -> list[str]:
     totals = section["totals"]
     every = totals.get("motion-only (every frame)", {}).get("uploads") or 0
+    per_second = totals.get("motion-only (1/s)", {}).get("uploads") or 0
     rows = []
     for name in UPLOAD_ORDER:
         t = totals.get(name)
         if t is None:
             continue
         cut = f"{1 - t['uploads'] / every:.1%}" if every else "-"
+        cut_per_second = f"{1 - t['uploads'] / per_second:.1%}" if per_second else "-"
         recall = f"{t['recall']:.0%} ({t['covered_tracks']}/{t['tracks']})"
         rows.append(
             [
                 name,
                 str(t["uploads"]),
+                cut_per_second,
                 cut,
                 recall,
                 str(t["uploads_without_person"]),
@@ -92,6 +115,7 @@ def _uploads_lines(section: dict[str, Any]) -> list[str]:
     header = [
         "pipeline",
         "uploads",
+        "fewer than motion-only (1/s)",
         "fewer than motion-only (every frame)",
         "track recall",
         "uploads without a person",
@@ -114,6 +138,15 @@ def _uploads_lines(section: dict[str, Any]) -> list[str]:
         for s in section.get("scenarios", [])
     ]
     lines += _table(["scenario", "frames", "person tracks", *UPLOAD_ORDER], per_scenario)
+    delays = [
+        [d["scenario"], str(d["first_motion_frame"]), _count(d["first_analysed_frame"]),
+         f"{d['seconds']:.2f}", f"{d['keyframe_seconds']:g}", f"{d['keyframe_intervals']:.2f}"]
+        for d in section.get("motion_delay", [])
+    ]  # fmt: skip
+    if delays:
+        header = ["scenario", "first motion (frame)", "first analysed with motion (frame)",
+                  "delay (s)", "keyframe interval (s)", "delay (keyframe intervals)"]  # fmt: skip
+        lines += _table(header, delays)
     return lines + [f"- {n}" for n in section.get("notes", [])] + [""]
 
 
@@ -245,10 +278,16 @@ def _pyplot():
 
 
 def plot_throughput(section: dict[str, Any], path: Path) -> Path:
+    """Frames per second by scene and pipeline (gated and full-decode Doorman side by side),
+    and, beside it, how many quiet cameras one core keeps up with."""
     plt = _pyplot()
     runs = section["runs"]
     groups = sorted({(r["scene"], r["resolution"]) for r in runs}, key=lambda k: (k[1], k[0]))
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    cameras = section.get("cameras")
+    fig, axes = plt.subplots(
+        1, 2, figsize=(11, 4.8), gridspec_kw={"width_ratios": [4, 1]}, squeeze=False
+    )
+    ax, side = axes[0]
     width = 0.8 / len(PIPELINE_ORDER)
     for n, pipeline in enumerate(PIPELINE_ORDER):
         values = [
@@ -262,15 +301,34 @@ def plot_throughput(section: dict[str, Any], path: Path) -> Path:
             )
             for g in groups
         ]
-        xs = [i + (n - 1) * width for i in range(len(groups))]
-        bars = ax.bar(xs, values, width, label=pipeline)
-        ax.bar_label(bars, labels=[f"{v:.1f}" for v in values], fontsize=7)
-    ax.axhline(30, color="grey", linestyle="--", linewidth=0.8, label="30 fps target")
-    ax.set_xticks(range(len(groups)), [f"{s} {r}" for s, r in groups])
+        xs = [i + (n - (len(PIPELINE_ORDER) - 1) / 2) * width for i in range(len(groups))]
+        label = "doorman (keyframe-gated)" if pipeline == "doorman" else pipeline
+        bars = ax.bar(xs, values, width, label=label)
+        ax.bar_label(bars, labels=[f"{v:.0f}" for v in values], fontsize=6)
+    ax.axhline(
+        BUSY_FPS, color="grey", linestyle="--", linewidth=0.8, label=f"busy {BUSY_FPS:g} fps target"
+    )
+    ax.set_xticks(range(len(groups)), [f"{s} {r}" for s, r in groups], fontsize=8)
     ax.set_yscale("log")
-    ax.set_ylabel("frames per second (one core, log scale)")
-    ax.set_title("Edge throughput")
-    ax.legend(fontsize=8)
+    ax.set_ylabel("frames of video per second (one core, log scale)")
+    ax.set_title("Edge throughput, with and without keyframe gating")
+    ax.legend(fontsize=7)
+    if cameras:
+        kept = [cameras["one"]["fps"] / cameras["camera_fps"], cameras["cameras_per_core"]]
+        bars = side.bar(["1 camera", f"{cameras['cameras']} cameras"], kept, color="tab:blue")
+        side.bar_label(bars, labels=[f"{v:.0f}" for v in kept], fontsize=8)
+        side.axhline(
+            CAMERAS_PER_CORE,
+            color="grey",
+            linestyle="--",
+            linewidth=0.8,
+            label=f"{CAMERAS_PER_CORE:g} target",
+        )
+        side.set_title(f"{cameras['camera_fps']} fps quiet cameras\nper core", fontsize=9)
+        side.set_ylabel("cameras kept up with in real time")
+        side.legend(fontsize=7)
+    else:
+        side.axis("off")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

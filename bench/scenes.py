@@ -1,10 +1,12 @@
 """The videos the benchmark runs on, built with scenes.scenarios and cached in bench/.cache/.
 
-- `quiet`: scenarios' `static_noise` (an empty porch with sensor noise), stretched.
+- `quiet`: scenarios' `static_noise` (an empty porch with sensor noise), stretched, at
+  15 fps with a keyframe every 2 s (`quiet-key1s`: every 1 s), as cameras send it.
 - `busy`: people and distractors together, composed here from scenarios' own `Scene` and
   `Person` and drawn by its `render()`: three people (two at the door at once), a car
   passing behind them and the porch light switching on.
-- the scenario set for uploads and recall: every scenario in `SCENARIOS`, plus `busy`.
+- the scenario set for uploads and recall: every scenario in `SCENARIOS`, plus `busy`
+  (10 fps, a keyframe every second, like `busy`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ from scenes.cache import scenario as cached_scenario
 BUSY = "busy"
 QUIET = "static_noise"
 FPS = scenarios.DEFAULT_FPS
+KEYFRAME_SECONDS = 1.0  # busy scenes and the upload scenarios: a keyframe every second
+# Quiet cameras as the targets count them: 15 fps, a keyframe every 2 s (and every 1 s).
+QUIET_FPS = 15
+QUIET_KEYFRAME_SECONDS = 2.0
+QUIET_1S = "quiet-key1s"
 
 
 def busy_scene(seconds: float = 20.0) -> scenarios.Scene:
@@ -55,7 +62,7 @@ def _write(scene: scenarios.Scene, folder: Path, resolution: str, fps: int) -> t
         "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{width}x{height}", "-r", str(fps),
         "-i", "-",
         "-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p",
-        "-g", str(fps), "-bf", "0", "-movflags", "+faststart", str(video),
+        *scenarios.keyframe_args(fps, KEYFRAME_SECONDS), "-movflags", "+faststart", str(video),
     ]  # fmt: skip
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(argv, stdin=subprocess.PIPE, stderr=errors)
@@ -72,6 +79,7 @@ def _write(scene: scenarios.Scene, folder: Path, resolution: str, fps: int) -> t
             errors.seek(0)
             raise RuntimeError(f"ffmpeg failed: {errors.read().decode(errors='replace')}")
     truth["video"] = video.name
+    truth["keyframe_seconds"] = KEYFRAME_SECONDS
     truth_path.write_text(json.dumps(truth, indent=1))
     return video, truth_path
 
@@ -87,8 +95,13 @@ def busy(resolution: str, seconds: float = 20.0, fps: int = FPS) -> Scenario:
     return Scenario(BUSY, resolution, fps, seconds, video, truth)
 
 
-def quiet(resolution: str, seconds: float = 30.0, fps: int = FPS) -> Scenario:
-    return cached_scenario(QUIET, resolution, fps, seconds)
+def quiet(
+    resolution: str,
+    seconds: float = 30.0,
+    fps: int = QUIET_FPS,
+    keyframe_seconds: float = QUIET_KEYFRAME_SECONDS,
+) -> Scenario:
+    return cached_scenario(QUIET, resolution, fps, seconds, keyframe_seconds=keyframe_seconds)
 
 
 @dataclass(frozen=True)
@@ -107,6 +120,8 @@ def prepare(quick: bool, on_ready: Callable[[], None] | None = None) -> SceneSet
         tick()
         throughput[("busy", resolution)] = busy(resolution, seconds["busy"])
         tick()
+    throughput[(QUIET_1S, "1080p")] = quiet("1080p", seconds["quiet"], keyframe_seconds=1.0)
+    tick()
     uploads = []
     for name in scenarios.SCENARIOS:
         uploads.append(cached_scenario(name, "720p", FPS))
@@ -117,4 +132,4 @@ def prepare(quick: bool, on_ready: Callable[[], None] | None = None) -> SceneSet
 
 
 def video_count() -> int:
-    return 4 + len(scenarios.SCENARIOS) + 1
+    return 5 + len(scenarios.SCENARIOS) + 1

@@ -9,6 +9,20 @@ from typing import Any
 
 PASS, FAIL, MISSING = "PASS", "FAIL", "MISSING"
 
+# Each target's threshold, written here once; checks and their labels read them.
+BUSY_SPEED_UP = 10.0  # busy 1080p, x naive on the same frames
+BUSY_FPS = 60.0  # busy 1080p, one core
+QUIET_VS_DECODE = 4.0  # quiet throughput / decode-every-frame throughput
+CAMERAS_PER_CORE = 16.0  # 1080p 15 fps quiet cameras kept up with in real time
+EXTRA_MB_PER_CAMERA = 60.0  # memory per additional camera in one agent
+UPLOAD_CUT = 0.90  # fewer uploads than motion-only at one frame per second
+RECALL = 1.0  # person tracks with an upload that shows them
+FALSE_FACE_UPLOADS = 0
+FAR_AT_DEFAULT = 0.0
+TAR_AT_DEFAULT = 0.95
+LATENCY_P95_SECONDS = 3.0  # edge event -> email
+MOTION_DELAY_KEYFRAMES = 1.0  # first motion -> first analysed frame, in keyframe intervals
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -61,26 +75,28 @@ def _status(ok: bool) -> str:
 
 def _busy_vs_naive(results: dict[str, Any]) -> Verdict:
     ratio, doorman, naive = speed_up(results, "busy", "1080p")
+    ok = ratio >= BUSY_SPEED_UP
     return Verdict(
         "busy 1080p speed-up over naive",
-        ">= 10x",
+        f">= {BUSY_SPEED_UP:g}x",
         f"{ratio:.1f}x ({doorman:.1f} fps on the same frames)",
         f"naive {naive:.2f} fps",
-        _status(ratio >= 10),
-        "" if ratio >= 10 else f"short by {10 - ratio:.1f}x",
+        _status(ok),
+        "" if ok else f"short by {BUSY_SPEED_UP - ratio:.1f}x",
     )
 
 
 def _busy_fps(results: dict[str, Any]) -> Verdict:
     doorman = throughput_fps(results, "doorman", "busy", "1080p")
     decode = throughput_fps(results, "decode-only", "busy", "1080p")
+    ok = doorman >= BUSY_FPS
     return Verdict(
         "busy 1080p frames per second, one core",
-        ">= 30 fps",
+        f">= {BUSY_FPS:g} fps",
         f"{doorman:.1f} fps",
         f"decode-only {decode:.1f} fps",
-        _status(doorman >= 30),
-        "" if doorman >= 30 else f"short by {30 - doorman:.1f} fps",
+        _status(ok),
+        "" if ok else f"short by {BUSY_FPS - doorman:.1f} fps ({doorman / BUSY_FPS:.0%} of it)",
     )
 
 
@@ -88,17 +104,62 @@ def _quiet_vs_decode(resolution: str) -> Callable[[dict[str, Any]], Verdict]:
     def check(results: dict[str, Any]) -> Verdict:
         doorman = throughput_fps(results, "doorman", "quiet", resolution)
         decode = throughput_fps(results, "decode-only", "quiet", resolution)
-        share = doorman / decode
+        demux = throughput_fps(results, "demux-only", "quiet", resolution)
+        ratio = doorman / decode
+        ok = ratio >= QUIET_VS_DECODE
         return Verdict(
-            f"quiet {resolution} throughput vs decode-only",
-            ">= 80%",
-            f"{share:.0%} ({doorman:.1f} fps)",
-            f"decode-only {decode:.1f} fps",
-            _status(share >= 0.8),
-            "" if share >= 0.8 else f"short by {0.8 - share:.0%} points",
+            f"quiet {resolution} throughput / decode-every-frame",
+            f">= {QUIET_VS_DECODE:g}x",
+            f"{ratio:.1f}x ({doorman:.0f} fps)",
+            f"decode-only {decode:.1f} fps; demux-only {demux:.0f} fps",
+            _status(ok),
+            "" if ok else f"short by {QUIET_VS_DECODE - ratio:.1f}x",
         )
 
     return check
+
+
+def _cameras_per_core(results: dict[str, Any]) -> Verdict:
+    cameras = results["throughput"]["cameras"]
+    kept = cameras["cameras_per_core"]
+    ok = kept >= CAMERAS_PER_CORE
+    return Verdict(
+        "1080p 15 fps quiet cameras per core, real time",
+        f">= {CAMERAS_PER_CORE:g}",
+        f"{kept:.1f} ({cameras['fps_all_cameras']:.0f} fps over {cameras['cameras']} cameras)",
+        f"one camera alone {cameras['one']['fps']:.0f} fps",
+        _status(ok),
+        "" if ok else f"short by {CAMERAS_PER_CORE - kept:.1f} cameras",
+    )
+
+
+def _memory_per_camera(results: dict[str, Any]) -> Verdict:
+    cameras = results["throughput"]["cameras"]
+    extra = cameras["extra_mb_per_camera"]
+    ok = extra <= EXTRA_MB_PER_CAMERA
+    return Verdict(
+        "extra memory per additional camera",
+        f"<= {EXTRA_MB_PER_CAMERA:g} MB",
+        f"{extra:.1f} MB",
+        f"one camera {cameras['one']['peak_rss_mb']:.0f} MB, "
+        f"{cameras['cameras']} cameras {cameras['many']['peak_rss_mb']:.0f} MB",
+        _status(ok),
+        "" if ok else f"over by {extra - EXTRA_MB_PER_CAMERA:.1f} MB",
+    )
+
+
+def _motion_delay(results: dict[str, Any]) -> Verdict:
+    delays = results["uploads"]["motion_delay"]
+    worst = max(delays, key=lambda d: d["keyframe_intervals"])
+    ok = worst["keyframe_intervals"] <= MOTION_DELAY_KEYFRAMES
+    return Verdict(
+        "first motion -> first analysed frame",
+        f"<= {MOTION_DELAY_KEYFRAMES:g} keyframe interval",
+        f"worst {worst['seconds']:.2f} s = {worst['keyframe_intervals']:.2f} intervals "
+        f"({worst['scenario']}, keyframe every {worst['keyframe_seconds']:g} s)",
+        f"{len(delays)} scenarios with motion",
+        _status(ok),
+    )
 
 
 def _totals(results: dict[str, Any]) -> dict[str, Any]:
@@ -110,15 +171,16 @@ def _fewer_uploads(results: dict[str, Any]) -> Verdict:
     doorman = totals["doorman"]["uploads"]
     every = totals["motion-only (every frame)"]["uploads"]
     per_second = totals["motion-only (1/s)"]["uploads"]
-    cut = 1 - doorman / every if every else 0.0
-    cut_per_second = 1 - doorman / per_second if per_second else 0.0
+    cut = 1 - doorman / per_second if per_second else 0.0
+    cut_every = 1 - doorman / every if every else 0.0
+    ok = cut >= UPLOAD_CUT
     return Verdict(
-        "fewer uploads than motion-only",
-        ">= 95%",
-        f"{cut:.1%} fewer ({doorman} uploads); {cut_per_second:.1%} fewer than 1/s",
-        f"motion-only {every} every frame, {per_second} at 1/s",
-        _status(cut >= 0.95),
-        "" if cut >= 0.95 else f"short by {0.95 - cut:.1%}",
+        "fewer uploads than motion-only at 1 frame/s",
+        f">= {UPLOAD_CUT:.0%}",
+        f"{cut:.1%} fewer ({doorman} uploads); {cut_every:.1%} fewer than every motion frame",
+        f"motion-only {per_second} at 1/s, {every} every frame",
+        _status(ok),
+        "" if ok else f"short by {UPLOAD_CUT - cut:.1%}",
     )
 
 
@@ -127,10 +189,10 @@ def _recall(results: dict[str, Any]) -> Verdict:
     recall = doorman["recall"]
     return Verdict(
         "person-track recall",
-        "100%",
+        f"{RECALL:.0%}",
         f"{recall:.0%} ({doorman['covered_tracks']}/{doorman['tracks']} tracks)",
         f"naive {_totals(results)['naive']['recall']:.0%}",
-        _status(recall >= 1.0),
+        _status(recall >= RECALL),
         ", ".join(doorman.get("missed_tracks", [])),
     )
 
@@ -140,10 +202,10 @@ def _false_uploads(results: dict[str, Any]) -> Verdict:
     false = doorman["false_face_uploads"]
     return Verdict(
         "false face uploads",
-        "0",
+        str(FALSE_FACE_UPLOADS),
         str(false),
         f"naive {_totals(results)['naive']['false_face_uploads']}",
-        _status(false == 0),
+        _status(false <= FALSE_FACE_UPLOADS),
     )
 
 
@@ -152,10 +214,10 @@ def _far(results: dict[str, Any]) -> Verdict:
     far = accuracy["far_at_default"]
     return Verdict(
         "FAR at the default threshold",
-        f"0 at {accuracy['default_threshold']:.0f}",
+        f"{FAR_AT_DEFAULT:.0%} at {accuracy['default_threshold']:.0f}",
         f"{far:.1%} of {accuracy['stranger_probes']} stranger probes",
         "-",
-        _status(far == 0),
+        _status(far <= FAR_AT_DEFAULT),
     )
 
 
@@ -164,11 +226,11 @@ def _tar(results: dict[str, Any]) -> Verdict:
     tar = accuracy["tar_at_default"]
     return Verdict(
         "TAR at the default threshold",
-        f">= 95% at {accuracy['default_threshold']:.0f}",
+        f">= {TAR_AT_DEFAULT:.0%} at {accuracy['default_threshold']:.0f}",
         f"{tar:.1%} of {accuracy['genuine_probes']} genuine probes",
         "-",
-        _status(tar >= 0.95),
-        "" if tar >= 0.95 else f"short by {0.95 - tar:.1%}",
+        _status(tar >= TAR_AT_DEFAULT),
+        "" if tar >= TAR_AT_DEFAULT else f"short by {TAR_AT_DEFAULT - tar:.1%}",
     )
 
 
@@ -176,29 +238,53 @@ def _latency(results: dict[str, Any]) -> Verdict:
     latency = results["latency"]
     p95 = latency["p95_seconds"]
     lost = len(latency.get("lost", []))
-    notes = [f"over by {p95 - 3.0:.2f} s"] if p95 >= 3.0 else []
+    limit = LATENCY_P95_SECONDS
+    notes = [f"over by {p95 - limit:.2f} s"] if p95 >= limit else []
     notes += [f"{lost} events got no email"] if lost else []
     return Verdict(
         "end-to-end p95 latency (edge event -> email)",
-        "< 3 s",
+        f"< {limit:g} s",
         f"{p95:.2f} s (p50 {latency['p50_seconds']:.2f} s, {latency['events']} events)",
         "-",
-        _status(p95 < 3.0 and not lost),
+        _status(p95 < limit and not lost),
         "; ".join(notes),
     )
 
 
 CHECKS: tuple[tuple[str, str, Callable[[dict[str, Any]], Verdict]], ...] = (
-    ("busy 1080p speed-up over naive", ">= 10x", _busy_vs_naive),
-    ("busy 1080p frames per second, one core", ">= 30 fps", _busy_fps),
-    ("quiet 720p throughput vs decode-only", ">= 80%", _quiet_vs_decode("720p")),
-    ("quiet 1080p throughput vs decode-only", ">= 80%", _quiet_vs_decode("1080p")),
-    ("fewer uploads than motion-only", ">= 95%", _fewer_uploads),
-    ("person-track recall", "100%", _recall),
-    ("false face uploads", "0", _false_uploads),
-    ("FAR at the default threshold", "0", _far),
-    ("TAR at the default threshold", ">= 95%", _tar),
-    ("end-to-end p95 latency (edge event -> email)", "< 3 s", _latency),
+    ("busy 1080p speed-up over naive", f">= {BUSY_SPEED_UP:g}x", _busy_vs_naive),
+    ("busy 1080p frames per second, one core", f">= {BUSY_FPS:g} fps", _busy_fps),
+    (
+        "quiet 1080p throughput / decode-every-frame",
+        f">= {QUIET_VS_DECODE:g}x",
+        _quiet_vs_decode("1080p"),
+    ),
+    (
+        "quiet 720p throughput / decode-every-frame",
+        f">= {QUIET_VS_DECODE:g}x",
+        _quiet_vs_decode("720p"),
+    ),
+    (
+        "1080p 15 fps quiet cameras per core, real time",
+        f">= {CAMERAS_PER_CORE:g}",
+        _cameras_per_core,
+    ),
+    ("extra memory per additional camera", f"<= {EXTRA_MB_PER_CAMERA:g} MB", _memory_per_camera),
+    (
+        "first motion -> first analysed frame",
+        f"<= {MOTION_DELAY_KEYFRAMES:g} keyframe interval",
+        _motion_delay,
+    ),
+    ("fewer uploads than motion-only at 1 frame/s", f">= {UPLOAD_CUT:.0%}", _fewer_uploads),
+    ("person-track recall", f"{RECALL:.0%}", _recall),
+    ("false face uploads", str(FALSE_FACE_UPLOADS), _false_uploads),
+    ("FAR at the default threshold", f"{FAR_AT_DEFAULT:.0%}", _far),
+    ("TAR at the default threshold", f">= {TAR_AT_DEFAULT:.0%}", _tar),
+    (
+        "end-to-end p95 latency (edge event -> email)",
+        f"< {LATENCY_P95_SECONDS:g} s",
+        _latency,
+    ),
 )
 
 

@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 
 from bench.baselines import BaselinePass, read_frames, run_baselines
+from edge_agent.pipeline import Frame
 from scenes.cache import Scenario
 
 CHECKS_PER_TRACK = 3
@@ -100,6 +101,31 @@ def check_candidates(track: TruthTrack, uploads: Sequence[int], limit: int) -> l
     return sorted(inside, key=lambda f: (abs(f - middle), f))[:limit]
 
 
+def first_motion(truth: dict[str, Any]) -> int | None:
+    """The first frame in which something moves into the scene: a person or a car."""
+    starts = [p["start_frame"] for p in truth["people"]]
+    starts += [d["start_frame"] for d in truth["distractors"] if d["kind"] == "car"]
+    return min(starts) if starts else None
+
+
+def motion_delay(truth: dict[str, Any], analysed: int | None) -> dict[str, Any] | None:
+    """From the first motion in the truth to the first frame the agent analysed with motion,
+    in seconds and in keyframe intervals; None for a scenario where nothing moves in."""
+    start = first_motion(truth)
+    if start is None:
+        return None
+    fps, interval = truth["fps"], truth.get("keyframe_seconds", 1.0)
+    frames = (analysed - start) if analysed is not None else truth["frames"] - start
+    return {
+        "scenario": truth["scenario"],
+        "first_motion_frame": start,
+        "first_analysed_frame": analysed,
+        "seconds": frames / fps,
+        "keyframe_seconds": interval,
+        "keyframe_intervals": frames / fps / interval,
+    }
+
+
 def without_person(upload_frames: Iterable[int], visible: set[int]) -> int:
     return sum(1 for f in upload_frames if f not in visible)
 
@@ -118,6 +144,7 @@ class PipelineTally:
     face_uploads: int = 0
     motion_uploads: int = 0
     faces_in_uploads: int = 0
+    first_motion_frame: int | None = None  # the first frame the gated agent saw move
 
     def add(self, other: PipelineTally) -> None:
         self.uploads += other.uploads
@@ -163,8 +190,15 @@ def _doorman(scenario: Scenario, tracks: list[TruthTrack]) -> tuple[PipelineTall
     from bench.doorman import DoormanRunner
 
     runner = DoormanRunner(scenario.video)
-    runner.run()
+    first_motion: list[int] = []
+
+    def note_motion(frame: Frame) -> None:
+        if runner.pipeline.stats.motion_frames and not first_motion:
+            first_motion.append(frame.index)
+
+    runner.run(on_frame=note_motion)
     tally = PipelineTally()
+    tally.first_motion_frame = first_motion[0] if first_motion else None
     seen: list[SeenUpload] = []
     face_jpegs = []
     for event in runner.sink.events:
@@ -262,11 +296,15 @@ def run(
     totals[MOTION_EVERY].false_face_uploads = None
     totals[MOTION_PER_SECOND].false_face_uploads = None
     per_scenario = []
+    delays = []
     jpegs: list[bytes] = []
     for n, scenario in enumerate(scenes):
         truth = scenario.truth()
         tracks = truth_tracks(truth)
         doorman, face_jpegs = outcome[(DOORMAN, n)]
+        delay = motion_delay(truth, doorman.first_motion_frame)
+        if delay is not None:
+            delays.append(delay)
         tallies, baseline = outcome[("baselines", n)]
         jpegs += face_jpegs
         tallies[DOORMAN] = doorman
@@ -288,6 +326,7 @@ def run(
     section = {
         "totals": {name: tally.as_dict() for name, tally in totals.items()},
         "scenarios": per_scenario,
+        "motion_delay": delays,
         "resolution": scenes[0].resolution if scenes else None,
         "fps": scenes[0].fps if scenes else None,
         "notes": [
@@ -298,6 +337,10 @@ def run(
             f"a baseline gets up to {CHECKS_PER_TRACK} checks per track",
             "a baseline upload counts as 'without person' when the ground truth shows no "
             "face in that frame",
+            "Doorman decodes keyframes only while nothing moves (a keyframe every "
+            f"{scenes[0].truth().get('keyframe_seconds', 1.0) if scenes else 1.0:g} s); motion "
+            "delay: from the first frame a person or car is in view to the first frame the "
+            "agent analysed with motion",
         ],
     }
     return section, jpegs

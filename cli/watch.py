@@ -32,7 +32,7 @@ from edge_agent.events import EventSink
 from edge_agent.pipeline import Frame, Pipeline
 
 if TYPE_CHECKING:
-    from edge_agent.sources import FileSource, LiveSource
+    from edge_agent.sources import FrameReader
 
 log = logging.getLogger("edge_agent.watch")
 
@@ -75,11 +75,14 @@ def _run_with_progress(pipeline: Pipeline, source: Any, show: bool) -> None:
     with Progress(*columns, console=Console(stderr=True), transient=False) as progress:
         task = progress.add_task("frames", total=total, events=0)
 
-        def advance(_frame: object) -> None:
-            progress.update(task, advance=1, events=pipeline.stats.events)
+        def advance(frame: Frame) -> None:
+            # The frame's number in the video: frames between keyframes may go undecoded.
+            progress.update(task, completed=frame.index + 1, events=pipeline.stats.events)
 
         pipeline.run(on_frame=advance)
-        progress.update(task, events=pipeline.stats.events)  # flush() may add the last ones
+        covered = source.stats.frames + getattr(source.stats, "skipped", 0)
+        # flush() may add the last events; an undecoded tail still counts as read.
+        progress.update(task, completed=covered, events=pipeline.stats.events)
 
 
 def summary_of(
@@ -87,8 +90,14 @@ def summary_of(
 ) -> dict[str, Any]:
     stats = asdict(pipeline.stats)
     source_stats = asdict(source.stats)
+    skipped = source_stats.get("skipped", 0)
+    limit = getattr(source, "limit", None)  # --max-frames: skipped frames past it do not count
+    if limit is not None:
+        skipped = max(0, min(skipped, limit - stats["frames"]))
     return {
-        "frames": stats["frames"],
+        "frames": stats["frames"] + skipped,  # of the video, decoded or not
+        "decoded_frames": stats["frames"],
+        "skipped_frames": skipped,  # never decoded: between keyframes while quiet
         "motion_frames": stats["motion_frames"],
         "faces": stats["faces"],
         "tracks": stats["tracks"],
@@ -105,7 +114,7 @@ def summary_of(
         "recalibrations": stats["recalibrations"],
         "detector_runs": stats["detector_runs"],
         "seconds": round(seconds, 3),
-        "fps": round(stats["frames"] / seconds, 2) if seconds > 0 else 0.0,
+        "fps": round((stats["frames"] + skipped) / seconds, 2) if seconds > 0 else 0.0,
     }
 
 
@@ -183,7 +192,7 @@ def watch(
 
     from edge_agent.sources import SourceError, open_source
 
-    frames: FileSource | LiveSource | _Limited
+    frames: FrameReader | _Limited
     try:
         frames = open_source(with_camera_credentials(spec, os.environ), config.capture)
     except SourceError as exc:
@@ -246,17 +255,19 @@ def _open_sink(config: AgentConfig, dry_run: str | None) -> tuple[EventSink, Any
 class _Limited:
     """Stops a source after n frames (tests, benchmarks)."""
 
-    def __init__(self, source: FileSource | LiveSource, limit: int) -> None:
-        self._source, self._left = source, limit
+    def __init__(self, source: FrameReader, limit: int) -> None:
+        self._source, self._left, self.limit = source, limit, limit
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._source, name)
 
     def read(self) -> Frame | None:
-        if self._left <= 0:
+        """Frames numbered below the limit (the video's numbering: some are not decoded)."""
+        frame = self._source.read() if self._left > 0 else None
+        if frame is None or frame.index >= self.limit:
+            self._left = 0
             return None
-        self._left -= 1
-        return self._source.read()
+        return frame
 
 
 @click.command("check-config")

@@ -10,7 +10,14 @@ from collections.abc import Mapping
 
 from edge_agent.config import AgentConfig
 from edge_agent.events import EventSink
-from edge_agent.pipeline import FrameSource, Pipeline, PipelineSettings, Recognizer, TrackIds
+from edge_agent.pipeline import (
+    DecodeGate,
+    FrameSource,
+    Pipeline,
+    PipelineSettings,
+    Recognizer,
+    TrackIds,
+)
 
 log = logging.getLogger("edge_agent.watch")
 
@@ -54,6 +61,7 @@ def build_pipeline(
         sink=sink,
         recognizer=recognizer,
         new_track_id=ids,
+        decode_gate=source if isinstance(source, DecodeGate) else None,
     )
 
 

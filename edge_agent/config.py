@@ -61,6 +61,11 @@ class CaptureConfig(Section):
     reconnect_initial_seconds: Seconds = 1.0
     reconnect_max_seconds: Seconds = 60.0
     open_timeout_seconds: Seconds = 10.0
+    # Network cameras and files: "keyframes" decodes only keyframes while nothing moves
+    # (PyAV); "full" decodes every frame (OpenCV). USB cameras are always decoded in full.
+    decode: Literal["keyframes", "full"] = "keyframes"
+    max_keyframe_interval_seconds: Seconds = 4.0  # longer: decode every frame (logged)
+    packet_queue_size: int = Field(default=300, ge=10, le=10_000)
 
     @model_validator(mode="after")
     def _backoff_bounds(self) -> CaptureConfig:

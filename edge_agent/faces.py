@@ -10,6 +10,8 @@ Quality = size x sharpness x frontalness, each in [0, 1]:
 - sharpness: variance of the Laplacian of the face resized to 64x64, squashed to [0, 1);
 - frontalness: where the nose tip falls between the eyes (dlib's 5-point landmarks);
   1 when centred, 0 in full profile.
+A face whose box touches the frame's edge is cut off, and its landmarks are guesses (a
+profile cut at the nose looks frontal): its quality is multiplied by `CUT_FACE_FACTOR`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from edge_agent.pipeline import Box, Detection
 HOG_MIN_FACE_PX = 64
 SHARPNESS_HALF = 150.0  # Laplacian variance that scores 0.5
 LANDMARK_MARGIN = 0.5  # face sizes of context kept around a face for the landmark model
+CUT_FACE_FACTOR = 0.25
 
 
 class HogFaceDetector:
@@ -71,10 +74,11 @@ class HogFaceDetector:
         sharp = sharpness(face)
         frontal = frontalness(self._landmarks, rgb, box)
         size = min(1.0, box.width / (2 * self.config.min_face_px))
+        whole = 1.0 if inside_edges(box, rgb.shape[1], rgb.shape[0]) else CUT_FACE_FACTOR
         return Detection(
             box=box,
             score=score,
-            quality=size * sharp * frontal,
+            quality=size * sharp * frontal * whole,
             sharpness=sharp,
             frontalness=frontal,
         )
@@ -89,6 +93,11 @@ def _hog_model() -> dlib.fhog_object_detector:
 @functools.cache
 def _five_point_model() -> dlib.shape_predictor:
     return dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location())
+
+
+def inside_edges(box: Box, width: int, height: int) -> bool:
+    """False when the box touches the frame's border (the face is probably cut off)."""
+    return box.left > 0 and box.top > 0 and box.right < width and box.bottom < height
 
 
 def merge_overlapping(boxes: list[Box]) -> list[Box]:

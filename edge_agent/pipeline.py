@@ -3,6 +3,8 @@
     FrameSource.read() -> MotionGate.detect(gray) -> FaceDetector.locate(rgb, regions)
     -> Tracker.update(dets, t) -> BestFrame.consider(...) -> Recognizer.identify(...)
     -> EventSink.submit(event)
+    ... -> DecodeGate.follow(busy): a keyframe-gated source decodes every frame only
+    while the scene is busy (motion within the motion gap, or a live track).
 
 This module only composes the stages; it imports no image library. Each stage is a
 Protocol with one verb, so tests and benchmarks can swap any of them.
@@ -15,7 +17,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from edge_agent.events import EventKind, EventSink, FaceBox, FrameEvent
 
@@ -88,9 +90,11 @@ class Box:
 class Frame(Protocol):
     """One decoded frame. `gray` and `rgb` are converted on first use and cached."""
 
-    index: int
+    index: int  # the frame's number in the video (frames not decoded count too)
     t: float  # epoch seconds: wall clock (live) or file start + presentation time
-    bgr: Image
+
+    @property
+    def bgr(self) -> Image: ...
 
     @property
     def gray(self) -> Image: ...
@@ -166,6 +170,13 @@ class TrackUpdate:
 class FrameSource(Protocol):
     def read(self) -> Frame | None:
         """Next frame; None when the source is finished (files) or closed."""
+        ...
+
+
+@runtime_checkable
+class DecodeGate(Protocol):
+    def follow(self, busy: bool) -> None:
+        """Decode every frame from now on while busy; only keyframes while quiet."""
         ...
 
 
@@ -263,6 +274,7 @@ class Pipeline:
         sink: EventSink,
         recognizer: Recognizer | None = None,
         new_track_id: Callable[[float], str] | None = None,
+        decode_gate: DecodeGate | None = None,
     ) -> None:
         self.settings = settings
         self.source = source
@@ -273,6 +285,7 @@ class Pipeline:
         self.encoder = encoder
         self.sink = sink
         self.recognizer = recognizer
+        self.decode_gate = decode_gate
         self.stats = Stats()
         self.stop_requested = threading.Event()
         self._new_track_id = new_track_id or TrackIds(settings.camera_id)
@@ -280,6 +293,7 @@ class Pipeline:
         self._runs_since_full = 0
         self._episode: _MotionEpisode | None = None
         self._last_snapshot_t: float | None = None
+        self._last_motion_t: float | None = None
 
     def run(self, on_frame: Callable[[Frame], None] | None = None) -> Stats:
         """Process until the source ends or `stop_requested` is set, then flush."""
@@ -295,12 +309,14 @@ class Pipeline:
 
     def process(self, frame: Frame) -> None:
         self.stats.frames += 1
-        height, width = frame.bgr.shape[:2]
-        motion = self.motion.detect(frame.gray)
+        gray = frame.gray
+        height, width = gray.shape[:2]
+        motion = self.motion.detect(gray)
         if motion.recalibrated:
             self.stats.recalibrations += 1
         if motion.regions:
             self.stats.motion_frames += 1
+            self._last_motion_t = frame.t
 
         detections: list[Detection] = []
         live = self.tracker.live
@@ -323,6 +339,15 @@ class Pipeline:
                 track.segment_start_t = frame.t
 
         self._follow_motion(frame, motion, saw_face=bool(self.tracker.live))
+        if self.decode_gate is not None:
+            self.decode_gate.follow(self._busy(frame.t))
+
+    def _busy(self, t: float) -> bool:
+        """Motion within the motion gap, or a face still tracked: every frame counts."""
+        if self.tracker.live:
+            return True
+        last = self._last_motion_t
+        return last is not None and t - last < self.settings.motion_gap_seconds
 
     def flush(self) -> None:
         """End every live track and motion episode (end of file, SIGTERM)."""

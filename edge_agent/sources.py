@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -54,6 +54,20 @@ class VideoFrame:
         return cv2.cvtColor(self.bgr, cv2.COLOR_BGR2RGB)
 
 
+class FrameReader(Protocol):
+    """What `doorman watch` needs of a source, whichever decoder is behind it."""
+
+    stats: SourceStats
+
+    @property
+    def live(self) -> bool: ...
+    @property
+    def total_frames(self) -> int | None: ...
+
+    def read(self) -> Any: ...
+    def close(self) -> None: ...
+
+
 class Capture(Protocol):
     """The part of cv2.VideoCapture the sources use (fakes implement it in tests)."""
 
@@ -70,6 +84,7 @@ class SourceStats:
     dropped: int = 0
     reconnects: int = 0
     stalls: int = 0
+    skipped: int = 0  # frames never decoded (keyframe gating while quiet)
 
 
 def broken(image: np.ndarray | None, shape: tuple[int, ...] | None) -> bool:
@@ -314,14 +329,29 @@ class LiveSource:
         self._closed.wait(delay)
 
 
-def open_source(spec: str, config: CaptureConfig) -> FileSource | LiveSource:
-    """`0`, `1`, ... -> USB camera; rtsp://... -> network camera; anything else -> file."""
+def open_source(spec: str, config: CaptureConfig) -> FrameReader:
+    """`0`, `1`, ... -> USB camera; rtsp://... -> network camera; anything else -> file.
+
+    Network cameras and files are decoded by PyAV with keyframe gating unless
+    `capture.decode = "full"` (then OpenCV decodes every frame); USB cameras always by
+    OpenCV, in full.
+    """
     if spec.isdigit():
         index = int(spec)
         return LiveSource(f"usb:{index}", lambda: cv2.VideoCapture(index), config)
-    if spec.lower().startswith(LIVE_SCHEMES):
-        return LiveSource(_redact(spec), lambda: open_network(spec, config), config)
-    return FileSource(Path(spec))
+    live = spec.lower().startswith(LIVE_SCHEMES)
+    if config.decode == "full":
+        if live:
+            return LiveSource(_redact(spec), lambda: open_network(spec, config), config)
+        return FileSource(Path(spec))
+    from edge_agent.decoding import GatedFileSource, GatedLiveSource, LiveGateSettings
+
+    if live:
+        settings = LiveGateSettings(
+            spec, _redact(spec), config.decode, config.max_keyframe_interval_seconds
+        )
+        return GatedLiveSource(settings, config)
+    return GatedFileSource(Path(spec), config.decode, config.max_keyframe_interval_seconds)
 
 
 def open_network(url: str, config: CaptureConfig) -> cv2.VideoCapture:

@@ -51,12 +51,14 @@ def scenario(
     fps: int,
     seconds: float | None = None,
     cache_dir: Path = CACHE_DIR,
+    keyframe_seconds: float = 1.0,
 ) -> Scenario:
     """The cached scenario, generating it first when it is missing or stale."""
     from scenes import scenarios
 
     length = "default" if seconds is None else f"{seconds:g}s"
-    folder = cache_dir / f"{name}-{resolution}-{fps}fps-{length}-{generator_hash()}"
+    gop = f"-key{keyframe_seconds:g}s"
+    folder = cache_dir / f"{name}-{resolution}-{fps}fps-{length}{gop}-{generator_hash()}"
     entry = folder / "entry.json"
     if entry.is_file():
         paths = json.loads(entry.read_text())
@@ -65,7 +67,9 @@ def scenario(
             return Scenario(name, resolution, fps, seconds, video, truth)
     prune_stale(folder)
     folder.mkdir(parents=True)
-    video, truth = scenarios.generate(name, folder, resolution, fps, seconds)
+    video, truth = scenarios.generate(
+        name, folder, resolution, fps, seconds, keyframe_seconds=keyframe_seconds
+    )
     entry.write_text(
         json.dumps(
             {"video": str(video.relative_to(folder)), "truth": str(truth.relative_to(folder))}

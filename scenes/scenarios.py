@@ -477,6 +477,12 @@ def _photo_name(identity: str) -> str:
     return next(p.name for p in sorted(FACES_DIR.iterdir()) if p.stem == identity)
 
 
+def keyframe_args(fps: int, keyframe_seconds: float, b_frames: int = 0) -> list[str]:
+    """x264 options for a camera-like stream: a keyframe every `keyframe_seconds` exactly."""
+    interval = str(max(1, round(fps * keyframe_seconds)))
+    return ["-g", interval, "-keyint_min", interval, "-sc_threshold", "0", "-bf", str(b_frames)]
+
+
 def generate(
     name: str,
     out_dir: Path | str,
@@ -484,10 +490,13 @@ def generate(
     fps: int = DEFAULT_FPS,
     seconds: float | None = None,
     seed: int = 7,
+    keyframe_seconds: float = 1.0,
 ) -> tuple[Path, Path]:
     """Write `<name>-<resolution>.mp4` and `.json` into out_dir; return both paths.
 
     `seconds` stretches the scenario (pauses and empty time grow; walking speed does not).
+    `keyframe_seconds` is the keyframe interval, fixed as a camera's (no scene-cut
+    keyframes, no B-frames).
     """
     if name not in BUILDERS:
         raise ValueError(f"unknown scenario {name!r}; choose from {', '.join(SCENARIOS)}")
@@ -510,7 +519,7 @@ def generate(
         "-i", "-",
         "-c:v", "libx264", "-preset", "veryfast", "-crf", "21", "-pix_fmt", "yuv420p",
         "-maxrate", MAX_BITRATE[resolution], "-bufsize", MAX_BITRATE[resolution],
-        "-g", str(fps), "-bf", "0", "-movflags", "+faststart", str(tmp),
+        *keyframe_args(fps, keyframe_seconds), "-movflags", "+faststart", str(tmp),
     ]  # fmt: skip
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(argv, stdin=subprocess.PIPE, stderr=errors)
@@ -528,6 +537,7 @@ def generate(
             raise RuntimeError(f"ffmpeg failed: {message}")
     tmp.replace(video)
     truth["video"] = video.name
+    truth["keyframe_seconds"] = keyframe_seconds
     truth_path.write_text(json.dumps(truth, indent=1))
     return video, truth_path
 
@@ -542,9 +552,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fps", type=int, default=DEFAULT_FPS)
     parser.add_argument("--seconds", type=float, default=None, help="stretch each scenario")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--keyframe-seconds", type=float, default=1.0, help="keyframe interval (default 1 s)"
+    )
     args = parser.parse_args(argv)
     for name in args.only or SCENARIOS:
-        video, truth = generate(name, args.out, args.resolution, args.fps, args.seconds, args.seed)
+        video, truth = generate(
+            name,
+            args.out,
+            args.resolution,
+            args.fps,
+            args.seconds,
+            args.seed,
+            keyframe_seconds=args.keyframe_seconds,
+        )
         people = json.loads(truth.read_text())["people"]
         print(f"{video}  ({len(people)} person tracks)")
     return 0
