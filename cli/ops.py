@@ -187,7 +187,10 @@ def events_command(
     if as_json:
         click.echo(json_text([e.to_json() for e in found]))
         return
-    table = Table("time (UTC)", "camera", "who", "similarity", "severity", "alert", "rule", "frame")
+    table = Table(
+        "time (UTC)", "camera", "who", "similarity", "severity", "alert", "rule", "why unknown",
+        "frame",
+    )  # fmt: skip
     for e in found:
         sims = [f"{f.similarity:.1f}" for f in e.faces if f.similarity is not None]
         table.add_row(
@@ -198,6 +201,7 @@ def events_command(
             plain(e.severity),
             plain("yes" if e.alerted else e.alert_status.replace("none", "no")),
             plain(e.rule or "-"),
+            plain("; ".join(f.why_unknown for f in e.faces if f.why_unknown) or "-"),
             plain(e.image_key),
         )
     console().print(table if found else plain(f"no events since {since}"))

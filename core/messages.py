@@ -80,6 +80,8 @@ def render_email(alert: Alert, frame_url: str | None, link_minutes: int) -> Emai
     subject = f"Doorman {alert.severity}: {title}"
     lines = [title, ""] + [f"{label}: {value}" for label, value in facts(alert)]
     if frame_url:
+    if alert.why_unknown:
+        rows.append(("Why unknown", "; ".join(alert.why_unknown)))
     if alert.rule:
         rows.append(("Rule", alert.rule))
         lines += ["", f"Frame (link valid {link_minutes} min): {frame_url}"]

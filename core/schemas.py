@@ -51,6 +51,15 @@ class PersonRef(_Model):
     similarity: float
 
 
+class Unknown(_Model):
+    """Why a face was not named, measured from the face (core.face_quality): a code
+    (too-small, partly-covered, turned-away, too-dark, backlit, blurred, small, clear) and
+    the words shown to the owner."""
+
+    code: str
+    text: str
+
+
 class FaceResult(_Model):
     """One detected face and what the cloud decided about it."""
 
@@ -62,6 +71,7 @@ class FaceResult(_Model):
     person: PersonRef | None = None
     possible_match: PersonRef | None = None
     face_id: str = ""
+    why_unknown: Unknown | None = None  # strangers and too-small faces (core.face_quality)
 
     @property
     def person_id(self) -> str:
@@ -105,6 +115,8 @@ class FrameOutcome(_Model):
     rule: str = ""
     channels: list[Literal["email", "sns", "webhook"]] = Field(default_factory=list)
     recipients: list[Literal["owner", "authorities"]] = Field(default_factory=list)
+    # Why each face that was not named was not (core.face_quality), in words.
+    why_unknown: list[str] = Field(default_factory=list)
     reason: str = ""
     camera_id: str = ""
     event_time: str = ""

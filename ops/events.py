@@ -47,6 +47,8 @@ class FaceView:
     similarity: float | None
     box: dict[str, float]
     possible_match: str = ""
+    why_unknown: str = ""  # why the face was not named, in words (core.face_quality)
+    why_code: str = ""  # its code: too-small, turned-away, blurred, ... ("" when named)
 
     @property
     def label(self) -> str:
@@ -107,6 +109,7 @@ class EventView:
             "rule": self.rule,
                     "bounding_box": f.box,
                     "possible_match": f.possible_match,
+                    "why_unknown": f.why_unknown,
                 }
                 for f in self.faces
             ],
@@ -134,6 +137,8 @@ def face_view(face: dict[str, Any]) -> FaceView:
         similarity=float(similarity) if similarity is not None else None,
         box={k: float(v) for k, v in (face.get("bounding_box") or {}).items()},
         possible_match=_possible(possible),
+        why_unknown=str((face.get("why_unknown") or {}).get("text", "")),
+        why_code=str((face.get("why_unknown") or {}).get("code", "")),
     )
 
 

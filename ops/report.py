@@ -246,6 +246,7 @@ class FaceLine:
     status: str
     caption: str
     possible_match: str
+    why_unknown: str = ""
 
 
 @dataclass(frozen=True)
@@ -270,7 +271,10 @@ def event_card(index: int, event: EventView, thumb: str | None) -> EventCard:
         people=" ".join(sorted(event.people) or ["none"]),
         shown_time=f"{when:%Y-%m-%d %H:%M:%S} UTC" if when else event.captured_at,
         alert_text=_alert_text(event),
-        faces=[FaceLine(f.status, face_caption(f), f.possible_match) for f in event.faces],
+        faces=[
+            FaceLine(f.status, face_caption(f), f.possible_match, f.why_unknown)
+            for f in event.faces
+        ],
     )
 
 

@@ -105,6 +105,7 @@ def alert_message(plan: RuleAlert, record: EventRecord) -> Alert:
         rule=plan.rule,
         channels=list(plan.channels),
         recipients=list(plan.recipients),
+        why_unknown=[f.why_unknown.text for f in record.faces if f.why_unknown],
         camera_id=record.camera_id,
         event_time=record.captured_at,
         bucket=record.bucket,

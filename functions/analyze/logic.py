@@ -17,6 +17,7 @@ from adapters.faces import ImageNotAccepted, image_source
 from adapters.storage import ObjectChanged
 from adapters.tables import sighting_item
 from core.decisions import alarm_hits, assess, frame_severity
+from core.face_quality import picture_brightness, with_reasons
 from core.imaging import MAX_S3_IMAGE_BYTES, ImageRejected, load_image
 from core.records import (
     CaptureWindow,
@@ -152,6 +153,13 @@ class Analyzer:
             findings = self.recognizer.look(source, image, labels=meta.kind == "motion")
         except ImageNotAccepted as exc:
             return self._reject(frame, meta, exc.code)
+        findings.faces = with_reasons(  # why each face that was not named was not
+            findings.faces,
+            findings.raw.get("DetectFaces", {}).get("FaceDetails", []),
+            image.width,
+            image.height,
+            image_brightness=picture_brightness(image),
+        )
         if is_kvs_key(frame.key) and self._quiet(findings):
             storage.tag(frame.bucket, frame.key, CLASSIFICATION_TAG, "quiet")
             return FrameOutcome(

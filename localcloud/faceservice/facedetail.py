@@ -7,6 +7,11 @@ What is measured and what is not:
   pitch from the nose height between eyes and mouth); good to roughly +/-15 degrees.
 - Quality: Brightness is the mean luminance of the face (0-100); Sharpness maps the variance
   of the Laplacian of the face, scaled to 100 px, to 0-100.
+- With Attributes ALL: FaceOccluded is measured from the landmarks: Rekognition reports it
+  "if a detected face's eyes, nose, and mouth are partially captured or if they are covered"
+  (https://docs.aws.amazon.com/rekognition/latest/APIReference/API_FaceOccluded.html). Here
+  only "partially captured" is measured (how much of the face, as its eyes and nose place it,
+  lies outside the image); covered faces (masks, hands) are not detected.
 - With Attributes ALL: EyesOpen, MouthOpen and Smile come from landmark ratios. Emotions are
   NOT estimated: every emotion type is reported with the same neutral 12.5 confidence, so no
   consumer can read a mood into them. Age, gender, beard, glasses are omitted.
@@ -151,6 +156,30 @@ def expressions(points: np.ndarray) -> FaceDetail:
     }
 
 
+# A face whose expected extent (from its eyes and nose) lies more than this share outside
+# the image is "partially captured": FaceOccluded true.
+OCCLUDED_SHARE = 0.15
+
+
+def occluded(points: np.ndarray, width: int, height: int) -> dict[str, Any]:
+    """FaceOccluded from how much of the face lies outside the image. dlib places all 68
+    landmarks inside its detection box even when the face is cut by the image edge, so the
+    face's extent is estimated from the eyes and nose instead: about 2.4 interocular
+    distances wide around the nose, from 0.9 above the eyes to 1.9 below."""
+    left_eye, right_eye = points[36:42].mean(axis=0), points[42:48].mean(axis=0)
+    iod = max(float(np.hypot(*(right_eye - left_eye))), 1e-6)
+    nose_x, eyes_y = float(points[30][0]), float((left_eye[1] + right_eye[1]) / 2)
+    x0, x1 = nose_x - 1.2 * iod, nose_x + 1.2 * iod
+    y0, y1 = eyes_y - 0.9 * iod, eyes_y + 1.9 * iod
+    inside = max(0.0, min(x1, width) - max(x0, 0)) * max(0.0, min(y1, height) - max(y0, 0))
+    share = 1.0 - inside / ((x1 - x0) * (y1 - y0))
+    distance = abs(share - OCCLUDED_SHARE) / OCCLUDED_SHARE
+    return {
+        "Value": share > OCCLUDED_SHARE,
+        "Confidence": _r(50.0 + 50.0 * min(distance, 0.99), 3),
+    }
+
+
 def face_detail(rgb: np.ndarray, detection: Detection, all_attributes: bool) -> FaceDetail:
     height, width = rgb.shape[:2]
     detail: FaceDetail = {
@@ -162,4 +191,5 @@ def face_detail(rgb: np.ndarray, detection: Detection, all_attributes: bool) -> 
     }
     if all_attributes:
         detail.update(expressions(detection.landmarks))
+        detail["FaceOccluded"] = occluded(detection.landmarks, width, height)
     return detail
