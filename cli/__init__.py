@@ -36,6 +36,10 @@ class LazyCommand:
 
 COMMANDS: dict[str, LazyCommand] = {
     "arm": LazyCommand("cli.ops:arm", "Arm: strangers and alarm labels alert again."),
+    "check-camera": LazyCommand(
+        "cli.ops:check_camera_command",
+        "How good CAMERA's faces are for recognition, why not, and what to change.",
+    ),
     "check-config": LazyCommand(
         "cli.watch:check_config",
         "Validate the config file and DOORMAN_* overrides; print the result.",

@@ -234,6 +234,20 @@ def mode_command(target: Target, mode: str | None) -> None:
     click.echo(f"mode {control.set_mode(target, mode)}")  # type: ignore[arg-type]
 
 
+@click.command(name="check-camera")
+@click.argument("camera")
+@click.option("--since", default="7d", show_default=True, help="30m, 2h, 7d or an ISO time.")
+@target_options
+def check_camera_command(target: Target, camera: str, since: str) -> None:
+    """How good CAMERA's faces are for recognition, why not, and what to change."""
+    from ops.camera_check import check_camera, lines
+
+    found = events.list_events(target, events.parse_since(since), camera)
+    if not found:
+        raise click.ClickException(printable(f"no events from camera {camera!r} since {since}"))
+    click.echo("\n".join(printable(line) for line in lines(check_camera(camera, found))))
+
+
 # -- rules ----------------------------------------------------------------------------------
 @click.group(name="rules")
 def rules_group() -> None:
@@ -515,6 +529,7 @@ commands = [
     disarm,
     mode_command,
     rules_group,
+    check_camera_command,
     stream,
     cost_command,
     report_command,

@@ -22,6 +22,7 @@ from adapters.discovery import Target
 from core.schemas import UNKNOWN_PERSON
 from core.tablekeys import sort_key_time
 from core.templating import html_templates
+from ops.camera_check import check_cameras
 from ops.events import EventView, FaceView, sort_key_floor
 
 THUMB_WIDTH = 480
@@ -308,6 +309,7 @@ def render_html(data: ReportData, thumbs: dict[int, str]) -> str:
         recognized=len(names),
         chart=chart_of(events),
         counts=data.counts,
+        camera_checks=check_cameras(events),
         filter_menus=[
             ("f-person", "Person", person_options),
             ("f-camera", "Camera", camera_options),

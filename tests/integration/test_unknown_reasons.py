@@ -109,3 +109,20 @@ def test_one_real_face_made_hard_to_recognize(cloud, gallery, name, change, code
     event = analyzed(cloud, jpeg(changed), "why-derived")
     ((got_code, text),) = reasons(event)
     assert got_code == code and text.startswith(words), text
+
+
+def test_check_camera_says_what_to_change(cloud, gallery) -> None:
+    """After the crowd photo (seven 36 px faces) at why-crowd: nothing was good enough."""
+    if not cloud.events("why-crowd"):
+        analyzed(cloud, (SAMPLES / "016_8.jpg").read_bytes(), "why-crowd")
+    local = ["--local-dir", str(cloud.local.data_dir)]
+    result = CliRunner().invoke(main, ["check-camera", "why-crowd", "--since", "1d", *local])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    faces = sum(len(e["faces"]) for e in cloud.events("why-crowd"))
+    assert f"0 of {faces} faces (0%) good enough to recognise: this camera needs work" in out
+    assert f"{faces} x too-small: e.g. too small: 36 px" in out
+    assert "mount the camera lower" in out and "raise `min_face_px`" in out
+
+    missing = CliRunner().invoke(main, ["check-camera", "nowhere", *local])
+    assert missing.exit_code == 1 and "no events from camera 'nowhere'" in missing.output
