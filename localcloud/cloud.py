@@ -11,6 +11,7 @@ moto and the face service (localcloud.services), the resources the stack creates
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import threading
 from pathlib import Path
@@ -28,6 +29,11 @@ from .runtime import LocalServices, export_lines, run_services, start_services
 from .services import REGION
 
 TIMEOUTS = {"enroll": 60, "analyze": 90, "notify": 30}
+# Powertools idempotency records (functions/idempotency.py keeps them in the State table,
+# with Powertools' default attribute names).
+IDEMPOTENCY_STATUS = "status"
+IDEMPOTENCY_IN_PROGRESS = "INPROGRESS"
+IDEMPOTENCY_IN_PROGRESS_EXPIRY = "in_progress_expiration"
 # The services a LocalCloud serves: Rekognition from the face service, the others from moto.
 Service = Literal[
     "dynamodb", "kinesis", "kinesisvideo", "rekognition", "s3", "ses", "sns", "sqs", "ssm"
@@ -44,8 +50,12 @@ class LocalCloud:
         *,
         data_dir: Path | None = None,
         endpoints: dict[str, str] | None = None,
+        own_processes: bool = False,
     ) -> None:
+        """`own_processes`: start moto and the face service as child processes (they then
+        use other cores, and moto's state is kept in `data_dir`); see localcloud.runtime."""
         self.config = config or LocalConfig()
+        self.own_processes = own_processes
         self.data_dir = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="doorman-"))
         self._endpoints = dict(endpoints) if endpoints else None
         self.services: LocalServices | None = None
@@ -59,7 +69,7 @@ class LocalCloud:
     def start(self) -> LocalCloud:
         motofixes.apply()
         if self._endpoints is None:
-            self.services = start_services(data_dir=self.data_dir)
+            self.services = start_services(data_dir=self.data_dir, own_processes=self.own_processes)
             self._endpoints = self.services.env()
         try:
             self._provision_and_route()
@@ -72,6 +82,7 @@ class LocalCloud:
         env = self.env()
         resources = self._resources = provision(env, self.config)
         self.resources_file = write_resources(resources, env, self.data_dir)
+        expire_abandoned_invocations(self.client("dynamodb"), resources.state_table)
         environments = function_environments(resources, self.config)
         self.functions = {
             name: LocalFunction(
@@ -80,6 +91,7 @@ class LocalCloud:
                 region=REGION,
                 prefix=self.config.prefix,
                 timeout_s=TIMEOUTS[name],
+                concurrency=self.config.concurrency,
             )
             for name in ("enroll", "analyze", "notify")
         }
@@ -114,6 +126,8 @@ class LocalCloud:
         self.router = Router(sqs, sources, region=REGION, stream=stream).start()
 
     def stop(self) -> None:
+        """Stop the router (records still being handled go back to their queues), then the
+        services this cloud started."""
         if self.router:
             self.router.stop()
             self.router = None
@@ -173,6 +187,40 @@ class LocalCloud:
         return self.env()["AWS_ENDPOINT_URL"]
 
 
+def expire_abandoned_invocations(dynamodb: Any, state_table: str) -> int:
+    """Mark the Powertools idempotency records still `INPROGRESS` as expired; returns how
+    many. When the cloud starts, no invocation is under way, so such a record belongs to an
+    invocation that stopped with the last run. Lambda lets it block retries until the
+    function's timeout; locally a retry comes after the short visibility timeout, and three
+    blocked receives would send the record to the DLQ, so it is expired now."""
+    expired = 0
+    pages = dynamodb.get_paginator("scan").paginate(
+        TableName=state_table,
+        FilterExpression="#status = :in_progress",
+        ExpressionAttributeNames={"#status": IDEMPOTENCY_STATUS},
+        ExpressionAttributeValues={":in_progress": {"S": IDEMPOTENCY_IN_PROGRESS}},
+        ProjectionExpression="pk",
+    )
+    for item in (item for page in pages for item in page.get("Items", [])):
+        with contextlib.suppress(dynamodb.exceptions.ConditionalCheckFailedException):
+            dynamodb.update_item(
+                TableName=state_table,
+                Key={"pk": item["pk"]},
+                UpdateExpression="SET #expiry = :expired",
+                ConditionExpression="#status = :in_progress",
+                ExpressionAttributeNames={
+                    "#expiry": IDEMPOTENCY_IN_PROGRESS_EXPIRY,
+                    "#status": IDEMPOTENCY_STATUS,
+                },
+                ExpressionAttributeValues={
+                    ":expired": {"N": "0"},
+                    ":in_progress": {"S": IDEMPOTENCY_IN_PROGRESS},
+                },
+            )
+            expired += 1
+    return expired
+
+
 def run_cloud(
     moto_port: int = 0,
     face_port: int = 0,
@@ -180,7 +228,8 @@ def run_cloud(
     config: LocalConfig | None = None,
     stop_event: threading.Event | None = None,
 ) -> None:
-    """`doorman local up`: services + resources + router until Ctrl-C / SIGTERM."""
+    """`doorman local up`: services (child processes that keep their state in `data_dir`),
+    resources and the router, until Ctrl-C / SIGTERM."""
     holder: dict[str, LocalCloud] = {}
 
     def on_ready(services: LocalServices) -> None:
@@ -195,5 +244,11 @@ def run_cloud(
             holder.pop("cloud").stop()
 
     run_services(
-        moto_port, face_port, data_dir, on_ready=on_ready, stop_event=stop_event, on_stop=on_stop
+        moto_port,
+        face_port,
+        data_dir,
+        on_ready=on_ready,
+        stop_event=stop_event,
+        on_stop=on_stop,
+        own_processes=True,
     )

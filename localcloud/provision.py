@@ -25,6 +25,8 @@ from core.resources import StackResources
 from core.rules import DEFAULT_RULES
 from core.settings import ALERT_RATE_SECONDS, CAPTURED_AT_MAX_AGE_SECONDS
 
+from .router import DEFAULT_CONCURRENCY
+
 if TYPE_CHECKING:  # the stubs are a dev dependency
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.literals import KeyTypeType
@@ -80,6 +82,9 @@ class LocalConfig:
     alert_rate_seconds: int = ALERT_RATE_SECONDS
     # streaming="images": one image per camera this often (the poller's SamplingInterval).
     image_interval_seconds: float = 2.0
+    # Lambda's concurrency: how many invocations of each function run at once (each in
+    # its own execution environment, see localcloud.router).
+    concurrency: int = DEFAULT_CONCURRENCY
 
     def name(self, role: str) -> str:
         return f"{self.prefix}-{role}"
@@ -312,13 +317,22 @@ def _tables(c: _Clients, config: LocalConfig) -> dict[str, str]:
     }
 
 
+def _put_unless_set(ssm: SSMClient, name: str, value: str) -> None:
+    """Create a String parameter; one that exists already (kept data) is left as it is."""
+    try:
+        ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=False)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ParameterAlreadyExists":
+            raise
+
+
 def _alerting(c: _Clients, config: LocalConfig) -> dict[str, str]:
     """The alerts topic, the SES identities, and the armed and webhook parameters."""
     topic_arn = c.sns.create_topic(Name=config.name("alerts"))["TopicArn"]
     for address in {config.sender_email, config.owner_email, *config.authorities_emails}:
         c.ses.verify_email_identity(EmailAddress=address)
     armed_parameter, webhook_parameter = f"/{config.prefix}/armed", f"/{config.prefix}/webhook-url"
-    c.ssm.put_parameter(Name=armed_parameter, Value=config.armed, Type="String", Overwrite=True)
+    _put_unless_set(c.ssm, armed_parameter, config.armed)  # a restart keeps `doorman disarm`
     # The alert rules: the defaults, unless a rules document is there already (a restarted
     # localcloud keeps what `doorman rules set` stored).
     rules_parameter = f"/{config.prefix}/rules"

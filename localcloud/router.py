@@ -1,11 +1,14 @@
 """The event router: runs the Lambda handlers in-process, fed the way Lambda feeds them.
 
-- Each function's handler module (`functions.{name}.handler`, as in its Lambda asset) is
-  loaded fresh under its own environment: the variables the stack sets plus the local
-  endpoint variables. Because os.environ is process-wide, one invocation runs at a time,
-  inside that environment.
-- Each SQS event source polls its queue, invokes the handler with the real Lambda SQS event
-  shape and batch size, deletes the records that succeeded and leaves the
+- Each function runs in up to `concurrency` execution environments, as Lambda scales a
+  function: each one a fresh copy of the handler module (`functions.{name}.handler`, as in
+  its Lambda asset) loaded under the function's own environment (the variables the stack
+  sets plus the local endpoint variables), with its own metrics buffer. An environment
+  serves one invocation at a time; the environment variables are scoped to the thread that
+  runs it (localcloud.threadenv), so invocations of all functions run side by side.
+- Each SQS event source has `concurrency` pollers. Each one polls the queue, invokes the
+  handler with the real Lambda SQS event shape and batch size, deletes the records that
+  succeeded and leaves the
   `batchItemFailures` to come back after the visibility timeout (and reach the DLQ after
   maxReceiveCount receives). While a batch is in flight its visibility is extended, as the
   timeout is kept short locally.
@@ -23,6 +26,7 @@ import hashlib
 import importlib.util
 import json
 import logging
+import queue
 import threading
 import time
 import uuid
@@ -32,25 +36,40 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from .services import apply_env, restore_env
+from .threadenv import scoped
 
 TASK_ROOT = Path(__file__).resolve().parents[1]  # the asset root: core/, adapters/, functions/
 FUNCTIONS_DIR = TASK_ROOT / "functions"
 ACCOUNT = "123456789012"
 log = logging.getLogger("localcloud.router")
 
-# os.environ is shared by every thread: invocations take turns.
-_SANDBOX = threading.RLock()
+# LocalConfig.concurrency: 4 invocations of each function at once, a bound that keeps both
+# cores of a small machine busy (`make bench`, load section) without queueing on moto.
+DEFAULT_CONCURRENCY = 4
+# How long `Router.stop()` lets the invocations under way finish before it hands their
+# records back to their queues.
+STOP_GRACE_SECONDS = 1.5
 
 
 @contextlib.contextmanager
 def sandbox(env: dict[str, str]) -> Iterator[None]:
-    with _SANDBOX:
-        previous = apply_env(env)
-        try:
-            yield
-        finally:
-            restore_env(previous)
+    """This thread runs with `env` over the process environment (other threads do not)."""
+    with scoped(env):
+        yield
+
+
+def _private_metrics(module: ModuleType) -> None:
+    """Powertools keeps every Metrics instance's buffer in class attributes, shared by the
+    whole process; give this environment's `metrics` buffers of its own, as each Lambda
+    execution environment has, so invocations side by side never flush each other's."""
+    metrics = getattr(module, "metrics", None)
+    provider = getattr(metrics, "provider", None)
+    if provider is None:
+        return
+    for buffer in ("metric_set", "dimension_set", "metadata_set"):
+        own = dict(getattr(provider, buffer))
+        setattr(provider, buffer, own)
+        setattr(metrics, buffer, own)
 
 
 class LambdaContext:
@@ -71,7 +90,8 @@ class LambdaContext:
 
 
 class LocalFunction:
-    """One function: `{package}/handler.py` loaded under its own environment."""
+    """One function: `{package}/handler.py` loaded under its own environment, in up to
+    `concurrency` execution environments (`module` is the first one's handler module)."""
 
     def __init__(
         self,
@@ -82,8 +102,12 @@ class LocalFunction:
         prefix: str = "doorman",
         timeout_s: int = 60,
         memory_mb: int = 512,
+        concurrency: int = 1,
     ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, not {concurrency}")
         self.package = package
+        self.concurrency = concurrency
         self.name = f"{prefix}-{package}"
         self.region = region
         self.timeout_s = timeout_s
@@ -91,7 +115,21 @@ class LocalFunction:
         self._env = dict(env)
         self.invocations = 0
         self.durations: list[tuple[int, float]] = []  # (records, seconds) per invocation
-        self.module = self._load()
+        self._counts = threading.Lock()
+        self._idle: queue.SimpleQueue[ModuleType] = queue.SimpleQueue()
+        self.modules: list[ModuleType] = []
+        self._load_all()
+
+    @property
+    def module(self) -> ModuleType:
+        """The first execution environment's handler module."""
+        return self.modules[0]
+
+    def _load_all(self) -> None:
+        self.modules = [self._load() for _ in range(self.concurrency)]
+        self._idle = queue.SimpleQueue()
+        for module in self.modules:
+            self._idle.put(module)
 
     def environment(self) -> dict[str, str]:
         return {
@@ -117,30 +155,42 @@ class LocalFunction:
         module = importlib.util.module_from_spec(spec)
         with sandbox(self.environment()):
             spec.loader.exec_module(module)
+        _private_metrics(module)
         return module
 
     def invoke(self, event: dict[str, Any]) -> Any:
+        """Run the handler in a free execution environment (waiting for one if all are busy)."""
+        idle = self._idle  # a reload replaces the pool; a module goes back where it came from
+        module = idle.get()
+        try:
+            return self._invoke_in(module, event)
+        finally:
+            idle.put(module)
+
+    def _invoke_in(self, module: ModuleType, event: dict[str, Any]) -> Any:
         context = LambdaContext(self.name, self.memory_mb, self.timeout_s, self.region)
         with sandbox(self.environment()):
-            self.invocations += 1
+            with self._counts:
+                self.invocations += 1
             started = time.perf_counter()
             try:
-                return self.module.lambda_handler(event, context)
+                return module.lambda_handler(event, context)
             finally:
                 records = len(event.get("Records", []))
-                self.durations.append((records, time.perf_counter() - started))
+                with self._counts:
+                    self.durations.append((records, time.perf_counter() - started))
 
     @contextlib.contextmanager
     def reconfigured(self, **overrides: str) -> Iterator[LocalFunction]:
         """Run with some environment variables changed (a new deployment), then restore."""
         original = dict(self._env)
         self._env.update(overrides)
-        self.module = self._load()
+        self._load_all()
         try:
             yield self
         finally:
             self._env = original
-            self.module = self._load()
+            self._load_all()
 
 
 def _md5(text: str) -> str:
@@ -273,8 +323,9 @@ class Router:
 
     def start(self) -> Router:
         loops: list[tuple[Callable[[], None], str]] = [
-            (functools.partial(self._poll_loop, s), f"router-{s.function.package}")
+            (functools.partial(self._poll_loop, s), f"router-{s.function.package}-{n}")
             for s in self.sources
+            for n in range(s.function.concurrency)
         ]
         loops.append((self._keep_invisible_loop, "router-visibility"))
         if self.stream:
@@ -285,11 +336,35 @@ class Router:
             self._threads.append(thread)
         return self
 
-    def stop(self) -> None:
+    def stop(self, grace: float = STOP_GRACE_SECONDS) -> list[str]:
+        """Stop polling and give the invocations under way `grace` seconds to finish. The
+        records of any still running are handed back to their queues (visible at once), so
+        a restart takes them up again; returns their message ids."""
         self._stop.set()
+        deadline = time.monotonic() + grace
         for thread in self._threads:
-            thread.join(timeout=10)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        handed_back = self._hand_back_unfinished()
         self._threads.clear()
+        return handed_back
+
+    def _hand_back_unfinished(self) -> list[str]:
+        with self._lock:
+            unfinished = list(self._in_flight.values())
+        handed_back: list[str] = []
+        for batch in unfinished:
+            entries = [{**r, "VisibilityTimeout": 0} for r in batch.receipts]
+            try:
+                self.sqs.change_message_visibility_batch(
+                    QueueUrl=batch.source.queue_url, Entries=entries
+                )
+            except Exception:  # they come back after their visibility timeout instead
+                log.warning("router: could not hand back %d records", len(entries))
+            handed_back += [r["Id"] for r in batch.receipts]
+        if handed_back:
+            log.warning("router: %d records still being handled were handed back to their "
+                        "queues", len(handed_back))  # fmt: skip
+        return handed_back
 
     def __enter__(self) -> Router:
         return self.start()
@@ -347,9 +422,10 @@ class Router:
             done = [r for r in receipts if r["Id"] not in failed]
             if done:
                 self.sqs.delete_message_batch(QueueUrl=source.queue_url, Entries=done)
-            source.received += len(messages)
-            source.succeeded += len(done)
-            source.failed += len(failed)
+            with self._lock:
+                source.received += len(messages)
+                source.succeeded += len(done)
+                source.failed += len(failed)
         finally:
             self._untrack(batch)
         return len(messages)

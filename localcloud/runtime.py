@@ -4,6 +4,11 @@ the exports that point boto3 at them, and run until a signal arrives.
 `start_services()` starts both and returns them; `run_services()` also prints the exports
 and blocks until a signal arrives. Its `on_ready` hook is where later layers (resource
 provisioning, the event router) attach.
+
+With `own_processes` (what `doorman local up` uses), moto and the face service run as child
+processes (localcloud.children), and with a `data_dir` both keep their state there: the
+face collections in `faces/`, everything moto holds in `moto-state.pickle`
+(localcloud.snapshot), saved when they stop.
 """
 
 from __future__ import annotations
@@ -11,11 +16,13 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .services import RunningService, local_env, start_face_service, start_moto
+from .snapshot import SNAPSHOT_FILE
 
 
 @dataclass
@@ -29,8 +36,11 @@ class LocalServices:
         return local_env(self.moto.url, self.face.url)
 
     def stop(self) -> None:
-        self.face.stop()
+        """Stop both at once (each child saves its state as it stops)."""
+        face = threading.Thread(target=self.face.stop, name="stop-face-service")
+        face.start()
         self.moto.stop()
+        face.join()
 
     def __enter__(self) -> LocalServices:
         return self
@@ -40,18 +50,25 @@ class LocalServices:
 
 
 def start_services(
-    moto_port: int = 0, face_port: int = 0, data_dir: Path | None = None
+    moto_port: int = 0,
+    face_port: int = 0,
+    data_dir: Path | None = None,
+    *,
+    own_processes: bool = False,
 ) -> LocalServices:
     """Start moto, then the face service (reading S3Object images from that moto).
 
-    With `data_dir`, face collections persist in `data_dir/faces`.
+    With `data_dir`, face collections persist in `data_dir/faces`; with `own_processes`
+    too, moto's state persists in `data_dir/moto-state.pickle`.
     """
-    moto = start_moto(moto_port)
+    state_file = Path(data_dir) / SNAPSHOT_FILE if data_dir and own_processes else None
+    moto = start_moto(moto_port, own_process=own_processes, state_file=state_file)
     try:
         face = start_face_service(
             face_port,
             data_dir=Path(data_dir) / "faces" if data_dir else None,
             s3_endpoint_url=moto.url,
+            own_process=own_processes,
         )
     except BaseException:
         moto.stop()
@@ -70,6 +87,8 @@ def run_services(
     on_ready: Callable[[LocalServices], None] | None = None,
     stop_event: threading.Event | None = None,
     on_stop: Callable[[], None] | None = None,
+    *,
+    own_processes: bool = False,
 ) -> None:
     """Start the services, print their exports, run `on_ready`, then wait for a signal.
 
@@ -79,17 +98,21 @@ def run_services(
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
-    with start_services(moto_port, face_port, data_dir) as services:
+    started = time.perf_counter()
+    with start_services(moto_port, face_port, data_dir, own_processes=own_processes) as services:
         print("# Doorman local cloud. Paste these into another shell:", flush=True)
         print("# (the keys are moto's fake ones; nothing here is a secret)", flush=True)
         for line in export_lines(services.env()):
             print(line, flush=True)
         if on_ready is not None:
             on_ready(services)
-        print("# Running. Stop with Ctrl-C.", file=sys.stderr, flush=True)
+        ready = time.perf_counter() - started
+        print(f"# Running (ready in {ready:.1f} s). Stop with Ctrl-C.", file=sys.stderr, flush=True)
         try:
             stop.wait()
             print("# Stopping.", file=sys.stderr, flush=True)
         finally:
             if on_stop is not None:
                 on_stop()
+    print(f"# Stopped. Data kept in {data_dir}." if data_dir else "# Stopped.",
+          file=sys.stderr, flush=True)  # fmt: skip

@@ -74,8 +74,23 @@ def wait_until_up(url: str, timeout: float = 15.0) -> None:
             time.sleep(0.05)
 
 
-def start_moto(port: int = 0) -> RunningService:
-    """moto server (all services, server mode) on 127.0.0.1."""
+def start_moto(
+    port: int = 0, *, own_process: bool = False, state_file: Path | None = None
+) -> RunningService:
+    """moto server (all services, server mode) on 127.0.0.1.
+
+    With `own_process`, it runs in a child process (localcloud.motoprocess); a `state_file`
+    (child only) is restored at start and saved at stop (localcloud.snapshot).
+    """
+    if own_process:
+        from .children import ChildService
+
+        arguments = ["--port", str(port)]
+        arguments += ["--state", str(state_file)] if state_file else []
+        child = ChildService("localcloud.motoprocess", arguments)
+        return RunningService("moto", child.url, child.stop)
+    if state_file is not None:
+        raise ValueError("moto's state is kept only when moto runs in its own process")
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no per-request access log
@@ -92,12 +107,24 @@ def start_face_service(
     data_dir: Path | None = None,
     s3_endpoint_url: str | None = None,
     region: str = REGION,
+    *,
+    own_process: bool = False,
 ) -> RunningService:
     """The Rekognition-compatible face service on 127.0.0.1.
 
     `s3_endpoint_url` is where S3Object images are read from (moto in local mode). With a
-    `data_dir`, collections persist there across restarts.
+    `data_dir`, collections persist there across restarts. With `own_process`, it runs in a
+    child process (localcloud.faceprocess), so dlib does not hold this process's GIL.
     """
+    if own_process:
+        from .children import ChildService
+
+        arguments = ["--port", str(port), "--region", region]
+        arguments += ["--data-dir", str(data_dir)] if data_dir else []
+        arguments += ["--s3-endpoint-url", s3_endpoint_url] if s3_endpoint_url else []
+        child = ChildService("localcloud.faceprocess", arguments)
+        return RunningService("face-service", child.url, child.stop)
+
     from .faceservice import create_server
 
     server = create_server(

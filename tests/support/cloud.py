@@ -220,6 +220,10 @@ def local_cloud(
         # The session's tests each expect their own camera's alert about the gallery's barred
         # person; the cross-camera limit is tested on a cloud of its own (test_alert_flood).
         alert_rate_seconds=0,
+        # One execution environment per function, so tests can read a handler's counters
+        # (`functions["analyze"].module`); concurrent handling is tested on its own cloud
+        # (test_localcloud_concurrency).
+        concurrency=1,
     )
     cloud = LocalCloud(config, data_dir=tmp_path_factory.mktemp("cloud"), endpoints=aws_env)
     cloud.start()
