@@ -115,6 +115,8 @@ class LocalFunction:
         self._env = dict(env)
         self.invocations = 0
         self.durations: list[tuple[int, float]] = []  # (records, seconds) per invocation
+        self.running = 0  # invocations under way now
+        self.peak_running = 0  # the most that were ever under way at once
         self._counts = threading.Lock()
         self._idle: queue.SimpleQueue[ModuleType] = queue.SimpleQueue()
         self.modules: list[ModuleType] = []
@@ -172,12 +174,15 @@ class LocalFunction:
         with sandbox(self.environment()):
             with self._counts:
                 self.invocations += 1
+                self.running += 1
+                self.peak_running = max(self.peak_running, self.running)
             started = time.perf_counter()
             try:
                 return module.lambda_handler(event, context)
             finally:
                 records = len(event.get("Records", []))
                 with self._counts:
+                    self.running -= 1
                     self.durations.append((records, time.perf_counter() - started))
 
     @contextlib.contextmanager
