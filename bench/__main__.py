@@ -1,7 +1,9 @@
 """`python -m bench` (what `make bench` runs): Doorman against its baselines, in one run.
 
 Sections: throughput (one pinned core), uploads and recall (scenario set), recognition
-accuracy (face service), end-to-end latency (localcloud), cost per camera-month. Writes
+accuracy (face service), end-to-end latency (localcloud), cost per camera-month, load
+(1,000 frames from 20 cameras through localcloud, sequential vs concurrent router, and a
+stop and restart with frames queued). Writes
 bench/results/latest.json, latest.md and the PNG plots, and prints every target with
 PASS or FAIL. The exit status is 1 when a target fails or is not measured (`--no-strict`
 reports without failing) and when a section crashes (the others still run). `--quick`
@@ -36,7 +38,7 @@ from bench import report
 from bench.targets import FAIL, MISSING, PASS, all_passed, evaluate
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-SECTIONS = ("throughput", "uploads", "accuracy", "latency", "costs")
+SECTIONS = ("throughput", "uploads", "accuracy", "latency", "costs", "load")
 UNDER_LOAD = 1.0  # load average (2 cores) from others above which timings are suspect
 THROUGHPUT_OWN_LOAD = 1.0  # what the pinned measurement adds itself
 
@@ -108,7 +110,7 @@ class Sections:
 
 
 def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
-    from bench import accuracy, costs, latency, scenes, throughput, uploads
+    from bench import accuracy, costs, latency, load, scenes, throughput, uploads
 
     results: dict[str, Any] = {"meta": {**_meta(), "quick": args.quick}}
     wanted = set(args.sections)
@@ -175,6 +177,12 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
                     "Doorman face events of the scenario set" if face_jpegs else "sample frame"
                 )
                 results["latency"] = section
+        if "load" in wanted:
+            section = step.section(
+                "load", load.upload_count(args.quick), lambda tick: load.run(args.quick, tick)
+            )
+            if section is not None:
+                results["load"] = section
         if "costs" in wanted and "uploads" in results:
             section = step.section("costs", 1, lambda tick: costs.camera_month(results["uploads"]))
             if section is not None:

@@ -22,6 +22,8 @@ FAR_AT_DEFAULT = 0.0
 TAR_AT_DEFAULT = 0.95
 LATENCY_P95_SECONDS = 3.0  # edge event -> email
 MOTION_DELAY_KEYFRAMES = 1.0  # first motion -> first analysed frame, in keyframe intervals
+LOAD_SPEED_UP = 2.0  # localcloud frames/s, concurrent router / sequential, same frames
+STOP_SECONDS = 3.0  # localcloud stopped with work queued (what SIGTERM does)
 
 
 @dataclass(frozen=True)
@@ -251,6 +253,75 @@ def _latency(results: dict[str, Any]) -> Verdict:
     )
 
 
+def _load_losses(figures: dict[str, Any]) -> list[str]:
+    """What went wrong in one load run (bench/load.py), in words; empty when nothing did."""
+    counts = {
+        "frames lost": figures["lost"],
+        "frames analysed twice": figures["duplicates"],
+        "alerts mailed twice": figures["duplicated_alerts"],
+        "alerts without a mail": figures["lost_alerts"],
+        "in a DLQ": figures["dlq_depth"],
+    }
+    problems = [f"{count} {what}" for what, count in counts.items() if count]
+    if figures["mails"] > figures["mail_allowance"]:
+        problems.append(f"{figures['mails']} mails, cooldown allows {figures['mail_allowance']}")
+    return problems
+
+
+def _load_speed_up(results: dict[str, Any]) -> Verdict:
+    load = results["load"]
+    sequential, concurrent = load["runs"]["sequential"], load["runs"]["concurrent"]
+    ratio = load["speed_up"]
+    return Verdict(
+        "localcloud frames/s, concurrent router vs one at a time",
+        f">= {LOAD_SPEED_UP:g}x",
+        f"{ratio:.2f}x ({concurrent['frames_per_second']:.2f} frames/s, "
+        f"concurrency {concurrent['concurrency']})",
+        f"sequential {sequential['frames_per_second']:.2f} frames/s",
+        _status(ratio >= LOAD_SPEED_UP),
+        "" if ratio >= LOAD_SPEED_UP else f"short by {LOAD_SPEED_UP - ratio:.2f}x",
+    )
+
+
+def _load_integrity(results: dict[str, Any]) -> Verdict:
+    load = results["load"]
+    problems = [
+        f"{name}: {problem}"
+        for name, figures in load["runs"].items()
+        for problem in _load_losses(figures)
+    ]
+    concurrent = load["runs"]["concurrent"]
+    return Verdict(
+        "localcloud load: lost, duplicates, DLQ, mails",
+        "0, 0, 0, <= cooldown",
+        f"{load['frames']} frames from {load['cameras']} cameras: lost {concurrent['lost']}, "
+        f"duplicates {concurrent['duplicates']}, "
+        f"DLQ {concurrent['dlq_depth']}, mails {concurrent['mails']} "
+        f"(cooldown allows {concurrent['mail_allowance']})",
+        "both routers",
+        _status(not problems),
+        "; ".join(problems),
+    )
+
+
+def _stop_and_restart(results: dict[str, Any]) -> Verdict:
+    restart = results["load"]["restart"]
+    after = {k.removeprefix("after_"): v for k, v in restart.items() if k.startswith("after_")}
+    problems = _load_losses(after)
+    stop = restart["stop_seconds"]
+    if stop >= STOP_SECONDS:
+        problems.insert(0, f"stop over by {stop - STOP_SECONDS:.2f} s")
+    return Verdict(
+        "localcloud stopped with frames queued, restarted",
+        f"stop < {STOP_SECONDS:g} s, nothing lost",
+        f"stop {stop:.2f} s with {restart['queued_at_stop']} queued; restart "
+        f"{restart['restart_seconds']:.2f} s with {restart['events_stored']} events",
+        "-",
+        _status(not problems),
+        "; ".join(problems),
+    )
+
+
 CHECKS: tuple[tuple[str, str, Callable[[dict[str, Any]], Verdict]], ...] = (
     ("busy 1080p speed-up over naive", f">= {BUSY_SPEED_UP:g}x", _busy_vs_naive),
     ("busy 1080p frames per second, one core", f">= {BUSY_FPS:g} fps", _busy_fps),
@@ -284,6 +355,21 @@ CHECKS: tuple[tuple[str, str, Callable[[dict[str, Any]], Verdict]], ...] = (
         "end-to-end p95 latency (edge event -> email)",
         f"< {LATENCY_P95_SECONDS:g} s",
         _latency,
+    ),
+    (
+        "localcloud frames/s, concurrent router vs one at a time",
+        f">= {LOAD_SPEED_UP:g}x",
+        _load_speed_up,
+    ),
+    (
+        "localcloud load: lost, duplicates, DLQ, mails",
+        "0, 0, 0, <= cooldown",
+        _load_integrity,
+    ),
+    (
+        "localcloud stopped with frames queued, restarted",
+        f"stop < {STOP_SECONDS:g} s, nothing lost",
+        _stop_and_restart,
     ),
 )
 

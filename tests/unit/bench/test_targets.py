@@ -34,6 +34,18 @@ def _uploads(pipeline_uploads: int, covered: int = 4, false: int = 0) -> dict:
     }
 
 
+def _load_run() -> dict:
+    return {
+        "lost": 0,
+        "duplicates": 0,
+        "duplicated_alerts": 0,
+        "lost_alerts": 0,
+        "dlq_depth": 0,
+        "mails": 20,
+        "mail_allowance": 60,
+    }
+
+
 GOOD = {
     "throughput": {
         "runs": [
@@ -95,6 +107,22 @@ GOOD = {
         "genuine_probes": 40,
     },
     "latency": {"p50_seconds": 0.6, "p95_seconds": 1.2, "max_seconds": 1.5, "events": 50},
+    "load": {
+        "frames": 1000,
+        "cameras": 20,
+        "runs": {
+            "sequential": {**_load_run(), "concurrency": 1, "frames_per_second": 4.0},
+            "concurrent": {**_load_run(), "concurrency": 4, "frames_per_second": 9.0},
+        },
+        "speed_up": 2.25,
+        "restart": {
+            "events_stored": 1000,
+            "queued_at_stop": 80,
+            "stop_seconds": 2.1,
+            "restart_seconds": 6.0,
+            **{f"after_{k}": v for k, v in _load_run().items()},
+        },
+    },
 }
 
 
@@ -140,6 +168,27 @@ def test_good_results_pass_every_target() -> None:
         (("accuracy", "far_at_default"), 0.02, "FAR at the default threshold"),
         (("accuracy", "tar_at_default"), 0.9, "TAR at the default threshold"),
         (("latency", "p95_seconds"), 3.0, "end-to-end p95 latency (edge event -> email)"),
+        (("load", "speed_up"), 1.9, "localcloud frames/s, concurrent router vs one at a time"),
+        (
+            ("load", "runs", "concurrent", "lost"),
+            1,
+            "localcloud load: lost, duplicates, DLQ, mails",
+        ),
+        (
+            ("load", "runs", "sequential", "mails"),
+            61,
+            "localcloud load: lost, duplicates, DLQ, mails",
+        ),
+        (
+            ("load", "restart", "stop_seconds"),
+            3.0,
+            "localcloud stopped with frames queued, restarted",
+        ),
+        (
+            ("load", "restart", "after_duplicates"),
+            1,
+            "localcloud stopped with frames queued, restarted",
+        ),
     ],
 )
 def test_each_target_fails_on_its_own(path: tuple, value: float, failing: str) -> None:
