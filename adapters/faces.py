@@ -49,14 +49,31 @@ def image_source(data: bytes, bucket: str, key: str, version_id: str = "") -> Im
     return image_in_s3(bucket, key, version_id)
 
 
+class _Counter:
+    def __init__(self) -> None:
+        self.calls = 0
+
+
 class FaceIndex:
-    def __init__(self, client: RekognitionClient, collection_id: str) -> None:
+    def __init__(
+        self, client: RekognitionClient, collection_id: str, counter: _Counter | None = None
+    ) -> None:
         self._client = client
         self.collection_id = collection_id
-        self.calls = 0  # billed API calls, for the RekognitionCalls metric
+        self._counter = counter or _Counter()
+
+    @property
+    def calls(self) -> int:
+        """Billed API calls (for the RekognitionCalls metric), of this adapter and of every
+        `other_collection` made from it."""
+        return self._counter.calls
+
+    def other_collection(self, collection_id: str) -> FaceIndex:
+        """The same client on another collection (the strangers'), counting into one total."""
+        return FaceIndex(self._client, collection_id, self._counter)
 
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
-        self.calls += 1
+        self._counter.calls += 1
         try:
             # Responses are handed on as plain dicts (the audit bucket keeps them raw).
             response: dict[str, Any] = getattr(self._client, operation)(**params)
@@ -111,6 +128,10 @@ class FaceIndex:
             )
             deleted += len(response.get("DeletedFaces", []))
         return deleted
+
+    def faces_of(self, external_image_id: str) -> list[str]:
+        """The face ids indexed under one ExternalImageId (a person or a stranger)."""
+        return [f for f, owner in self.faces().items() if owner == external_image_id]
 
     def faces(self) -> dict[str, str]:
         """Every face in the collection: FaceId -> ExternalImageId (its person_id)."""

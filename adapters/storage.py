@@ -183,6 +183,10 @@ class Storage:
         self.set_tags(bucket, key, updated)
         return True
 
+    def delete(self, bucket: str, key: str) -> None:
+        """Delete the object (its current version; S3 answers alike when it is absent)."""
+        self._client.delete_object(Bucket=bucket, Key=key)
+
     def delete_every_version(self, bucket: str, key: str) -> int:
         """Delete every version and delete marker of exactly `key`; returns how many.
 

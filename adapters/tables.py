@@ -251,6 +251,8 @@ def sighting_item(record: EventRecord, face: FaceResult) -> Item:
         "camera_id": record.camera_id,
         "status": face.status,
         "name": face.person.name if face.person else "",
+        # A remembered stranger (core.strangers); None (dropped) for everyone else.
+        "stranger_id": face.stranger.stranger_id if face.stranger else None,
         "event_time": record.event_time,
         "expires_at": record.expires_at,  # a sighting lives as long as its event
     }

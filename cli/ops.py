@@ -29,7 +29,7 @@ from adapters.discovery import (
 from cli.common import json_text, plain, printable
 from core import cost
 from core.rules import RulesRefused
-from ops import control, events, forget, people, report, rules
+from ops import control, events, forget, people, report, rules, strangers
 from ops.people import OperatorError
 
 
@@ -182,7 +182,7 @@ def events_command(
     target: Target, since: str, camera: str | None, person: str | None, as_json: bool
 ) -> None:
     """List events: time, camera, who, severity, whether an alert went out."""
-    person_id = people.person_id_for(target, person) if person else None
+    person_id = strangers.person_or_stranger(target, person) if person else None
     found = events.list_events(target, events.parse_since(since), camera, person_id)
     if as_json:
         click.echo(json_text([e.to_json() for e in found]))
@@ -416,6 +416,20 @@ def _unit_price(value: float) -> str:
     show_default=True,
     help="Comparison: frames with motion per camera a day.",
 )
+@click.option(
+    "--strangers/--no-strangers",
+    "remember_strangers",
+    default=True,
+    show_default=True,
+    help="Remember strangers (a second search per stranger face, core.strangers).",
+)
+@click.option(
+    "--stranger-share",
+    type=click.FloatRange(min=0, max=1),
+    default=0.5,
+    show_default=True,
+    help="Share of searched faces that are strangers.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def cost_command(
     cameras: int,
@@ -427,6 +441,8 @@ def cost_command(
     image_interval: float,
     faces_per_image: float,
     motion_frames_per_day: float,
+    remember_strangers: bool,
+    stranger_share: float,
     as_json: bool,
 ) -> None:
     """Monthly AWS cost estimate per service, with the unit prices used."""
@@ -439,6 +455,8 @@ def cost_command(
         image_minutes=image_minutes,
         image_interval_seconds=image_interval,
         faces_per_image=faces_per_image,
+        remember_strangers=remember_strangers,
+        stranger_share=stranger_share,
     )
     cmp = cost.compare(usage, motion_frames_per_day=motion_frames_per_day)
     prices = cmp.edge_filtered.prices
@@ -506,13 +524,16 @@ def report_command(
 ) -> None:
     """Write a static HTML report (timeline, thumbnails, filters, chart) to --out DIR."""
     moment = events.parse_since(since)
-    person_id = people.person_id_for(target, person) if person else None
+    person_id = strangers.person_or_stranger(target, person) if person else None
     found = events.list_events(target, moment, camera, person_id)
     data = report.ReportData(
         events=found,
         counts=report.sighting_counts(target, moment, camera),
         origin=target.origin,
         filters={"since": since, "camera": camera or "", "person": person or ""},
+        strangers=strangers.write_stranger_cards(
+            target, out_dir, events.sort_key_floor(moment) if moment else "", camera
+        ),
     )
     index = report.write_report(
         target, data, out_dir, on_skip=lambda message: click.echo(printable(message))

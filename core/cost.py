@@ -118,6 +118,15 @@ class Usage:
     poller_seconds: float = 50  # streaming=images: the poller's polling time per minute
     poller_memory_mb: int = 256
     photos_per_person: int = 3  # faces stored per person
+    # Remembered strangers (core.strangers): each searched face no watchlist names is also
+    # searched in the strangers collection (SearchFacesByImage, Group 1), and a new
+    # stranger's crop, or a better one, is indexed (IndexFaces, Group 1; DeleteFaces is not
+    # billed). The strangers collection keeps `stranger_crops` faces per stranger.
+    remember_strangers: bool = True
+    stranger_share: float = 0.5  # share of searched faces that are strangers
+    stranger_index_share: float = 0.2  # share of stranger faces whose crop is indexed
+    strangers_per_month: float = 20  # distinct strangers per camera within the retention
+    stranger_crops: int = 3
     label_share: float = 0.1  # share of frames also sent to DetectLabels (motion snapshots)
     alert_share: float = 0.2  # share of frames that end in an alert
     recipients_per_alert: float = 1.0
@@ -142,7 +151,7 @@ class Usage:
         negative = [k for k, v in numbers.items() if v < 0]
         if negative:
             raise ValueError(f"must not be negative: {', '.join(sorted(negative))}")
-        for share in ("label_share", "alert_share"):
+        for share in ("label_share", "alert_share", "stranger_share", "stranger_index_share"):
             if getattr(self, share) > 1:
                 raise ValueError(f"{share} is a share between 0 and 1")
         if self.days_per_month < 1:
@@ -240,17 +249,35 @@ def _alert_count(u: Usage) -> float:
     return _frames(u) * u.alert_share + _images(u) * u.faces_per_image * u.alert_share
 
 
+def _stranger_searches(u: Usage) -> float:
+    return _searches(u) * u.stranger_share if u.remember_strangers else 0.0
+
+
 def _recognition(u: Usage, p: PriceTable) -> list[Row]:
-    # Tiers count every call in the month, so edge frames and generated images add up.
+    # Tiers count every call in the month (both Group 1 lines share the tiers), so edge
+    # frames, generated images and the strangers' searches add up.
     searches = _searches(u)
+    stranger_searches = _stranger_searches(u)
+    stranger_indexes = stranger_searches * u.stranger_index_share
+    group1 = searches + stranger_searches + stranger_indexes
+    group1_cost = tiered(group1, p.rekognition_group1)
+    share = group1_cost / group1 if group1 else 0.0
     detections = _frames(u) * (1 + u.label_share) + _images(u)  # no DetectLabels on images
     faces = u.enrolled * u.photos_per_person
+    stranger_faces = (
+        u.cameras * u.strangers_per_month * u.stranger_crops if u.remember_strangers else 0.0
+    )
     return [
-        ("Rekognition", "SearchFacesByImage", searches, "images",
-         tiered(searches, p.rekognition_group1)),
+        ("Rekognition", "SearchFacesByImage", searches, "images", searches * share),
+        ("Rekognition", "strangers: SearchFacesByImage", stranger_searches, "images",
+         stranger_searches * share),
+        ("Rekognition", "strangers: IndexFaces", stranger_indexes, "images",
+         stranger_indexes * share),
         ("Rekognition", "DetectFaces + DetectLabels", detections, "images",
          tiered(detections, p.rekognition_group2)),
         ("Rekognition", "stored faces", faces, "face-months", faces * p.rekognition_face_month),
+        ("Rekognition", "strangers: stored faces", stranger_faces, "face-months",
+         stranger_faces * p.rekognition_face_month),
     ]  # fmt: skip
 
 
@@ -316,11 +343,14 @@ def _kept_items(u: Usage) -> float:
 def _frame_pipeline(u: Usage, p: PriceTable) -> list[Row]:
     frames = _analyzed(u)  # S3 PutObject from the edge, or from KVS image generation
     alerts = _alert_count(u)
-    puts, gets = frames * u.s3_puts_per_event, frames * u.s3_gets_per_event
+    strangers = _stranger_searches(u)
+    crops = strangers * u.stranger_index_share  # each indexed crop is stored in S3
+    puts, gets = frames * u.s3_puts_per_event + crops, frames * u.s3_gets_per_event
     stored_gb = _kept_items(u) * (u.frame_kb + u.audit_kb) * 1000 / GB
     sqs = (frames + alerts) * u.sqs_requests_per_message
-    writes = frames * u.dynamodb_writes_per_event + _searches(u) + alerts
-    reads = _searches(u)  # People lookup per searched face
+    # A stranger's record: one consistent read and one write (up to 2 WRU) per sighting.
+    writes = frames * u.dynamodb_writes_per_event + _searches(u) + alerts + 2 * strangers
+    reads = _searches(u) + strangers  # People lookup per searched face, stranger record
     gb_seconds = (
         frames * u.analyze_seconds * u.analyze_memory_mb
         + alerts * u.notify_seconds * u.notify_memory_mb
@@ -372,5 +402,8 @@ def compare(
         edge_filtered=estimate(usage, prices),
         every_motion_frame=estimate(replace(alone, events_per_day=motion_frames_per_day), prices),
         images_24_7=estimate(replace(alone, image_minutes=24 * 60), prices),
-        streaming_24_7=estimate(replace(alone, streaming_minutes=24 * 60), prices),
+        # The stream processor searches the watchlists only: its strangers stay anonymous.
+        streaming_24_7=estimate(
+            replace(alone, streaming_minutes=24 * 60, remember_strangers=False), prices
+        ),
     )

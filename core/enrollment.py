@@ -69,13 +69,25 @@ def path_parts(key: str) -> tuple[str, str]:
     return (parts[0], parts[1]) if len(parts) >= 3 else ("", "")
 
 
+def file_name_tag(tags: Mapping[str, str], key: str) -> str | None:
+    """The console convention of the AWS sample Doorman replaces: `me.jpg` tagged with key
+    `me.jpg` and value `Jane Doe`. The value of the tag whose key is the object's file name,
+    or None."""
+    return tags.get(key.rsplit("/", 1)[-1])
+
+
 def claim_from(tags: Mapping[str, str], key: str) -> Claim | Outcome:
-    """Tags `name`/`watchlist` win; otherwise the key `{watchlist}/{Display Name}/{file}`."""
+    """Tags `name`/`watchlist` win; then a tag named after the file (`me.jpg` = `Jane Doe`,
+    watchlist `known` unless a `watchlist` tag says otherwise); otherwise the key
+    `{watchlist}/{Display Name}/{file}`."""
     path_watchlist, path_name = path_parts(key)
-    name = " ".join((tags.get(NAME_TAG) or path_name).split())[:MAX_NAME]
+    tagged = tags.get(NAME_TAG)
+    if tagged is None and (by_file := file_name_tag(tags, key)) is not None:
+        tagged = by_file
+    name = " ".join((tagged if tagged is not None else path_name).split())[:MAX_NAME]
     watchlist = (tags.get(WATCHLIST_TAG) or "").strip().lower()
     if not watchlist:
-        watchlist = path_watchlist.lower() if tags.get(NAME_TAG) is None else ""
+        watchlist = path_watchlist.lower() if tagged is None else ""
     chosen = _WATCHLIST_NAMES.get(watchlist or DEFAULT_WATCHLIST)
     if chosen is None:
         return "bad-watchlist"
@@ -98,7 +110,11 @@ def unindexed_outcome(reasons: Iterable[str]) -> Outcome:
     return "low-quality" if QUALITY_REASONS.intersection(reasons) else "no-face"
 
 
-def fingerprint(etag: str, version_id: str, tags: Mapping[str, str]) -> str:
-    """Identifies the inputs of an enrollment: the photo's bytes and its person tags."""
+def fingerprint(etag: str, version_id: str, tags: Mapping[str, str], key: str = "") -> str:
+    """Identifies the inputs of an enrollment: the photo's bytes and its person tags (with
+    the file-name tag of the console convention, when there is one)."""
     parts = [etag, version_id, tags.get(NAME_TAG, "\0"), tags.get(WATCHLIST_TAG, "\0")]
+    by_file = file_name_tag(tags, key) if key else None
+    if by_file is not None:  # absent: the same fingerprint as before the convention
+        parts.append(by_file)
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
+from core.records import parse_time
 from core.schemas import Alert, PersonRef
+from core.strangers import describe
 from core.templating import html_templates
 
 _HEADLINES = {
     "barred-person": "Barred person",
     "unknown-face": "Unknown person",
     "alarm-label": "Motion alarm",
+    "known-person": "Seen",
 }
 _SNS_SUBJECT = re.compile(r"[^A-Za-z0-9 _.,:()#/-]+")
-    "known-person": "Seen",
 SNS_SUBJECT_MAX = 100
 # core/templates ships inside the package, and so inside the Lambda asset.
 _TEMPLATES = html_templates("core")
@@ -49,10 +51,10 @@ def headline(alert: Alert) -> str:
     what = _HEADLINES[alert.reason]
     if alert.reason == "barred-person" and alert.people:
         what = f"{what}: {', '.join(p.name for p in alert.people if p.watchlist == 'barred')}"
-    return f"{what} at {alert.camera_id}"
-
     if alert.reason == "known-person" and alert.people:
         what = f"{what}: {', '.join(p.name for p in alert.people)}"
+    return f"{what} at {alert.camera_id}"
+
 
 def facts(alert: Alert) -> list[tuple[str, str]]:
     """(label, value) lines: who, where, when and how sure. Values are raw user text."""
@@ -68,8 +70,20 @@ def facts(alert: Alert) -> list[tuple[str, str]]:
         if alert.possible_matches:
             unknown += "; " + "; ".join(_possible(p) for p in alert.possible_matches)
         rows.append(("Unknown", unknown))
+    if alert.strangers:
+        # "stranger 7f3a, seen 3 times since Monday, first at the side gate"
+        now = parse_time(alert.event_time) or datetime.now(UTC)
+        seen = [
+            describe(s.stranger_id, s.sightings, s.first_seen, s.first_camera, now)
+            for s in alert.strangers
+        ]
+        rows.append(("Strangers", "; ".join(seen)))
     if alert.labels:
         rows.append(("Labels", ", ".join(alert.labels)))
+    if alert.why_unknown:
+        rows.append(("Why unknown", "; ".join(alert.why_unknown)))
+    if alert.rule:
+        rows.append(("Rule", alert.rule))
     rows.append(("Source", alert.source))
     rows.append(("Alert id", alert.alert_id))
     return rows
@@ -80,10 +94,6 @@ def render_email(alert: Alert, frame_url: str | None, link_minutes: int) -> Emai
     subject = f"Doorman {alert.severity}: {title}"
     lines = [title, ""] + [f"{label}: {value}" for label, value in facts(alert)]
     if frame_url:
-    if alert.why_unknown:
-        rows.append(("Why unknown", "; ".join(alert.why_unknown)))
-    if alert.rule:
-        rows.append(("Rule", alert.rule))
         lines += ["", f"Frame (link valid {link_minutes} min): {frame_url}"]
     text = "\n".join(lines) + "\n"
 

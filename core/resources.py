@@ -53,6 +53,9 @@ class StackResources(BaseModel):
     stream_processor_name: str = ""
     video_streams: str = ""
     face_search_stream: str = ""
+    # The second collection, of remembered strangers (core.strangers); "" on a stack from
+    # before it existed.
+    strangers_collection_id: str = ""
 
     @classmethod
     def output_keys(cls) -> dict[str, str]:

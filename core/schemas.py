@@ -51,6 +51,17 @@ class PersonRef(_Model):
     similarity: float
 
 
+class StrangerRef(_Model):
+    """The remembered stranger a face was (core.strangers): stable id and history so far,
+    this sighting included. `similarity` is the strangers-collection match (0 for a new one)."""
+
+    stranger_id: str
+    sightings: int
+    first_seen: str
+    first_camera: str
+    similarity: float = 0.0
+
+
 class Unknown(_Model):
     """Why a face was not named, measured from the face (core.face_quality): a code
     (too-small, partly-covered, turned-away, too-dark, backlit, blurred, small, clear) and
@@ -72,6 +83,7 @@ class FaceResult(_Model):
     possible_match: PersonRef | None = None
     face_id: str = ""
     why_unknown: Unknown | None = None  # strangers and too-small faces (core.face_quality)
+    stranger: StrangerRef | None = None  # a stranger Doorman remembers (status "stranger")
 
     @property
     def person_id(self) -> str:
@@ -98,6 +110,14 @@ class Alert(_Model):
     labels: list[str] = Field(default_factory=list)
     source: Source = "frame"
     possible_matches: list[PersonRef] = Field(default_factory=list)
+    # The alert rule that fired (core/rules.py) and its routing. Empty channels: all of
+    # them; empty recipients: by severity (critical: owner and authorities, else owner).
+    rule: str = ""
+    channels: list[Literal["email", "sns", "webhook"]] = Field(default_factory=list)
+    recipients: list[Literal["owner", "authorities"]] = Field(default_factory=list)
+    # Why each face that was not named was not (core.face_quality), in words.
+    why_unknown: list[str] = Field(default_factory=list)
+    strangers: list[StrangerRef] = Field(default_factory=list)  # the remembered ones
 
 
 class FrameRef(_Model):
@@ -110,13 +130,6 @@ class FrameRef(_Model):
 
 class FrameOutcome(_Model):
     status: Literal["analyzed", "rejected", "ignored", "gone"]
-    # The alert rule that fired (core/rules.py) and its routing. Empty channels: all of
-    # them; empty recipients: by severity (critical: owner and authorities, else owner).
-    rule: str = ""
-    channels: list[Literal["email", "sns", "webhook"]] = Field(default_factory=list)
-    recipients: list[Literal["owner", "authorities"]] = Field(default_factory=list)
-    # Why each face that was not named was not (core.face_quality), in words.
-    why_unknown: list[str] = Field(default_factory=list)
     reason: str = ""
     camera_id: str = ""
     event_time: str = ""

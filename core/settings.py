@@ -13,6 +13,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.records import CAPTURE_MAX_AGE
+from core.strangers import MAX_CROPS, STRANGER_RETENTION_DAYS, STRANGER_THRESHOLD
 
 # Lists arrive as comma-separated strings ("Person,Human"), not JSON.
 CsvList = Annotated[list[str], NoDecode]
@@ -81,10 +82,25 @@ class AnalyzeSettings(_FunctionSettings):
     # other camera, or whose key and `camera-id` name different cameras, is rejected.
     cameras: CsvList = Field(default_factory=lambda: ["front-door"])
     alert_rate_seconds: int = Field(ALERT_RATE_SECONDS, ge=0)
+    # Remembered strangers (core.strangers): the second collection ("" turns them off), the
+    # similarity that makes a face the same stranger, and the best crops kept per stranger.
+    strangers_collection_id: str = ""
+    stranger_threshold: float = Field(STRANGER_THRESHOLD, ge=0, le=100)
+    stranger_crops: int = Field(MAX_CROPS, ge=1, le=10)
 
     _split_labels = field_validator("alarm_labels", mode="before")(_split_csv)
     _split_cameras = field_validator("cameras", mode="before")(_split_csv)
     _parse_stream_cameras = field_validator("stream_cameras", mode="before")(_parse_json)
+
+
+class ExpireStrangersSettings(_FunctionSettings):
+    """functions/expire_strangers: forget strangers not seen for `stranger_retention_days`."""
+
+    state_table: str
+    sightings_table: str
+    audit_bucket: str
+    strangers_collection_id: str
+    stranger_retention_days: int = Field(STRANGER_RETENTION_DAYS, ge=1)
 
 
 class NotifySettings(_FunctionSettings):

@@ -6,7 +6,10 @@ State table (PK `pk`), beside Powertools' idempotency records (`{function}#{hash
 - `cooldown#*#{identity}`: the alert slot of one identity across all cameras (the rate
   limit; `*` is never a camera id, and forget finds it as any cooldown slot);
 - `kvs-cursor#{camera_id}`: how far the images poller has read that camera's video
-  (functions/kvs_images; no personal data).
+  (functions/kvs_images; no personal data);
+- `stranger#{stranger_id}`: one remembered stranger (core.strangers.Stranger): first and
+  last seen, sightings, cameras and best crops. No TTL: functions/expire_strangers deletes
+  it with the stranger's faces and crops, `stranger_retention_days` after the last sighting.
 
 Events sort key `{captured_at}#{image_hash}`; Sightings sort key
 `{captured_at}#{camera_id}#{image_hash}#{n}`. Both start with the ISO capture time, so a
@@ -57,6 +60,13 @@ KVS_CURSOR_PREFIX = "kvs-cursor#"
 
 def kvs_cursor_key(camera_id: str) -> str:
     return f"{KVS_CURSOR_PREFIX}{camera_id}"
+
+
+STRANGER_KEY_PREFIX = "stranger#"
+
+
+def stranger_key(stranger_id: str) -> str:
+    return f"{STRANGER_KEY_PREFIX}{stranger_id}"
 
 
 def cooldown_key(camera_id: str, identity: str) -> str:

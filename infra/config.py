@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from core.records import video_stream_name
+from core.strangers import MAX_CROPS, STRANGER_RETENTION_DAYS, STRANGER_THRESHOLD
 
 # A pragmatic address check: one @, no spaces, a dotted domain. SES verifies the rest.
 _EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
@@ -220,6 +221,12 @@ class DoormanConfig(BaseModel):
         default_factory=lambda: ["Person", "Human"], min_length=1
     )
     labels_on_every_image: bool = False
+    # Remembered strangers (core.strangers): the similarity that makes a face the same
+    # stranger, the best crops kept per stranger, and how long after the last sighting the
+    # daily expiry erases one.
+    stranger_threshold: Percent = STRANGER_THRESHOLD
+    stranger_crops: int = Field(MAX_CROPS, ge=1, le=10)
+    stranger_retention_days: int = Field(STRANGER_RETENTION_DAYS, ge=1, le=3650)
     # Retention.
     frame_retention_days: int = Field(30, ge=1, le=3650)
     quiet_retention_days: int = Field(1, ge=1, le=3650)
@@ -254,6 +261,8 @@ class DoormanConfig(BaseModel):
     # Deploy again after a retained destroy (or into an account that has them already):
     # use this existing collection instead of creating `{stack_name}-faces` ...
     existing_collection_id: Annotated[str, AfterValidator(_check_collection_id)] = ""
+    # ... and this one instead of `{stack_name}-strangers` ...
+    existing_strangers_collection_id: Annotated[str, AfterValidator(_check_collection_id)] = ""
     # ... and do not create SES identities for these addresses: they are verified already.
     existing_ses_identities: EmailList = Field(default_factory=list)
 
@@ -373,6 +382,12 @@ class DoormanConfig(BaseModel):
     def collection_id(self) -> str:
         """The face collection: an existing one (`existing_collection_id`) or the stack's."""
         return self.existing_collection_id or f"{self.stack_name}-faces"
+
+    @property
+    def strangers_collection_id(self) -> str:
+        """The strangers collection: an existing one or the stack's `{stack_name}-strangers`
+        (at most 138 of COLLECTION_ID's 255)."""
+        return self.existing_strangers_collection_id or f"{self.stack_name}-strangers"
 
     def video_stream_name(self, camera: str) -> str:
         """A camera's Kinesis video stream and (before any suffix) stream processor name."""

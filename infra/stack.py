@@ -15,6 +15,7 @@ from core.settings import (
     CAPTURED_AT_MAX_AGE_SECONDS,
     PARAMETER_MAX_AGE_SECONDS,
 )
+from core.strangers import CROPS_PREFIX
 from infra.config import DoormanConfig
 from infra.constructs.alerts import Alerts
 from infra.constructs.analysis import Analysis
@@ -27,6 +28,7 @@ from infra.constructs.image_polling import ImagePolling
 from infra.constructs.layers import FunctionLayers
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.storage import Storage
+from infra.constructs.stranger_expiry import StrangerExpiry
 from infra.constructs.streaming import Streaming
 from infra.constructs.tables import Tables
 from infra.grants import (
@@ -87,6 +89,14 @@ class DoormanStack(Stack):
             existing=bool(config.existing_collection_id),
             removal_policy=removal,
         )
+        # Remembered strangers (core.strangers): a second collection, never the watchlists'.
+        self.strangers = FaceCollection(
+            self,
+            "Strangers",
+            collection_id=config.strangers_collection_id,
+            existing=bool(config.existing_strangers_collection_id),
+            removal_policy=removal,
+        )
         defaults = FunctionDefaults(
             layers=FunctionLayers(self, "Layers").all,
             log_retention_days=config.log_retention_days,
@@ -96,6 +106,7 @@ class DoormanStack(Stack):
         self.alerts = self._alerts(defaults)
         self.enrollment = self._enrollment(defaults)
         self.analysis = self._analysis(defaults)
+        self.stranger_expiry = self._stranger_expiry(defaults)
         self.edge = EdgeAccess(
             self,
             "Edge",
@@ -114,6 +125,7 @@ class DoormanStack(Stack):
 
         self._grant_enroll()
         self._grant_analyze()
+        self._grant_stranger_expiry()
         self._grant_notify()
         self.monitoring = self._monitoring()
         self.alerts.allow_alarms(self.monitoring.alarm_arns)
@@ -187,6 +199,23 @@ class DoormanStack(Stack):
                 stream_cameras=json.dumps(stream_cameras, sort_keys=True),
                 cameras=config.cameras,
                 alert_rate_seconds=ALERT_RATE_SECONDS,
+                strangers_collection_id=self.strangers.collection_id,
+                stranger_threshold=config.stranger_threshold,
+                stranger_crops=config.stranger_crops,
+            ),
+            defaults=defaults,
+        )
+
+    def _stranger_expiry(self, defaults: FunctionDefaults) -> StrangerExpiry:
+        return StrangerExpiry(
+            self,
+            "StrangerExpiry",
+            environment=environment(
+                state_table=self.tables.state.table_name,
+                sightings_table=self.tables.sightings.table_name,
+                audit_bucket=self.storage.audit.bucket_name,
+                strangers_collection_id=self.strangers.collection_id,
+                stranger_retention_days=self.config.stranger_retention_days,
             ),
             defaults=defaults,
         )
@@ -305,9 +334,50 @@ class DoormanStack(Stack):
             collection_actions=["rekognition:SearchFacesByImage"],
             image_actions=["rekognition:DetectFaces", "rekognition:DetectLabels"],
         )
+        # Remembered strangers (functions/analyze/strangers.py): search, index a best crop,
+        # delete the crop it replaces; the record is a State item (GetItem/PutItem above).
+        grant_rekognition(
+            role,
+            self.strangers.collection_arn,
+            collection_actions=[
+                "rekognition:SearchFacesByImage",
+                "rekognition:IndexFaces",
+                "rekognition:DeleteFaces",
+            ],
+        )
+        grant_objects(
+            role,
+            self.storage.audit,
+            actions=["s3:PutObject", "s3:DeleteObject"],
+            prefixes=[CROPS_PREFIX],
+            reason="analyze stores each stranger's best face crops under strangers/ and "
+            "deletes the one a better crop replaces.",
+        )
         self.alerts.work.queue.grant(role, "sqs:SendMessage")
         grant_parameter(role, self.alerts.armed)
         grant_parameter(role, self.alerts.rules)
+
+    def _grant_stranger_expiry(self) -> None:
+        """List the stranger records, erase the expired: faces, crops, sightings, record."""
+        role = self.stranger_expiry.handler.role
+        # StrangerTable.all (a Scan of `stranger#` items) and erase.
+        self.tables.state.grant(role, "dynamodb:Scan", "dynamodb:DeleteItem")
+        # StrangerSightings.of_stranger (Query) and erase (BatchWriteItem deletes).
+        self.tables.sightings.grant(role, "dynamodb:Query", "dynamodb:BatchWriteItem")
+        grant_rekognition(
+            role,
+            self.strangers.collection_arn,
+            collection_actions=["rekognition:ListFaces", "rekognition:DeleteFaces"],
+        )
+        grant_objects(
+            role,
+            self.storage.audit,
+            actions=["s3:DeleteObject"],
+            prefixes=[CROPS_PREFIX],
+            reason="The expiry deletes the crops of each expired stranger, under strangers/.",
+        )
+        # Crops the record lost track of are found by listing the stranger's prefix.
+        grant_listing(role, self.storage.audit, prefixes=[CROPS_PREFIX])
 
     def _grant_notify(self) -> None:
         """Mail, topic, webhook, a presigned link to the frame, and idempotency records."""
@@ -353,6 +423,7 @@ class DoormanStack(Stack):
                 "Enroll": self.enrollment.handler.function,
                 "Analyze": self.analysis.handler.function,
                 "Notify": self.alerts.handler.function,
+                "ExpireStrangers": self.stranger_expiry.handler.function,
             },
             dead_letter_queues=dead_letter_queues,
             topic=self.alerts.topic,
@@ -370,6 +441,7 @@ class DoormanStack(Stack):
             "SightingsTable": tables.sightings.table_name,
             "StateTable": tables.state.table_name,
             "CollectionId": self.collection.collection_id,
+            "StrangersCollectionId": self.strangers.collection_id,
             "FramesQueueUrl": self.analysis.work.queue.queue_url,
             "EnrollQueueUrl": self.enrollment.work.queue.queue_url,
             "AlertsQueueUrl": self.alerts.work.queue.queue_url,

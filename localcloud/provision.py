@@ -24,6 +24,7 @@ from core.records import video_stream_name
 from core.resources import StackResources
 from core.rules import DEFAULT_RULES
 from core.settings import ALERT_RATE_SECONDS, CAPTURED_AT_MAX_AGE_SECONDS
+from core.strangers import MAX_CROPS, STRANGER_RETENTION_DAYS, STRANGER_THRESHOLD
 
 from .router import DEFAULT_CONCURRENCY
 
@@ -80,6 +81,11 @@ class LocalConfig:
     cameras: tuple[str, ...] = field(default=LOCAL_CAMERAS)
     # At most one alert about one identity per this window across cameras (0: off).
     alert_rate_seconds: int = ALERT_RATE_SECONDS
+    # Remembered strangers (core.strangers): the same match threshold, best crops per
+    # stranger and retention as the stack's defaults.
+    stranger_threshold: float = STRANGER_THRESHOLD
+    stranger_crops: int = MAX_CROPS
+    stranger_retention_days: int = STRANGER_RETENTION_DAYS
     # streaming="images": one image per camera this often (the poller's SamplingInterval).
     image_interval_seconds: float = 2.0
     # Lambda's concurrency: how many invocations of each function run at once (each in
@@ -355,8 +361,8 @@ def _alerting(c: _Clients, config: LocalConfig) -> dict[str, str]:
     }
 
 
-def _collection(c: _Clients, config: LocalConfig) -> str:
-    collection_id = config.name("faces")
+def _collection(c: _Clients, config: LocalConfig, role: str = "faces") -> str:
+    collection_id = config.name(role)
     try:
         c.rekognition.create_collection(CollectionId=collection_id)
     except ClientError as exc:
@@ -393,6 +399,7 @@ def provision(env: dict[str, str], config: LocalConfig | None = None) -> StackRe
         **_tables(c, config),
         **_alerting(c, config),
         collection_id=_collection(c, config),
+        strangers_collection_id=_collection(c, config, "strangers"),
         cameras=",".join(config.cameras),
         face_search_stream=_streams(c, config),
         video_streams=",".join(config.stream_cameras),
@@ -432,6 +439,9 @@ def function_environments(
             "STREAM_CAMERAS": json.dumps(config.stream_cameras, sort_keys=True),
             "CAMERAS": csv(config.cameras),
             "ALERT_RATE_SECONDS": str(config.alert_rate_seconds),
+            "STRANGERS_COLLECTION_ID": resources.strangers_collection_id,
+            "STRANGER_THRESHOLD": str(config.stranger_threshold),
+            "STRANGER_CROPS": str(config.stranger_crops),
         },
         "notify": {
             "STATE_TABLE": resources.state_table,
@@ -442,6 +452,14 @@ def function_environments(
             "WEBHOOK_PARAMETER": resources.webhook_parameter,
             "PARAMETER_MAX_AGE_SECONDS": str(config.parameter_max_age_seconds),
             "PRESIGN_SECONDS": str(config.presign_seconds),
+        },
+        # Scheduled daily in AWS (EventBridge); localcloud runs it on its clock.
+        "expire_strangers": {
+            "STATE_TABLE": resources.state_table,
+            "SIGHTINGS_TABLE": resources.sightings_table,
+            "AUDIT_BUCKET": resources.audit_bucket,
+            "STRANGERS_COLLECTION_ID": resources.strangers_collection_id,
+            "STRANGER_RETENTION_DAYS": str(config.stranger_retention_days),
         },
         # streaming="images" only (the stack creates the poller in that mode alone).
         "kvs_images": {

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adapters.discovery import Target
+from adapters.strangers import StrangerTable
 from core.schemas import UNKNOWN_PERSON
+from core.strangers import short_id
 from core.tablekeys import sort_key_time
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
@@ -49,11 +51,17 @@ class FaceView:
     possible_match: str = ""
     why_unknown: str = ""  # why the face was not named, in words (core.face_quality)
     why_code: str = ""  # its code: too-small, turned-away, blurred, ... ("" when named)
+    stranger_id: str = ""  # a remembered stranger (core.strangers)
+    stranger_sightings: int = 0  # as counted when this event was recorded
+    named_as: str = ""  # the name the stranger was given since (`doorman name`)
 
     @property
     def label(self) -> str:
         if self.status in {"known", "barred"}:
             return self.name or self.person_id
+        if self.status == "stranger" and self.stranger_id:
+            stranger = f"stranger {short_id(self.stranger_id)}"
+            return f"{self.named_as} (was {stranger})" if self.named_as else stranger
         return "stranger" if self.status == "stranger" else self.status
 
 
@@ -84,7 +92,10 @@ class EventView:
 
     @property
     def people(self) -> set[str]:
-        return {f.person_id for f in self.faces if f.status != "too-small"}
+        """Who is in the event: person ids ("unknown" for every stranger) and the ids of
+        remembered strangers."""
+        ids = {f.person_id for f in self.faces if f.status != "too-small"}
+        return ids | {f.stranger_id for f in self.faces if f.stranger_id}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -95,6 +106,7 @@ class EventView:
             "alarm": self.alarm,
             "alerted": self.alerted,
             "alert_status": self.alert_status,
+            "rule": self.rule,
             "bucket": self.bucket,
             "image_key": self.image_key,
             "processed_key": self.processed_key,
@@ -106,10 +118,11 @@ class EventView:
                     "name": f.name,
                     "status": f.status,
                     "similarity": f.similarity,
-            "rule": self.rule,
                     "bounding_box": f.box,
                     "possible_match": f.possible_match,
                     "why_unknown": f.why_unknown,
+                    "stranger_id": f.stranger_id,
+                    "named_as": f.named_as,
                 }
                 for f in self.faces
             ],
@@ -126,6 +139,7 @@ def _possible(possible: dict[str, Any]) -> str:
 def face_view(face: dict[str, Any]) -> FaceView:
     person = face.get("person") or {}
     possible = face.get("possible_match") or {}
+    stranger = face.get("stranger") or {}
     status = str(face.get("status", "stranger"))
     similarity = person.get("similarity")
     if similarity is None and possible:
@@ -139,6 +153,8 @@ def face_view(face: dict[str, Any]) -> FaceView:
         possible_match=_possible(possible),
         why_unknown=str((face.get("why_unknown") or {}).get("text", "")),
         why_code=str((face.get("why_unknown") or {}).get("code", "")),
+        stranger_id=str(stranger.get("stranger_id", "")),
+        stranger_sightings=int(stranger.get("sightings", 0)),
     )
 
 
@@ -155,6 +171,7 @@ def event_view(item: dict[str, Any]) -> EventView:
         alarm=bool(item.get("alarm", False)),
         alerted=item.get("alert_status") == "sent",
         alert_status=str(item.get("alert_status", "none")),
+        rule=str(item.get("rule", "")),
         bucket=str(item.get("bucket", "")),
         image_key=str(item.get("image_key", "")),
         processed_key=str(item.get("processed_key", "")),
@@ -171,7 +188,6 @@ def list_events(
     camera: str | None = None,
     person_id: str | None = None,
 ) -> list[EventView]:
-        rule=str(item.get("rule", "")),
     """Events, oldest first. One camera is a Query; all cameras is a Scan (fine for a home)."""
     table = target.tables().events
     floor = sort_key_floor(since) if since else ""
@@ -179,4 +195,35 @@ def list_events(
     events = [event_view(item) for item in items]
     if person_id:
         events = [e for e in events if person_id in e.people]
+    events = with_stranger_names(events, stranger_names(target, events))
     return sorted(events, key=lambda e: (e.captured_at, e.camera_id))
+
+
+def stranger_names(target: Target, events: list[EventView]) -> dict[str, str]:
+    """stranger id -> the name it was given since (`doorman name`), for these events."""
+    if not target.resources.strangers_collection_id:
+        return {}
+    if not any(f.stranger_id for e in events for f in e.faces):
+        return {}
+    records = StrangerTable(target.client("dynamodb"), target.resources.state_table).all()
+    named = {s.stranger_id: s.named_as for s in records if s.named_as}
+    if not named:
+        return {}
+    people = {p.person_id: p.name for p in target.tables().people.all()}
+    return {sid: people.get(pid, pid) for sid, pid in named.items()}
+
+
+def with_stranger_names(events: list[EventView], names: dict[str, str]) -> list[EventView]:
+    """Past events of a stranger who has been named show the name."""
+    if not names:
+        return events
+    return [
+        replace(
+            e,
+            faces=[
+                replace(f, named_as=names[f.stranger_id]) if f.stranger_id in names else f
+                for f in e.faces
+            ],
+        )
+        for e in events
+    ]

@@ -21,10 +21,14 @@ from typing import Any
 from adapters.discovery import Target
 from adapters.faces import FaceIndex
 from adapters.messaging import queue_depth
+from adapters.strangers import StrangerRegistry
 from core.enrollment import NAME_TAG, path_parts, person_folder
 from core.schemas import WATCHLISTS, Person
 from core.slugs import normalize_name, person_id, same_person_name, slugify
+from core.strangers import Stranger, crops_prefix
 from core.tablekeys import photo_key
+from ops.people import OperatorError
+from ops.strangers import find_stranger, looks_like_stranger, registry
 
 
 @dataclass
@@ -35,9 +39,10 @@ class Subject:
     names: set[str] = field(default_factory=set)
     photo_keys: set[str] = field(default_factory=set)
     face_ids: set[str] = field(default_factory=set)
+    strangers: list[Stranger] = field(default_factory=list)  # remembered strangers
 
     def __bool__(self) -> bool:
-        return bool(self.person_ids or self.photo_keys or self.face_ids)
+        return bool(self.person_ids or self.photo_keys or self.face_ids or self.strangers)
 
 
 @dataclass
@@ -50,10 +55,17 @@ class Traces:
     sightings: int = 0
     frames: list[str] = field(default_factory=list)
     state: list[str] = field(default_factory=list)  # cooldowns and photo records
+    strangers: list[str] = field(default_factory=list)  # records, faces or crops left
 
     def __bool__(self) -> bool:
         return bool(
-            self.people or self.faces or self.photos or self.sightings or self.frames or self.state
+            self.people
+            or self.faces
+            or self.photos
+            or self.sightings
+            or self.frames
+            or self.state
+            or self.strangers
         )
 
     def describe(self) -> str:
@@ -64,6 +76,7 @@ class Traces:
             f"{self.sightings} sightings" if self.sightings else "",
             f"frames {self.frames}" if self.frames else "",
             f"State records {self.state}" if self.state else "",
+            f"strangers {self.strangers}" if self.strangers else "",
         ]
         return "; ".join(p for p in parts if p)
 
@@ -75,6 +88,7 @@ class Forgetter:
         self.storage = target.storage()
         self.tables = target.tables()
         self.faces = FaceIndex(target.client("rekognition"), self.res.collection_id)
+        self._strangers: StrangerRegistry | None = None
         self.log = log
         self.erased: Counter[str] = Counter()
 
@@ -82,6 +96,13 @@ class Forgetter:
     def find(self, name_or_id: str) -> Subject:
         subject = Subject()
         wanted = name_or_id.strip()
+        if self.res.strangers_collection_id and looks_like_stranger(wanted):
+            try:
+                subject.strangers.append(find_stranger(self.strangers, wanted))
+                return subject
+            except OperatorError:
+                if wanted.lower().startswith("stranger"):
+                    raise  # a bare hex word may still be somebody's name
         for person in self.tables.people.all():
             if same_person_name(person.name, wanted) or person.person_id == wanted:
                 self._add_person(subject, person)
@@ -100,6 +121,12 @@ class Forgetter:
         if wanted not in subject.person_ids:  # a name, not an id
             subject.names.add(wanted)
         return subject
+
+    @property
+    def strangers(self) -> StrangerRegistry:
+        if self._strangers is None:
+            self._strangers = registry(self.target)
+        return self._strangers
 
     def _owner_of(self, slug: str) -> str | None:
         person = self.tables.people.get(slug)
@@ -131,6 +158,8 @@ class Forgetter:
         return self.traces(subject)
 
     def _erase_pass(self, subject: Subject) -> None:
+        for stranger in subject.strangers:
+            self._erase_stranger(stranger)
         # Photos first: once they are gone enroll cannot index the person again.
         self._refresh_photo_keys(subject)
         bucket = self.res.faces_bucket
@@ -161,6 +190,17 @@ class Forgetter:
         ids = set(subject.face_ids)
         ids.update(f for f, pid in self.faces.faces().items() if pid in subject.person_ids)
         self.erased["faces"] += self.faces.delete_faces(sorted(ids))
+
+    def _erase_stranger(self, stranger: Stranger) -> None:
+        """Every frame the stranger was seen in, then its faces, crops, sightings, record."""
+        sightings = list(self.strangers.sightings.of_stranger(stranger.stranger_id))
+        events = {(s["camera_id"], s["event_time"]) for s in sightings if s.get("event_time")}
+        for camera_id, event_time in sorted(events):
+            self._delete_event(camera_id, event_time)
+        current = self.strangers.get(stranger.stranger_id) or stranger
+        self.erased.update(
+            {f"stranger {k}": v for k, v in self.strangers.erase(current).items() if v}
+        )
 
     def _delete_sightings_and_frames(self, subject: Subject) -> None:
         sightings_table = self.tables.sightings
@@ -227,10 +267,30 @@ class Forgetter:
             if tag_name and any(same_person_name(tag_name, n) for n in subject.names if n):
                 found.photos.append(key)
         found.state = sorted({*found.state, *self.tables.state.keys_about(subject.person_ids)})
+        for stranger in subject.strangers:
+            sid = stranger.stranger_id
+            left = [
+                what
+                for what, there in (
+                    ("record", self.strangers.get(sid) is not None),
+                    ("faces", bool(self.strangers.faces.faces_of(sid))),
+                    ("crops", any(self.storage.objects(self.res.audit_bucket, crops_prefix(sid)))),
+                    ("sightings", any(self.strangers.sightings.of_stranger(sid))),
+                )
+                if there
+            ]
+            if left:
+                found.strangers.append(f"{sid}: {', '.join(left)}")
         return found
 
 
 def describe_subject(subject: Subject) -> str:
+    if subject.strangers:
+        return "; ".join(
+            f"{s.stranger_id}: seen {s.sightings} times from {s.first_seen[:10]} to "
+            f"{s.last_seen[:10]} at {', '.join(s.cameras)}, {len(s.crops)} face crops"
+            for s in subject.strangers
+        )
     names = sorted({n for n in subject.names if n}, key=normalize_name)
     return (
         f"{', '.join(names)} (person id {', '.join(sorted(subject.person_ids)) or '-'}): "

@@ -24,6 +24,7 @@ from core.tablekeys import sort_key_time
 from core.templating import html_templates
 from ops.camera_check import check_cameras
 from ops.events import EventView, FaceView, sort_key_floor
+from ops.strangers import StrangerCard
 
 THUMB_WIDTH = 480
 BOX_COLOURS = {
@@ -50,6 +51,8 @@ class ReportData:
     origin: str
     filters: dict[str, str] = field(default_factory=dict)
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Remembered strangers (ops.strangers.write_stranger_cards), with their best crop.
+    strangers: list[StrangerCard] = field(default_factory=list)
 
 
 def sighting_counts(
@@ -309,6 +312,7 @@ def render_html(data: ReportData, thumbs: dict[int, str]) -> str:
         recognized=len(names),
         chart=chart_of(events),
         counts=data.counts,
+        strangers=data.strangers,
         camera_checks=check_cameras(events),
         filter_menus=[
             ("f-person", "Person", person_options),

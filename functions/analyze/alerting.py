@@ -115,4 +115,5 @@ def alert_message(plan: RuleAlert, record: EventRecord) -> Alert:
         labels=record.alarm_labels,
         source=record.source,
         possible_matches=[f.possible_match for f in record.faces if f.possible_match],
+        strangers=[f.stranger for f in record.faces if f.stranger],
     )

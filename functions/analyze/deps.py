@@ -23,6 +23,7 @@ from adapters.clients import aws_client
 from adapters.faces import FaceIndex
 from adapters.messaging import AlertQueue, Parameters
 from adapters.storage import Storage
+from adapters.strangers import StrangerTable
 from adapters.tables import EventsTable, PeopleTable, SightingsTable, StateTable
 from core.records import (
     StreamFaces,
@@ -34,6 +35,7 @@ from core.records import (
 from core.schemas import FrameOutcome, FrameRef
 from core.settings import AnalyzeSettings
 from functions.analyze.logic import Analyzer, Ports
+from functions.analyze.strangers import StrangerMemory
 from functions.idempotency import once_per, state_persistence
 
 if TYPE_CHECKING:
@@ -78,8 +80,24 @@ class AnalyzeDeps:
             state=StateTable(dynamodb, settings.state_table),
             alerts=AlertQueue(aws_client("sqs"), settings.alerts_queue_url),
             parameters=Parameters(aws_client("ssm"), max_age=settings.parameter_max_age_seconds),
+            strangers=self.strangers,
         )
         return Analyzer(ports, settings)
+
+    @cached_property
+    def strangers(self) -> StrangerMemory | None:
+        """The stranger memory, or None when the stack sets no strangers collection."""
+        settings = self.settings
+        if not settings.strangers_collection_id:
+            return None
+        return StrangerMemory(
+            faces=self.faces.other_collection(settings.strangers_collection_id),
+            records=StrangerTable(self.dynamodb, settings.state_table),
+            crops=Storage(aws_client("s3")),
+            bucket=settings.audit_bucket,
+            threshold=settings.stranger_threshold,
+            max_crops=settings.stranger_crops,
+        )
 
     @cached_property
     def persistence(self) -> DynamoDBPersistenceLayer:

@@ -47,6 +47,7 @@ from functions.analyze.ports import (
     SightingLog,
 )
 from functions.analyze.recognition import Findings, Recognizer
+from functions.analyze.strangers import StrangerMemory
 
 CLASSIFICATION_TAG = "classification"
 # The outcome's reason for a quiet `kvs/` image: analysed, tagged quiet, nothing recorded.
@@ -75,6 +76,7 @@ class Ports:
     state: CooldownSlots
     alerts: AlertSink
     parameters: ParameterReader
+    strangers: StrangerMemory | None = None  # remembered strangers (strangers.py)
 
 
 def _digest(text: str | bytes, length: int) -> str:
@@ -101,7 +103,7 @@ class Analyzer:
         self.capture_window = CaptureWindow(
             max_age=timedelta(seconds=settings.captured_at_max_age_seconds)
         )
-        self.recognizer = Recognizer(ports.faces, ports.people, settings)
+        self.recognizer = Recognizer(ports.faces, ports.people, settings, ports.strangers)
         self.alerter = Alerter(
             state=ports.state,
             alerts=ports.alerts,
@@ -150,7 +152,13 @@ class Analyzer:
             return self._reject(frame, meta, rejected.reason)
         source = image_source(data, frame.bucket, frame.key, head.version_id)
         try:
-            findings = self.recognizer.look(source, image, labels=meta.kind == "motion")
+            findings = self.recognizer.look(
+                source,
+                image,
+                labels=meta.kind == "motion",
+                camera_id=meta.camera_id,
+                captured_at=meta.captured_at,
+            )
         except ImageNotAccepted as exc:
             return self._reject(frame, meta, exc.code)
         findings.faces = with_reasons(  # why each face that was not named was not

@@ -1,9 +1,11 @@
-"""Recognition: who is in one image (or one face-search record). Reads, writes nothing."""
+"""Recognition: who is in one image (or one face-search record). Reads only, except that
+the stranger memory (functions/analyze/strangers.py) records the strangers it sees."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from PIL import Image
@@ -14,7 +16,9 @@ from core.imaging import crop_jpeg, crop_region
 from core.records import FaceMatch, StreamFaces
 from core.schemas import BoundingBox, Emotion, FaceResult, Label, Person, PersonRef
 from core.settings import AnalyzeSettings
+from core.strangers import crop_quality
 from functions.analyze.ports import FaceSearch, PeopleDirectory
+from functions.analyze.strangers import Sighting, StrangerMemory
 
 SEARCH_MAX_FACES = 3
 TOP_EMOTIONS = 3
@@ -32,27 +36,44 @@ class Findings:
 
 class Recognizer:
     def __init__(
-        self, faces: FaceSearch, people: PeopleDirectory, settings: AnalyzeSettings
+        self,
+        faces: FaceSearch,
+        people: PeopleDirectory,
+        settings: AnalyzeSettings,
+        strangers: StrangerMemory | None = None,
     ) -> None:
         self.faces = faces
         self.people = people
         self.settings = settings
+        self.strangers = strangers  # None: strangers stay anonymous
         self.thresholds = Thresholds(
             known=settings.known_threshold,
             barred=settings.barred_threshold,
             possible=settings.possible_match_threshold,
         )
 
-    def look(self, source: dict[str, Any], image: Image.Image, *, labels: bool) -> Findings:
+    def look(
+        self,
+        source: dict[str, Any],
+        image: Image.Image,
+        *,
+        labels: bool,
+        camera_id: str = "",
+        captured_at: datetime | None = None,
+    ) -> Findings:
         """DetectFaces, then SearchFacesByImage on a crop of each face of at least 40 px
         (SearchFacesByImage alone would only search the largest), then DetectLabels when
-        `labels` (motion snapshots) or when configured for every image."""
+        `labels` (motion snapshots) or when configured for every image. With a stranger
+        memory, each stranger's crop is then searched in the strangers collection too."""
         detected = self.faces.detect_faces(source, all_attributes=True)
         raw: dict[str, Any] = {"DetectFaces": detected}
         details = detected.get("FaceDetails", [])
         matches: list[list[FaceMatch] | None] = []  # None: too small to search
+        crops: dict[int, bytes] = {}
         for index, detail in enumerate(details):
-            response = self._search(image, BoundingBox.from_aws(detail.get("BoundingBox", {})))
+            response = self._search(
+                image, BoundingBox.from_aws(detail.get("BoundingBox", {})), crops, index
+            )
             if response is None:
                 matches.append(None)
                 continue
@@ -73,6 +94,11 @@ class Recognizer:
             ],
             raw=raw,
         )
+        if self.strangers is not None and camera_id:
+            findings.faces = [
+                self._remember(face, crops, details, image, camera_id, captured_at, raw)
+                for face in findings.faces
+            ]
         if labels or self.settings.labels_on_every_image:
             response = self.faces.detect_labels(source)
             raw["DetectLabels"] = response
@@ -90,14 +116,43 @@ class Recognizer:
             for index, face in enumerate(found.faces)
         ]
 
-    def _search(self, image: Image.Image, box: BoundingBox) -> dict[str, Any] | None:
-        """SearchFacesByImage on the face's crop, or None when the face is under 40 px."""
+    def _remember(
+        self,
+        face: FaceResult,
+        crops: Mapping[int, bytes],
+        details: Sequence[Mapping[str, Any]],
+        image: Image.Image,
+        camera_id: str,
+        captured_at: datetime | None,
+        raw: dict[str, Any],
+    ) -> FaceResult:
+        """The face with the remembered stranger it is (only strangers with a crop)."""
+        crop = crops.get(face.index)
+        if face.status != "stranger" or crop is None or self.strangers is None:
+            return face
+        sighting = Sighting(
+            crop=crop,
+            quality=crop_quality(details[face.index], image.width, image.height),
+            camera_id=camera_id,
+            captured_at=captured_at or datetime.now(UTC),
+        )
+        stranger, responses = self.strangers.remember(sighting)
+        for op, response in responses.items():  # StrangerSearch-0, StrangerIndex-0
+            raw[f"{op}-{face.index}"] = response
+        return face.model_copy(update={"stranger": stranger}) if stranger else face
+
+    def _search(
+        self, image: Image.Image, box: BoundingBox, crops: dict[int, bytes], index: int
+    ) -> dict[str, Any] | None:
+        """SearchFacesByImage on the face's crop (kept in `crops` for the stranger memory),
+        or None when the face is under 40 px."""
         region = crop_region(box, image.width, image.height)
         if region is None:
             return None
+        crop = crops[index] = crop_jpeg(image, region)
         try:
             return self.faces.search_face(
-                image_bytes(crop_jpeg(image, region)),
+                image_bytes(crop),
                 threshold=self.settings.possible_match_threshold,
                 max_faces=SEARCH_MAX_FACES,
             )

@@ -78,7 +78,7 @@ class Enroller:
             return Result(REMOVED, old.person_id if old else "", changed=old is not None)
 
         tags = self.storage.tags(bucket, key)
-        current = fingerprint(head.etag, head.version_id, tags)
+        current = fingerprint(head.etag, head.version_id, tags, key)
         if old and old.fingerprint == current:
             claim = self._claim(tags, key)
             if old.outcome == "indexed" and isinstance(claim, Claim):

@@ -34,7 +34,9 @@ FRAME_METRICS = tuple(
     ("analyze", name)
     for name in ("FramesAnalyzed", "FramesQuiet", "FramesRejected", "FramesIgnored")
 )
-RECORD_METRICS = tuple((service, "Records") for service in ("enroll", "analyze", "notify"))
+RECORD_METRICS = tuple(
+    (service, "Records") for service in ("enroll", "analyze", "notify", "expire_strangers")
+)
 ALERT_METRICS = (
     ("analyze", "AlertsQueued"),
     ("analyze", "AlertsRateLimited"),
@@ -42,7 +44,11 @@ ALERT_METRICS = (
     ("notify", "WebhookPosts"),
     ("notify", "WebhookFailures"),
 )
-REKOGNITION_METRICS = (("analyze", "RekognitionCalls"), ("enroll", "RekognitionCalls"))
+REKOGNITION_METRICS = (
+    ("analyze", "RekognitionCalls"),
+    ("enroll", "RekognitionCalls"),
+    ("expire_strangers", "RekognitionCalls"),  # ListFaces, DeleteFaces of expired strangers
+)
 # enroll emits "Enrollment" + outcome.title().replace("-", "") when an outcome changes.
 ENROLLMENT_OUTCOMES = (*get_args(Outcome), "removed")
 ENROLLMENT_METRICS = tuple(

@@ -13,6 +13,8 @@ from infra.nag import acknowledge
 
 CLASSIFICATION_TAG = "classification"
 FRAMES_PREFIX = "frames/"
+# What analyze writes to the audit bucket per frame: the processed JSON, the raw responses.
+AUDIT_EXPIRING_PREFIXES = ("processed/", "rekognition/")
 
 
 class Storage(Construct):
@@ -108,8 +110,16 @@ class Storage(Construct):
         self.audit = self._bucket(
             "Audit",
             server_access_logs_prefix="audit/",
+            # Per prefix: the crops of remembered strangers (`strangers/`) must live as long
+            # as the stranger does (until `stranger_retention_days` after the last
+            # sighting), so the expire_strangers function deletes them, not the lifecycle.
             lifecycle_rules=[
-                s3.LifecycleRule(id="expire-audit", expiration=Duration.days(audit_retention_days))
+                s3.LifecycleRule(
+                    id=f"expire-audit-{prefix.rstrip('/')}",
+                    prefix=prefix,
+                    expiration=Duration.days(audit_retention_days),
+                )
+                for prefix in AUDIT_EXPIRING_PREFIXES
             ],
         )
 

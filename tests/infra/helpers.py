@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-FUNCTIONS = {"enroll", "analyze", "notify", "kvs_images"}
+FUNCTIONS = {"enroll", "analyze", "notify", "kvs_images", "expire_strangers"}
 
 
 def as_list(value: Any) -> list[Any]:

@@ -149,7 +149,26 @@ EXPECTED = {
         "rekognition:DetectFaces",
         "rekognition:DetectLabels",
         "rekognition:SearchFacesByImage",
+        # Remembered strangers: index a best crop, delete the one it replaces (and its crop).
+        "rekognition:IndexFaces",
+        "rekognition:DeleteFaces",
+        "s3:DeleteObject",
         "sqs:SendMessage",
+    },
+    # A daily schedule, no queue: only logs and traces beside the erase.
+    "expire_strangers": {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "dynamodb:Scan",
+        "dynamodb:DeleteItem",
+        "dynamodb:Query",
+        "dynamodb:BatchWriteItem",
+        "rekognition:ListFaces",
+        "rekognition:DeleteFaces",
+        "s3:ListBucket",
+        "s3:DeleteObject",
     },
     "notify": COMMON
     | IDEMPOTENCY
@@ -251,6 +270,7 @@ def roles_and_ids(synthesized):
                 "armed": ("Alerts", "armed"),
                 "rules": ("Alerts", "rules"),
                 "collection": ("Faces", "resource"),
+                "strangers": ("Strangers", "resource"),
             }.items()
         }
         out[mode] = (roles, ids)
@@ -276,12 +296,23 @@ def test_s3_actions_are_on_the_buckets_and_prefixes_the_code_touches(each_mode, 
             "s3:GetObject": frames,
             "s3:GetObjectTagging": frames,
             "s3:PutObjectTagging": frames,
-            "s3:PutObject": {(f"{audit}/processed/*", ""), (f"{audit}/rekognition/*", "")},
+            "s3:PutObject": {
+                (f"{audit}/processed/*", ""),
+                (f"{audit}/rekognition/*", ""),
+                (f"{audit}/strangers/*", ""),  # strangers' best crops
+            },
+            "s3:DeleteObject": {(f"{audit}/strangers/*", "")},  # a crop a better one replaced
             "s3:ListBucket": {
                 (
                     uploads,
                     repr({"StringLikeIfExists": {"s3:prefix": ["frames/*", "kvs/*"]}}),
                 )
+            },
+        },
+        "expire_strangers": {
+            "s3:DeleteObject": {(f"{audit}/strangers/*", "")},
+            "s3:ListBucket": {
+                (audit, repr({"StringLikeIfExists": {"s3:prefix": ["strangers/*"]}}))
             },
         },
         # Presigned links are authorized as the signer: GetObject on the frames.
@@ -313,13 +344,23 @@ def test_table_and_message_actions_are_on_the_right_resources(each_mode, roles_a
             "dynamodb:GetItem": on("state"),
             "dynamodb:UpdateItem": on("state"),
             "dynamodb:DeleteItem": on("state"),
-            "rekognition:SearchFacesByImage": on("collection"),
+            "rekognition:SearchFacesByImage": on("collection", "strangers"),
+            "rekognition:IndexFaces": on("strangers"),
+            "rekognition:DeleteFaces": on("strangers"),
             # The mode switch and the alert rules, nothing else.
             "ssm:GetParameter": {
                 (render(_parameter_arn(each_mode, ids[name])), "") for name in ("armed", "rules")
             },
         },
         "notify": {name: on("state") for name in IDEMPOTENCY},
+        "expire_strangers": {
+            "dynamodb:Scan": on("state"),
+            "dynamodb:DeleteItem": on("state"),
+            "dynamodb:Query": on("sightings"),
+            "dynamodb:BatchWriteItem": on("sightings"),
+            "rekognition:ListFaces": on("strangers"),
+            "rekognition:DeleteFaces": on("strangers"),
+        },
     }
     for package, role in roles.items():
         granted = {

@@ -27,6 +27,7 @@ def adopted(tmp_path_factory):
         "default",
         tmp_path_factory.mktemp("cdk-adopted"),
         existing_collection_id="Doorman-faces",
+        existing_strangers_collection_id="Doorman-strangers",
         existing_ses_identities=["owner@example.com"],
     )
 
@@ -45,8 +46,9 @@ def _granted(stack, package: str, action: str) -> set[str]:
 
 def test_by_default_the_stack_creates_the_collection_and_every_identity(synthesized):
     default = synthesized["default"]
-    (collection,) = default.resources("AWS::Rekognition::Collection").values()
-    assert collection["Properties"]["CollectionId"] == "Doorman-faces"
+    collections = default.resources("AWS::Rekognition::Collection").values()
+    ids = {c["Properties"]["CollectionId"] for c in collections}
+    assert ids == {"Doorman-faces", "Doorman-strangers"}
     identities = {
         r["Properties"]["EmailIdentity"]
         for r in default.resources("AWS::SES::EmailIdentity").values()
@@ -59,7 +61,10 @@ def test_an_existing_collection_is_referenced_not_created(adopted):
     arn = PSEUDO.format(service="rekognition", resource="collection/Doorman-faces")
     assert _granted(adopted, "enroll", "rekognition:IndexFaces") == {arn}
     assert _granted(adopted, "enroll", "rekognition:DeleteFaces") == {arn}
-    assert _granted(adopted, "analyze", "rekognition:SearchFacesByImage") == {arn}
+    strangers = PSEUDO.format(service="rekognition", resource="collection/Doorman-strangers")
+    assert _granted(adopted, "analyze", "rekognition:SearchFacesByImage") == {arn, strangers}
+    assert _granted(adopted, "analyze", "rekognition:IndexFaces") == {strangers}
+    assert _granted(adopted, "expire_strangers", "rekognition:DeleteFaces") == {strangers}
     for package in ("enroll", "analyze"):
         environment = functions_by_package(adopted)[package][1]["Environment"]["Variables"]
         assert environment["COLLECTION_ID"] == "Doorman-faces"
@@ -117,7 +122,8 @@ def test_stream_processors_search_an_existing_collection(tmp_path):
     streaming = synthesize(
         "streaming", tmp_path, existing_collection_id="Doorman-faces", cameras=["front-door"]
     )
-    streaming.template.resource_count_is("AWS::Rekognition::Collection", 0)
+    # Only the strangers' collection is created (no existing_strangers_collection_id).
+    streaming.template.resource_count_is("AWS::Rekognition::Collection", 1)
     for processor in streaming.resources("AWS::Rekognition::StreamProcessor").values():
         settings = processor["Properties"]["FaceSearchSettings"]
         assert settings["CollectionId"] == "Doorman-faces"

@@ -155,3 +155,37 @@ def test_a_second_photo_joins_the_person_and_removing_one_keeps_them(
     person = cloud.person("luis-pedro")
     assert person is not None and list(person["photos"]) == [first]
     assert cloud.collection_faces("luis-pedro") == person["photos"][first]
+
+
+def test_the_console_convention_a_tag_named_after_the_file_names_the_person(
+    enrolled, sample_faces
+) -> None:
+    """The AWS sample's console users upload me.jpg tagged `me.jpg` = `Jane Doe`: known, or
+    barred with a `watchlist` tag; a new value re-enrolls the photo under the new name."""
+    cloud = enrolled
+    cloud.put_photo("me.jpg", sample_faces["takeo"].read_bytes(), {"me.jpg": "Takeo Kanade"})
+    cloud.put_photo(
+        "uploads/them.png",
+        sample_faces["luispedro"].read_bytes(),
+        {"them.png": "Luis Pedro", "watchlist": "barred"},
+    )
+    cloud.drain()
+    takeo, luis = cloud.person("takeo-kanade"), cloud.person("luis-pedro")
+    assert takeo and (takeo["name"], takeo["watchlist"]) == ("Takeo Kanade", "known")
+    assert luis and (luis["name"], luis["watchlist"]) == ("Luis Pedro", "barred")
+    assert cloud.tags(cloud.r.faces_bucket, "me.jpg")["enrollment"] == "indexed"
+    assert len(cloud.collection_faces("takeo-kanade")) == 1
+
+    cloud.s3.put_object_tagging(
+        Bucket=cloud.r.faces_bucket,
+        Key="me.jpg",
+        Tagging={"TagSet": [{"Key": "me.jpg", "Value": "Takeo K"}]},
+    )
+    cloud.drain()
+    assert cloud.person("takeo-kanade") is None  # its only photo now names someone else
+    assert cloud.person("takeo-k")["name"] == "Takeo K"
+    assert len(cloud.collection_faces("takeo-k")) == 1
+    # A tag named after another file names nobody.
+    cloud.put_photo("other.jpg", sample_faces["takeo"].read_bytes(), {"me.jpg": "Somebody"})
+    cloud.drain()
+    assert cloud.tags(cloud.r.faces_bucket, "other.jpg")["enrollment"] == "no-name"

@@ -204,7 +204,7 @@ TEST_CAMERAS = (
     "odd-16bit-known", "odd-exif-barred", "odd-16bit-barred", "poison", "poison-audit",
     "poison-copy", "poison-key", "poison-swap", "poison-table", "poison-time", "private",
     "shed", "stoptest", "twice", "yard", "forget-gate",
-    "why-group", "why-crowd", "why-derived",
+    "why-group", "why-crowd", "why-derived", "s-garden", "s-gate", "s-drive",
 )  # fmt: skip
 
 
