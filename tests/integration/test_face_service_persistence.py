@@ -63,11 +63,12 @@ def test_collections_survive_restart(tmp_path, aws_env, sample_faces, augmented)
     assert [p.name for p in data_dir.iterdir()] == ["persist.npz"]
 
 
-def test_python_m_localcloud_prints_exports_and_stops_on_sigterm():
-    """The bare services (the full local cloud's run_cloud is tested in test_localcloud)."""
+def test_python_m_localcloud_prints_exports_and_stops_on_sigterm(tmp_path):
+    """The bare services (the full local cloud's run_cloud is tested in test_localcloud).
+    A data directory of its own: the default one is the user's."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "localcloud", "--services-only"],
+        [sys.executable, "-m", "localcloud", "--services-only", "--data-dir", str(tmp_path)],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
