@@ -189,3 +189,6 @@ class EventRecord(_Model):
     expires_at: int
     # The alert rule that decided this frame (core/rules.py); "" when none did.
     rule: str = ""
+    # With privacy_blur, `bucket`/`image_key` are the blurred copy (core/blur.py) and this is
+    # the unblurred upload, which expires with the quiet frames; "" when nothing was blurred.
+    original_key: str = ""

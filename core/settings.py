@@ -7,7 +7,7 @@ variables that `required_environment()` lists for each model (an infra test chec
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -82,6 +82,8 @@ class AnalyzeSettings(_FunctionSettings):
     # other camera, or whose key and `camera-id` name different cameras, is rejected.
     cameras: CsvList = Field(default_factory=lambda: ["front-door"])
     alert_rate_seconds: int = Field(ALERT_RATE_SECONDS, ge=0)
+    # none | known | bystanders: faces blurred in the stored copy (core/blur.py).
+    privacy_blur: Literal["none", "known", "bystanders"] = "none"
     # Remembered strangers (core.strangers): the second collection ("" turns them off), the
     # similarity that makes a face the same stranger, and the best crops kept per stranger.
     strangers_collection_id: str = ""

@@ -258,6 +258,8 @@ class DoormanConfig(BaseModel):
     ] = Field(default_factory=dict)
     # What `cdk destroy` does to data: keep it (retain) or delete it (destroy, for dev).
     removal_policy: Literal["retain", "destroy"] = "retain"
+    # Faces blurred in stored frames, thumbnails and alert images (core/blur.py).
+    privacy_blur: Literal["none", "known", "bystanders"] = "none"
     # Deploy again after a retained destroy (or into an account that has them already):
     # use this existing collection instead of creating `{stack_name}-faces` ...
     existing_collection_id: Annotated[str, AfterValidator(_check_collection_id)] = ""

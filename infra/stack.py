@@ -40,7 +40,8 @@ from infra.grants import (
 )
 from infra.nag import acknowledge, acknowledge_cdk_providers, default_policy
 
-AUDIT_PREFIXES = ("processed/", "rekognition/")
+# processed JSON, raw responses, and the blurred copies of frames (core/blur.py).
+AUDIT_PREFIXES = ("processed/", "rekognition/", "blurred/")
 # Outputs meant for people, not for the CLI.
 HUMAN_OUTPUTS = (
     "DashboardUrl",
@@ -199,6 +200,7 @@ class DoormanStack(Stack):
                 stream_cameras=json.dumps(stream_cameras, sort_keys=True),
                 cameras=config.cameras,
                 alert_rate_seconds=ALERT_RATE_SECONDS,
+                privacy_blur=config.privacy_blur,
                 strangers_collection_id=self.strangers.collection_id,
                 stranger_threshold=config.stranger_threshold,
                 stranger_crops=config.stranger_crops,
@@ -404,6 +406,14 @@ class DoormanStack(Stack):
             prefixes=FRAME_PREFIXES,
             reason="notify presigns a GET link to the alerted frame, under its prefix; the "
             "link works with the signer's permissions.",
+        )
+        grant_objects(
+            role,
+            self.storage.audit,
+            actions=["s3:GetObject"],
+            prefixes=["blurred/"],
+            reason="with privacy_blur, the alerted frame is the blurred copy analyze stores "
+            "under blurred/ in the audit bucket: notify presigns a GET link to it.",
         )
 
     def _monitoring(self) -> Monitoring:

@@ -81,6 +81,7 @@ class LocalConfig:
     cameras: tuple[str, ...] = field(default=LOCAL_CAMERAS)
     # At most one alert about one identity per this window across cameras (0: off).
     alert_rate_seconds: int = ALERT_RATE_SECONDS
+    privacy_blur: str = "none"  # none | known | bystanders (core/blur.py)
     # Remembered strangers (core.strangers): the same match threshold, best crops per
     # stranger and retention as the stack's defaults.
     stranger_threshold: float = STRANGER_THRESHOLD
@@ -439,6 +440,7 @@ def function_environments(
             "STREAM_CAMERAS": json.dumps(config.stream_cameras, sort_keys=True),
             "CAMERAS": csv(config.cameras),
             "ALERT_RATE_SECONDS": str(config.alert_rate_seconds),
+            "PRIVACY_BLUR": config.privacy_blur,
             "STRANGERS_COLLECTION_ID": resources.strangers_collection_id,
             "STRANGER_THRESHOLD": str(config.stranger_threshold),
             "STRANGER_CROPS": str(config.stranger_crops),

@@ -48,11 +48,7 @@ class Alerter:
         an edge credential writes as, each recipient hears about one person at most once
         per window. "rate-limited" means some identity cleared its camera's cooldown but
         not the cross-camera limit."""
-        mode = mode_of(self.parameters.get(self.settings.armed_parameter))
-        rules = self.rules()
-        situation = Situation(
-            record.camera_id, parse_time(record.captured_at) or self.clock(), mode
-        )
+        rules, situation = self.rules(), self.situation(record)
         now = int(self.clock().timestamp())
         limited: list[str] = []
 
@@ -83,6 +79,19 @@ class Alerter:
             return AlertDecision(status, decision.rule)
         self.alerts.send(alert_message(decision.alert, record))
         return AlertDecision("sent", decision.rule)
+
+    def situation(self, record: EventRecord) -> Situation:
+        """Where, when and in which mode (the switch analyze reads) the frame was taken."""
+        mode = mode_of(self.parameters.get(self.settings.armed_parameter))
+        return Situation(record.camera_id, parse_time(record.captured_at) or self.clock(), mode)
+
+    def alerted_identities(self, record: EventRecord) -> set[str]:
+        """Who the rules would alert about in `record`, before cooldowns (no slot is taken):
+        the people privacy_blur=bystanders leaves visible."""
+        decision = decide(
+            record.faces, record.alarm_labels, self.rules(), self.situation(record), lambda _: True
+        )
+        return set(decision.alert.identities) if decision.alert else set()
 
     def rules(self) -> RulesDocument:
         """The stored rules, or the defaults (no parameter, or one that does not validate)."""

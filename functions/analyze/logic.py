@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 
+from PIL import Image
+
 from adapters.faces import ImageNotAccepted, image_source
 from adapters.storage import ObjectChanged
 from adapters.tables import sighting_item
@@ -46,6 +48,7 @@ from functions.analyze.ports import (
     PeopleDirectory,
     SightingLog,
 )
+from functions.analyze.privacy import blurred
 from functions.analyze.recognition import Findings, Recognizer
 from functions.analyze.strangers import StrangerMemory
 
@@ -187,10 +190,12 @@ class Analyzer:
             bucket=frame.bucket,
             key=frame.key,
             alert_id=_digest(f"{frame.bucket}/{frame.key}#{frame.etag}", 32),
+            image=image,
         )
-        storage.tag(
-            frame.bucket, frame.key, CLASSIFICATION_TAG, "alarm" if record.alarm else "quiet"
-        )
+        # A blurred copy replaced the upload (privacy_blur): the original lives as long as
+        # quiet frames do.
+        kept = record.alarm and not record.original_key
+        storage.tag(frame.bucket, frame.key, CLASSIFICATION_TAG, "alarm" if kept else "quiet")
         return self._outcome(record, recorded=recorded)
 
     def _camera_refused(self, key: str, metadata: Mapping[str, str]) -> str:
@@ -250,6 +255,7 @@ class Analyzer:
         bucket: str = "",
         key: str = "",
         source: Source = "frame",
+        image: Image.Image | None = None,
     ) -> tuple[FrameEvent, bool]:
         """Raw responses, Sightings, the alert (if owed), the Events item, processed JSON.
         Every write is keyed by the input, so a retried record rewrites the same items. An
@@ -286,6 +292,15 @@ class Analyzer:
             ),
             captured_at_refused=meta.captured_at_refused,
         )
+        if image is not None and settings.privacy_blur != "none":
+            record = blurred(
+                record,
+                image,
+                mode=settings.privacy_blur,
+                alerted=self.alerter.alerted_identities(record),
+                storage=storage,
+                audit_bucket=settings.audit_bucket,
+            )
         self.ports.sightings.put_many([sighting_item(record, f) for f in record.faces])
         decision = self.alerter.alert(record)
         record = record.model_copy(update={"alert_status": decision.status, "rule": decision.rule})

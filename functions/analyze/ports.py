@@ -6,7 +6,7 @@ adapters.tables.*, adapters.messaging.*); the unit tests use in-memory fakes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from adapters.faces import Image
@@ -27,6 +27,16 @@ class FrameStore(Protocol):
     def tag(self, bucket: str, key: str, name: str, value: str) -> bool: ...
 
     def put_json(self, bucket: str, key: str, document: Any) -> None: ...
+
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        *,
+        content_type: str,
+        tags: Mapping[str, str] | None = None,
+    ) -> str: ...
 
 
 class FaceSearch(Protocol):

@@ -35,3 +35,15 @@ def test_the_mode_switch_takes_the_three_modes_and_the_old_values(each_mode) -> 
     for value in ("home", "away", "night", "armed", "disarmed"):
         assert pattern.match(value), value
     assert not pattern.match("holiday")
+
+
+def test_privacy_blur_reaches_analyze_and_bad_values_are_refused(each_mode) -> None:
+    from infra.config import ConfigError, DoormanConfig
+    from tests.infra.conftest import cdk_json_context
+
+    _, analyze = functions_by_package(each_mode)["analyze"]
+    assert analyze["Environment"]["Variables"]["PRIVACY_BLUR"] == "none"
+    context = cdk_json_context()
+    assert DoormanConfig.from_context({**context, "privacy_blur": "known"}).privacy_blur == "known"
+    with pytest.raises(ConfigError, match="privacy_blur"):
+        DoormanConfig.from_context({**context, "privacy_blur": "everyone"})

@@ -299,6 +299,7 @@ def test_s3_actions_are_on_the_buckets_and_prefixes_the_code_touches(each_mode, 
             "s3:PutObject": {
                 (f"{audit}/processed/*", ""),
                 (f"{audit}/rekognition/*", ""),
+                (f"{audit}/blurred/*", ""),  # privacy_blur: the blurred copy of a frame
                 (f"{audit}/strangers/*", ""),  # strangers' best crops
             },
             "s3:DeleteObject": {(f"{audit}/strangers/*", "")},  # a crop a better one replaced
@@ -315,8 +316,9 @@ def test_s3_actions_are_on_the_buckets_and_prefixes_the_code_touches(each_mode, 
                 (audit, repr({"StringLikeIfExists": {"s3:prefix": ["strangers/*"]}}))
             },
         },
-        # Presigned links are authorized as the signer: GetObject on the frames.
-        "notify": {"s3:GetObject": frames},
+        # Presigned links are authorized as the signer: GetObject on the frames, and on the
+        # blurred copies (privacy_blur).
+        "notify": {"s3:GetObject": frames | {(f"{audit}/blurred/*", "")}},
     }
     for package, role in roles.items():
         granted = {a: r for a, r in grants(each_mode, role).items() if a.startswith("s3:")}
