@@ -24,7 +24,8 @@ STOP_TIMEOUT_SECONDS = 10.0
 
 
 class ChildService:
-    """A running `python -m {module} {arguments}` child, ready when it has printed its URL."""
+    """A `python -m {module} {arguments}` child, started at once; `wait_ready()` returns its
+    URL once it serves (so several children can start side by side)."""
 
     def __init__(self, module: str, arguments: list[str]) -> None:
         self.module = module
@@ -35,9 +36,8 @@ class ChildService:
             text=True,
             start_new_session=True,
         )
-        self.url = self._read_url()
 
-    def _read_url(self) -> str:
+    def wait_ready(self) -> str:
         found: list[str] = []
         reader = threading.Thread(target=self._read_first_line, args=(found,), daemon=True)
         reader.start()

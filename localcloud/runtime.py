@@ -21,7 +21,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .services import RunningService, local_env, start_face_service, start_moto
+from .services import (
+    HOST,
+    RunningService,
+    face_child,
+    free_port,
+    local_env,
+    moto_child,
+    start_face_service,
+    start_moto,
+)
 from .snapshot import SNAPSHOT_FILE
 
 
@@ -61,19 +70,38 @@ def start_services(
     With `data_dir`, face collections persist in `data_dir/faces`; with `own_processes`
     too, moto's state persists in `data_dir/moto-state.pickle`.
     """
-    state_file = Path(data_dir) / SNAPSHOT_FILE if data_dir and own_processes else None
-    moto = start_moto(moto_port, own_process=own_processes, state_file=state_file)
+    faces_dir = Path(data_dir) / "faces" if data_dir else None
+    if own_processes:
+        return _start_children(moto_port, face_port, data_dir, faces_dir)
+    moto = start_moto(moto_port)
     try:
-        face = start_face_service(
-            face_port,
-            data_dir=Path(data_dir) / "faces" if data_dir else None,
-            s3_endpoint_url=moto.url,
-            own_process=own_processes,
-        )
+        face = start_face_service(face_port, data_dir=faces_dir, s3_endpoint_url=moto.url)
     except BaseException:
         moto.stop()
         raise
     return LocalServices(moto, face, Path(data_dir) if data_dir else None)
+
+
+def _start_children(
+    moto_port: int, face_port: int, data_dir: Path | None, faces_dir: Path | None
+) -> LocalServices:
+    """Both children start side by side (moto restoring its state while the face service
+    loads its models); moto's port is chosen first, as the face service reads S3 there."""
+    moto_port = moto_port or free_port()
+    state_file = Path(data_dir) / SNAPSHOT_FILE if data_dir else None
+    moto = moto_child(moto_port, state_file)
+    face = face_child(face_port, faces_dir, f"http://{HOST}:{moto_port}")
+    try:
+        moto_url, face_url = moto.wait_ready(), face.wait_ready()
+    except BaseException:
+        face.stop()
+        moto.stop()
+        raise
+    return LocalServices(
+        RunningService("moto", moto_url, moto.stop),
+        RunningService("face-service", face_url, face.stop),
+        Path(data_dir) if data_dir else None,
+    )
 
 
 def export_lines(env: dict[str, str]) -> list[str]:

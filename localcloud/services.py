@@ -16,8 +16,12 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.resources import FAKE_CREDENTIALS
+
+if TYPE_CHECKING:
+    from .children import ChildService
 
 REGION = "us-east-1"
 HOST = "127.0.0.1"
@@ -83,12 +87,8 @@ def start_moto(
     (child only) is restored at start and saved at stop (localcloud.snapshot).
     """
     if own_process:
-        from .children import ChildService
-
-        arguments = ["--port", str(port)]
-        arguments += ["--state", str(state_file)] if state_file else []
-        child = ChildService("localcloud.motoprocess", arguments)
-        return RunningService("moto", child.url, child.stop)
+        child = moto_child(port, state_file)
+        return RunningService("moto", child.wait_ready(), child.stop)
     if state_file is not None:
         raise ValueError("moto's state is kept only when moto runs in its own process")
     from moto.server import ThreadedMotoServer
@@ -117,13 +117,8 @@ def start_face_service(
     child process (localcloud.faceprocess), so dlib does not hold this process's GIL.
     """
     if own_process:
-        from .children import ChildService
-
-        arguments = ["--port", str(port), "--region", region]
-        arguments += ["--data-dir", str(data_dir)] if data_dir else []
-        arguments += ["--s3-endpoint-url", s3_endpoint_url] if s3_endpoint_url else []
-        child = ChildService("localcloud.faceprocess", arguments)
-        return RunningService("face-service", child.url, child.stop)
+        child = face_child(port, data_dir, s3_endpoint_url, region)
+        return RunningService("face-service", child.wait_ready(), child.stop)
 
     from .faceservice import create_server
 
@@ -133,6 +128,27 @@ def start_face_service(
     server.start()
     wait_until_up(server.url)
     return RunningService("face-service", server.url, server.stop)
+
+
+def moto_child(port: int, state_file: Path | None) -> ChildService:
+    """Start `python -m localcloud.motoprocess` (not yet waiting for it to serve)."""
+    from .children import ChildService
+
+    arguments = ["--port", str(port)]
+    arguments += ["--state", str(state_file)] if state_file else []
+    return ChildService("localcloud.motoprocess", arguments)
+
+
+def face_child(
+    port: int, data_dir: Path | None, s3_endpoint_url: str | None, region: str = REGION
+) -> ChildService:
+    """Start `python -m localcloud.faceprocess` (not yet waiting for it to serve)."""
+    from .children import ChildService
+
+    arguments = ["--port", str(port), "--region", region]
+    arguments += ["--data-dir", str(data_dir)] if data_dir else []
+    arguments += ["--s3-endpoint-url", s3_endpoint_url] if s3_endpoint_url else []
+    return ChildService("localcloud.faceprocess", arguments)
 
 
 class PreviousEnv(dict[str, str | None]):
