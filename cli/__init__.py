@@ -78,6 +78,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "cli.ops:mode_command",
         "Show or set the mode the alert rules match on: home, away or night.",
     ),
+    "name": LazyCommand(
+        "cli.strangers:name_command",
+        "Name STRANGER: its stored face crops are enrolled as NAME (tagged uploads).",
+    ),
     "people": LazyCommand(
         "cli.ops:people_command",
         "List enrolled people: watchlist, photos, faces and when they were last seen.",
@@ -93,6 +97,10 @@ COMMANDS: dict[str, LazyCommand] = {
     "rules": LazyCommand(
         "cli.ops:rules_group",
         "The alert rules: who is told about whom, at which camera, when and in which mode.",
+    ),
+    "strangers": LazyCommand(
+        "cli.strangers:strangers_command",
+        "List remembered strangers: id, sightings, first and last seen, cameras.",
     ),
     "stream": LazyCommand(
         "cli.ops:stream", "The optional streaming path's Rekognition stream processors."

@@ -10,7 +10,7 @@ from typing import Any
 from adapters.discovery import Target
 from adapters.strangers import StrangerTable
 from core.schemas import UNKNOWN_PERSON
-from core.strangers import short_id
+from core.strangers import is_stranger_id, short_id
 from core.tablekeys import sort_key_time
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
@@ -54,6 +54,7 @@ class FaceView:
     stranger_id: str = ""  # a remembered stranger (core.strangers)
     stranger_sightings: int = 0  # as counted when this event was recorded
     named_as: str = ""  # the name the stranger was given since (`doorman name`)
+    named_person_id: str = ""  # and that person's id
 
     @property
     def label(self) -> str:
@@ -95,6 +96,7 @@ class EventView:
         """Who is in the event: person ids ("unknown" for every stranger) and the ids of
         remembered strangers."""
         ids = {f.person_id for f in self.faces if f.status != "too-small"}
+        ids |= {f.named_person_id for f in self.faces if f.named_person_id}
         return ids | {f.stranger_id for f in self.faces if f.stranger_id}
 
     def to_json(self) -> dict[str, Any]:
@@ -193,14 +195,15 @@ def list_events(
     floor = sort_key_floor(since) if since else ""
     items = table.of_camera(camera, since=floor) if camera else table.every(since=floor)
     events = [event_view(item) for item in items]
+    events = with_stranger_names(events, stranger_names(target, events))
     if person_id:
         events = [e for e in events if person_id in e.people]
-    events = with_stranger_names(events, stranger_names(target, events))
     return sorted(events, key=lambda e: (e.captured_at, e.camera_id))
 
 
-def stranger_names(target: Target, events: list[EventView]) -> dict[str, str]:
-    """stranger id -> the name it was given since (`doorman name`), for these events."""
+def stranger_names(target: Target, events: list[EventView]) -> dict[str, tuple[str, str]]:
+    """stranger id -> (person id, name) it was given since (`doorman name`, `doorman merge`;
+    a stranger merged into another takes that one's), for these events."""
     if not target.resources.strangers_collection_id:
         return {}
     if not any(f.stranger_id for e in events for f in e.faces):
@@ -210,18 +213,34 @@ def stranger_names(target: Target, events: list[EventView]) -> dict[str, str]:
     if not named:
         return {}
     people = {p.person_id: p.name for p in target.tables().people.all()}
-    return {sid: people.get(pid, pid) for sid, pid in named.items()}
+    out: dict[str, tuple[str, str]] = {}
+    for sid, pid in named.items():
+        for _ in range(len(named)):  # merged into a stranger that was named (or merged)
+            if pid not in named:
+                break
+            pid = named[pid]
+        if pid in people:
+            out[sid] = (pid, people[pid])
+        elif is_stranger_id(pid):
+            out[sid] = (pid, f"stranger {short_id(pid)}")
+    return out
 
 
-def with_stranger_names(events: list[EventView], names: dict[str, str]) -> list[EventView]:
-    """Past events of a stranger who has been named show the name."""
+def with_stranger_names(
+    events: list[EventView], names: dict[str, tuple[str, str]]
+) -> list[EventView]:
+    """Past events of a stranger who has been named (or merged) show who it is now."""
     if not names:
         return events
     return [
         replace(
             e,
             faces=[
-                replace(f, named_as=names[f.stranger_id]) if f.stranger_id in names else f
+                replace(
+                    f, named_person_id=names[f.stranger_id][0], named_as=names[f.stranger_id][1]
+                )
+                if f.stranger_id in names
+                else f
                 for f in e.faces
             ],
         )

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from core.strangers import STRANGER_THRESHOLD, is_stranger_id, short_id
+from tests.support.cloud import plain
 
 pytestmark = pytest.mark.integration
 
@@ -137,8 +138,6 @@ def test_the_record_counts_cameras_and_keeps_the_best_crops(compreface, cloud) -
     item = cloud.dynamodb.get_item(
         TableName=cloud.r.state_table, Key={"pk": {"S": f"stranger#{a_id}"}}
     )["Item"]
-    from tests.support.cloud import plain
-
     record = plain(item)
     a = compreface.of("A")
     assert int(record["sightings"]) == 6
@@ -213,6 +212,61 @@ def test_report_has_a_strangers_section_with_crops_and_counts(compreface, doorma
     assert thumb.read_bytes()[:3] == b"\xff\xd8\xff"
     card = html.split(f'data-stranger="{a_id}"', 1)[1].split("</figure>", 1)[0]
     assert f"stranger {short_id(a_id)}" in card and '<b class="num">6</b> times' in card
+
+
+def test_naming_a_stranger_enrolls_its_crops_and_names_the_past(compreface, cloud, doorman):
+    (a_id,) = compreface.ids("A")
+    missing = doorman("name", "stranger 0000", "--name", "Nobody Here")
+    assert missing.exit_code == 1 and "no stranger" in missing.output
+    result = doorman(
+        "name", f"stranger {short_id(a_id)}", "--name", "Ada Sample", "--timeout", "60"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.count(": indexed") == 3
+    person = cloud.person("ada-sample")
+    assert person and person["watchlist"] == "known" and len(person["photos"]) == 3
+    for key in person["photos"]:  # the real enroll path: tagged uploads, outcome tags
+        tags = cloud.tags(cloud.r.faces_bucket, key)
+        assert tags == {"name": "Ada Sample", "watchlist": "known", "enrollment": "indexed",
+                        "person-id": "ada-sample"}  # fmt: skip
+    assert _stranger_traces(cloud, a_id)["faces"] == 0  # the person's faces stand for it now
+    again = doorman("name", a_id, "--name", "Ada Sample")
+    assert again.exit_code == 1 and "named already" in again.output
+
+    # Past events show the name, and are found by it.
+    listed = json.loads(
+        doorman("events", "--since", "7d", "--person", "Ada Sample", "--json").output
+    )
+    a = compreface.of("A")
+    assert sorted(e["image_key"] for e in listed) == sorted(
+        compreface.events[s.photo]["image_key"] for s in a
+    )
+    assert {f["named_as"] for e in listed for f in e["faces"]} == {"Ada Sample"}
+    table = doorman("events", "--since", "7d", "--camera", a[0].camera).output
+    assert "Ada Sample" in table  # the label, "Ada Sample (was stranger …)", may wrap
+
+    # A's remaining photos (those whose crop was not kept) now match by name.
+    kept = {c.split("/")[-1] for c in person["photos"]}
+    assert len(kept) == 3
+    crops_at = {
+        crop["captured_at"]
+        for crop in plain(cloud.dynamodb.get_item(
+            TableName=cloud.r.state_table, Key={"pk": {"S": f"stranger#{a_id}"}}
+        )["Item"])["crops"]
+    }  # fmt: skip
+    remaining = [s for s in a if compreface.events[s.photo]["captured_at"] not in crops_at]
+    assert len(remaining) == 3
+    for n, s in enumerate(remaining):
+        cloud.put_frame((SAMPLES / s.photo).read_bytes(), camera="s-gate", track=f"cf-named-{n}")
+    cloud.drain()
+    named = [
+        e for e in cloud.events("s-gate") if e["image_key"].split("/")[-1].startswith("cf-named-")
+    ]
+    assert len(named) == 3
+    for event in named:
+        (face,) = event["faces"]
+        assert face["status"] == "known" and face["person"]["person_id"] == "ada-sample"
+        assert face["person"]["similarity"] >= 90 and not face.get("stranger")
 
 
 def _stranger_traces(cloud, stranger_id: str) -> dict[str, int]:

@@ -13,7 +13,7 @@ import pytest
 
 from cli import COMMANDS, main
 
-COMMAND_MODULES = ("watch", "push", "gallery", "ops", "local", "demo")
+COMMAND_MODULES = ("watch", "push", "gallery", "ops", "local", "demo", "strangers")
 HEAVY = ("edge_agent", "ops", "localcloud", "functions", "cv2", "boto3", "dlib")
 
 # Runs `doorman ARGS...` and prints, as its last line, the heavy packages it imported.

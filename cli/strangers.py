@@ -1,0 +1,68 @@
+"""Commands about faces Doorman learns: strangers, naming them, corrections, merge, search."""
+
+from __future__ import annotations
+
+import click
+from rich.table import Table
+
+from adapters.discovery import Target
+from cli.common import json_text, plain
+from cli.ops import console, target_options
+from ops import naming, strangers
+from ops.people import EnrollResult
+
+
+@click.command(name="strangers")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@target_options
+def strangers_command(target: Target, as_json: bool) -> None:
+    """List remembered strangers: id, sightings, first and last seen, cameras."""
+    rows = strangers.stranger_rows(target)
+    if as_json:
+        click.echo(json_text([row.__dict__ for row in rows]))
+        return
+    table = Table("stranger", "seen", "first (UTC)", "last (UTC)", "cameras", "crops", "now")
+    for row in rows:
+        table.add_row(
+            plain(f"stranger {row.short_id}"),
+            str(row.sightings),
+            plain(f"{row.first_seen[:16].replace('T', ' ')} {row.first_camera}"),
+            plain(f"{row.last_seen[:16].replace('T', ' ')} {row.last_camera}"),
+            plain(", ".join(row.cameras)),
+            str(row.crops),
+            plain(row.named_as or "-"),
+        )
+    console().print(table if rows else "no strangers remembered")
+
+
+@click.command(name="name")
+@click.argument("stranger")
+@click.option("--name", required=True, help='Display name, any Unicode ("José Núñez").')
+@click.option(
+    "--watchlist",
+    type=click.Choice(["known", "barred"]),
+    default="known",
+    show_default=True,
+    help="known: family, staff. barred: alert on sight.",
+)
+@click.option("--timeout", type=float, default=90.0, show_default=True, help="Seconds to wait.")
+@target_options
+def name_command(target: Target, stranger: str, name: str, watchlist: str, timeout: float) -> None:
+    """Name STRANGER: its stored face crops are enrolled as NAME (tagged uploads)."""
+    out = console()
+
+    def show(result: EnrollResult) -> None:
+        colour = "green" if result.ok else "red"
+        out.print(plain(f"{result.key}: {result.outcome}", colour))
+
+    done = naming.name_stranger(target, stranger, name, watchlist, timeout=timeout, on_result=show)
+    out.print(
+        plain(
+            f"stranger {done.stranger.short_id} is now {name} ({done.person_id}, {watchlist}): "
+            f"{sum(r.ok for r in done.results)} of {len(done.results)} crops enrolled",
+            "green",
+        )
+    )
+
+
+commands = [strangers_command, name_command]
