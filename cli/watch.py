@@ -23,11 +23,12 @@ from cli.common import configure_logging, load_or_exit, plain, printable
 from edge_agent.assembly import (
     CAMERA_PASSWORD_ENV,
     CAMERA_USER_ENV,
+    build_detector,
     build_pipeline,
     build_recognizer,
     with_camera_credentials,
 )
-from edge_agent.config import AgentConfig
+from edge_agent.config import AgentConfig, FacesConfig
 from edge_agent.events import EventSink
 from edge_agent.pipeline import Frame, Pipeline
 
@@ -177,17 +178,20 @@ def watch(
     if source is None and dry_run is not None and Path(dry_run).is_file():
         # `watch --dry-run clip.mp4`: the optional DIR swallowed the video; give it back.
         source, dry_run = dry_run, DEFAULT_DRY_RUN_DIR
+    if dry_run is None and not config.upload.bucket:
+        raise click.UsageError(
+            "upload.bucket is not set (config or DOORMAN_UPLOAD__BUCKET); or use --dry-run"
+        )
+    if source is None and config.cameras:
+        _watch_cameras(config, dry_run, summary_json)
+        return
     spec = source or config.source
     if not spec:
-        raise click.UsageError("give SOURCE, or set `source` in the config file")
+        raise click.UsageError("give SOURCE, or set `source` or `[[cameras]]` in the config file")
     if source and "@" in urllib.parse.urlsplit(source).netloc:
         log.warning(
             "camera credentials on the command line are visible to every user; "
             f"use {CAMERA_USER_ENV}/{CAMERA_PASSWORD_ENV}"
-        )
-    if dry_run is None and not config.upload.bucket:
-        raise click.UsageError(
-            "upload.bucket is not set (config or DOORMAN_UPLOAD__BUCKET); or use --dry-run"
         )
 
     from edge_agent.sources import SourceError, open_source
@@ -201,8 +205,16 @@ def watch(
     if max_frames is not None:
         frames = _Limited(frames, max_frames)
 
+    from edge_agent.yunet import WeightsError
+
+    try:
+        detector = build_detector(config.faces)
+    except WeightsError as exc:
+        frames.close()
+        click.echo(printable(f"config error: {exc}"), err=True)
+        raise SystemExit(2) from None
     sink, finish = _open_sink(config, dry_run)
-    pipeline = build_pipeline(config, frames, sink, build_recognizer(config))
+    pipeline = build_pipeline(config, frames, sink, build_recognizer(config), detector)
     started = time.monotonic()
     log.info("watching", extra={"camera_id": config.camera_id, "dry_run": dry_run is not None})
     try:
@@ -215,6 +227,66 @@ def watch(
     _print_summary(summary)
     if summary_json is not None:
         summary_json.write_text(json.dumps(summary, indent=2))
+
+
+def _watch_cameras(config: AgentConfig, dry_run: str | None, summary_json: Path | None) -> None:
+    """Every camera of `[[cameras]]`, one thread each, into one spool and uploader."""
+    from edge_agent.cameras import MultiCameraAgent
+    from edge_agent.sources import open_source
+    from edge_agent.yunet import WeightsError
+
+    def open_camera(spec: str, camera: AgentConfig) -> Any:
+        return open_source(with_camera_credentials(spec, os.environ), camera.capture)
+
+    try:
+        detectors = {faces: build_detector(faces) for faces in _faces_of(config)}
+    except WeightsError as exc:
+        click.echo(printable(f"config error: {exc}"), err=True)
+        raise SystemExit(2) from None
+    sink, finish = _open_sink(config, dry_run)
+    agent = MultiCameraAgent(
+        config, sink, open_camera, build_recognizer(config), lambda view: detectors[view.faces]
+    )
+    started = time.monotonic()
+    log.info("watching", extra={"cameras": [c.id for c in config.cameras]})
+
+    def stop(signum: int, _frame: object) -> None:
+        log.info("stopping", extra={"signal": signal.Signals(signum).name})
+        agent.stop()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        reports = agent.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        delivery = finish()
+    seconds = time.monotonic() - started
+    cameras = {
+        r.camera_id: {**asdict(r.pipeline), **r.source, "starts": r.starts, "failures": r.failures}
+        for r in reports
+    }
+    summary = {
+        "cameras": cameras,
+        "events": sum(r.pipeline.events for r in reports),
+        **delivery,
+        "seconds": round(seconds, 3),
+    }
+    shown = ("frames", "skipped", "motion_frames", "events", "reconnects", "failures")
+    rows = {
+        f"{camera} {key}": counters.get(key, 0)
+        for camera, counters in summary["cameras"].items()
+        for key in shown
+    }
+    _print_summary(rows | {key: value for key, value in summary.items() if key != "cameras"})
+    if summary_json is not None:
+        summary_json.write_text(json.dumps(summary, indent=2))
+
+
+def _faces_of(config: AgentConfig) -> list[FacesConfig]:
+    """The distinct face settings of the cameras (one detector each; models are shared)."""
+    views = [config.for_camera(camera).faces for camera in config.cameras]
+    return list(dict.fromkeys(views))
 
 
 def _open_sink(config: AgentConfig, dry_run: str | None) -> tuple[EventSink, Any]:

@@ -8,10 +8,11 @@ import logging
 import urllib.parse
 from collections.abc import Mapping
 
-from edge_agent.config import AgentConfig
+from edge_agent.config import AgentConfig, FacesConfig
 from edge_agent.events import EventSink
 from edge_agent.pipeline import (
     DecodeGate,
+    FaceDetector,
     FrameSource,
     Pipeline,
     PipelineSettings,
@@ -30,10 +31,10 @@ def build_pipeline(
     source: FrameSource,
     sink: EventSink,
     recognizer: Recognizer | None = None,
+    detector: FaceDetector | None = None,
 ) -> Pipeline:
     """The production stages wired from config (also used by bench/ and the demo)."""
     from edge_agent.bestframe import CvJpegEncoder, TopKBestFrame
-    from edge_agent.faces import HogFaceDetector
     from edge_agent.motion import RunningAverageMotionGate
     from edge_agent.tracker import IouCentroidTracker
 
@@ -54,7 +55,7 @@ def build_pipeline(
         settings,
         source=source,
         motion=RunningAverageMotionGate(config.motion),
-        detector=HogFaceDetector(faces),
+        detector=detector or build_detector(faces),
         tracker=IouCentroidTracker(faces, ids),
         best=TopKBestFrame(faces.top_k, keep_faces),
         encoder=CvJpegEncoder(config.events.jpeg_quality),
@@ -63,6 +64,17 @@ def build_pipeline(
         new_track_id=ids,
         decode_gate=source if isinstance(source, DecodeGate) else None,
     )
+
+
+def build_detector(faces: FacesConfig) -> FaceDetector:
+    """The configured face detector (`faces.detector`)."""
+    if faces.detector == "yunet":
+        from edge_agent.yunet import YuNetFaceDetector
+
+        return YuNetFaceDetector(faces)
+    from edge_agent.faces import HogFaceDetector
+
+    return HogFaceDetector(faces)
 
 
 def build_recognizer(config: AgentConfig) -> Recognizer | None:

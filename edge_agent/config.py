@@ -102,9 +102,10 @@ class MotionConfig(Section):
 
 
 class FacesConfig(Section):
-    detector: Literal["hog"] = "hog"
+    detector: Literal["hog", "yunet"] = "yunet"
     min_face_px: int = Field(default=80, ge=20, le=1000)
-    min_score: float = Field(default=0.3, ge=-1, le=5)
+    min_score: float = Field(default=0.3, ge=-1, le=5)  # HOG's SVM margin
+    yunet_min_score: float = Field(default=0.8, gt=0, lt=1)  # YuNet's face confidence
     detect_every_k: int = Field(default=2, ge=1, le=60)
     padding: float = Field(default=0.25, ge=0, le=2)
     max_track_seconds: Seconds = 30.0
@@ -158,6 +159,34 @@ class GalleryConfig(Section):
     dir: Path = Path("known_faces")
 
 
+class CameraConfig(Section):
+    """One camera of a multi-camera agent; unset keys take the agent-wide sections' values."""
+
+    id: str
+    source: str
+    min_face_px: int | None = Field(default=None, ge=20, le=1000)
+    masks: list[list[Point]] | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _one_safe_segment(cls, value: str) -> str:
+        return safe_camera_id(value)
+
+    @field_validator("masks")
+    @classmethod
+    def _valid_polygons(cls, masks: list[list[Point]] | None) -> list[list[Point]] | None:
+        return None if masks is None else MotionConfig._valid_polygons(masks)
+
+
+def safe_camera_id(value: str) -> str:
+    if re.fullmatch(CAMERA_ID_PATTERN, value) is None:
+        raise ValueError(
+            "must be one safe path segment: 1-64 letters, digits, '.', '_' or '-', "
+            f"starting with a letter or digit (got {value!r})"
+        )
+    return value
+
+
 class AgentConfig(BaseSettings):
     """Everything the agent reads at start. Build it with `load_config`."""
 
@@ -171,6 +200,9 @@ class AgentConfig(BaseSettings):
 
     camera_id: str = "front-door"  # the stack's default `cameras`, so defaults work together
     source: str | None = None
+    # Several cameras in one agent (one thread each, shared models, one spool and uploader);
+    # when set, `doorman watch` without SOURCE watches them all instead of `source`.
+    cameras: list[CameraConfig] = Field(default_factory=list)
     capture: CaptureConfig = CaptureConfig()
     motion: MotionConfig = MotionConfig()
     faces: FacesConfig = FacesConfig()
@@ -184,12 +216,29 @@ class AgentConfig(BaseSettings):
     @field_validator("camera_id")
     @classmethod
     def _one_safe_segment(cls, value: str) -> str:
-        if re.fullmatch(CAMERA_ID_PATTERN, value) is None:
-            raise ValueError(
-                "must be one safe path segment: 1-64 letters, digits, '.', '_' or '-', "
-                f"starting with a letter or digit (got {value!r})"
-            )
-        return value
+        return safe_camera_id(value)
+
+    @field_validator("cameras")
+    @classmethod
+    def _unique_ids(cls, cameras: list[CameraConfig]) -> list[CameraConfig]:
+        seen: dict[str, int] = {}
+        for n, camera in enumerate(cameras):
+            if camera.id in seen:
+                raise ValueError(
+                    f"duplicate camera id {camera.id!r} (cameras {seen[camera.id]} and {n})"
+                )
+            seen[camera.id] = n
+        return cameras
+
+    def for_camera(self, camera: CameraConfig) -> AgentConfig:
+        """This agent's configuration as seen by one of its cameras."""
+        faces, motion = self.faces, self.motion
+        if camera.min_face_px is not None:
+            faces = faces.model_copy(update={"min_face_px": camera.min_face_px})
+        if camera.masks is not None:
+            motion = motion.model_copy(update={"masks": camera.masks})
+        update = {"camera_id": camera.id, "source": camera.source, "faces": faces}
+        return self.model_copy(update={**update, "motion": motion, "cameras": []})
 
     @classmethod
     def settings_customise_sources(

@@ -39,14 +39,16 @@ def _rtsp_server_available() -> None:
 class Agent:
     """`doorman watch` in a child process, with its JSON log lines collected."""
 
-    def __init__(self, url: str, out: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, url: str | None, out: Path, *args: str, env: dict[str, str] | None = None
+    ) -> None:
         self.summary = out.with_suffix(".summary.json")
         self.lines: list[str] = []
         self.process = subprocess.Popen(
             [
                 *DOORMAN,
                 "watch",
-                url,
+                *([url] if url else []),  # None: the cameras of the config
                 "--dry-run",
                 str(out),
                 "--summary-json",

@@ -216,3 +216,30 @@ def test_every_command_rejects_bad_config_naming_the_key(tmp_path: Path, command
     result = CliRunner().invoke(main, [*command, "--config", str(bad)])
     assert result.exit_code == 2, result.output
     assert "push.rtsp_transport: Input should be 'tcp' or 'udp'" in result.stderr
+
+
+def test_cameras_have_unique_ids_and_their_own_settings(tmp_path: Path) -> None:
+    config = load_config(
+        write(
+            tmp_path,
+            '[faces]\nmin_face_px = 80\n\n[[cameras]]\nid = "porch"\nsource = "a.mp4"\n\n'
+            '[[cameras]]\nid = "garage"\nsource = "rtsp://cam/1"\nmin_face_px = 40\n'
+            "masks = [[[0.0, 0.0], [1.0, 0.0], [1.0, 0.2]]]\n",
+        )
+    )
+    porch, garage = (config.for_camera(camera) for camera in config.cameras)
+    assert (porch.camera_id, porch.source, porch.faces.min_face_px) == ("porch", "a.mp4", 80)
+    assert (garage.camera_id, garage.faces.min_face_px) == ("garage", 40)
+    assert porch.motion.masks == [] and len(garage.motion.masks) == 1
+    with pytest.raises(
+        ConfigError, match=r"cameras: duplicate camera id 'porch' \(cameras 0 and 1\)"
+    ):
+        load_config(
+            write(
+                tmp_path,
+                '[[cameras]]\nid = "porch"\nsource = "a"\n\n'
+                '[[cameras]]\nid = "porch"\nsource = "b"\n',
+            )
+        )
+    with pytest.raises(ConfigError, match=r"cameras\.0\.source: Field required"):
+        load_config(write(tmp_path, '[[cameras]]\nid = "porch"\n'))

@@ -1,4 +1,5 @@
-"""HOG detection inside regions, quality scoring, and local recognition with a gallery."""
+"""Face detection inside regions (dlib HOG and YuNet, on real photos), quality scoring, the
+YuNet weights check, and local recognition with a gallery."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from PIL import Image
 
 from edge_agent.bestframe import face_crop
 from edge_agent.config import FacesConfig
-from edge_agent.faces import HogFaceDetector, merge_overlapping, sharpness
-from edge_agent.pipeline import Box, Candidate
+from edge_agent.faces import merge_overlapping, sharpness
+from edge_agent.pipeline import Box, Candidate, FaceDetector
 from edge_agent.recognizer import CACHE_NAME, GalleryRecognizer, load_gallery
 from tests.support.images import FACES_DIR, augment
 
@@ -35,12 +36,14 @@ def scene_with(name: str, at: tuple[int, int], scale: float = 0.6) -> np.ndarray
     return rgb
 
 
-@pytest.fixture(scope="module")
-def detector() -> HogFaceDetector:
-    return HogFaceDetector(FacesConfig())
+@pytest.fixture(scope="module", params=["hog", "yunet"])
+def detector(request: pytest.FixtureRequest) -> FaceDetector:
+    from edge_agent.assembly import build_detector
+
+    return build_detector(FacesConfig(detector=request.param))
 
 
-def test_finds_the_face_inside_a_region_in_frame_coordinates(detector: HogFaceDetector) -> None:
+def test_finds_the_face_inside_a_region_in_frame_coordinates(detector: FaceDetector) -> None:
     rgb = scene_with("grace_hopper", (700, 200))
     found = detector.locate(rgb, [Box(650, 150, 1100, 600)])
     assert len(found) == 1
@@ -49,14 +52,14 @@ def test_finds_the_face_inside_a_region_in_frame_coordinates(detector: HogFaceDe
     assert found[0].score > 0.3 and 0 < found[0].quality <= 1
 
 
-def test_looks_only_inside_regions(detector: HogFaceDetector) -> None:
+def test_looks_only_inside_regions(detector: FaceDetector) -> None:
     rgb = scene_with("grace_hopper", (700, 200))
     assert detector.locate(rgb, [Box(0, 0, 500, 700)]) == []
     assert detector.locate(rgb, []) == []
     assert detector.locate(rgb, [Box(700, 200, 730, 230)]) == []  # smaller than any face
 
 
-def test_quality_prefers_sharp_frontal_faces(detector: HogFaceDetector) -> None:
+def test_quality_prefers_sharp_frontal_faces(detector: FaceDetector) -> None:
     sharp = scene_with("luispedro", (300, 100), scale=0.8)
     blurred = cv2.GaussianBlur(sharp, (0, 0), 3)
     region = [Box(250, 50, 600, 450)]
@@ -65,6 +68,26 @@ def test_quality_prefers_sharp_frontal_faces(detector: HogFaceDetector) -> None:
     assert a[0].sharpness > b[0].sharpness and a[0].quality > b[0].quality
     frontal = detector.locate(scene_with("grace_hopper", (300, 100)), [Box(250, 50, 700, 600)])
     assert frontal[0].frontalness > 0.8
+
+
+def test_a_face_cut_by_the_frame_edge_scores_lower(detector: FaceDetector) -> None:
+    whole = scene_with("grace_hopper", (700, 200))
+    cut = np.ascontiguousarray(whole[:, : 700 + 200])  # the frame ends inside the face
+    a = detector.locate(whole, [Box(650, 150, 1100, 600)])
+    b = detector.locate(cut, [Box(650, 150, 900, 600)])
+    assert a and b and b[0].box.right == 900
+    assert b[0].quality < a[0].quality * 0.5
+
+
+def test_yunet_weights_are_checked_before_use(tmp_path: Path) -> None:
+    from edge_agent.yunet import YUNET_MODEL, WeightsError, YuNetFaceDetector
+
+    with pytest.raises(WeightsError, match=r"faces.detector = 'yunet': weights file .* missing"):
+        YuNetFaceDetector(FacesConfig(), weights=tmp_path / "nothing.onnx")
+    tampered = tmp_path / "yunet.onnx"
+    tampered.write_bytes(YUNET_MODEL.read_bytes()[:-1] + b"\0")
+    with pytest.raises(WeightsError, match=r"has SHA-256 [0-9a-f]{64}, expected"):
+        YuNetFaceDetector(FacesConfig(), weights=tampered)
 
 
 def test_sharpness_is_zero_for_flat_images() -> None:
