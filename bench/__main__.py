@@ -38,7 +38,7 @@ from bench import report
 from bench.targets import FAIL, MISSING, PASS, all_passed, evaluate
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-SECTIONS = ("throughput", "uploads", "accuracy", "latency", "costs", "load")
+SECTIONS = ("throughput", "uploads", "detection", "accuracy", "latency", "costs", "load")
 UNDER_LOAD = 1.0  # load average (2 cores) from others above which timings are suspect
 THROUGHPUT_OWN_LOAD = 1.0  # what the pinned measurement adds itself
 
@@ -77,7 +77,19 @@ def _meta() -> dict[str, Any]:
         "python": platform.python_version(),
         "opencv": cv2.__version__,
         "machine": platform.machine(),
+        "cpu_model": _cpu_model(),
+        "command": " ".join(["python -m bench", *sys.argv[1:]]),
     }
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
 
 
 class Sections:
@@ -110,7 +122,7 @@ class Sections:
 
 
 def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
-    from bench import accuracy, costs, latency, load, scenes, throughput, uploads
+    from bench import accuracy, costs, detection, latency, load, scenes, throughput, uploads
 
     results: dict[str, Any] = {"meta": {**_meta(), "quick": args.quick}}
     wanted = set(args.sections)
@@ -158,6 +170,10 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
             )
             if outcome is not None:
                 results["uploads"], face_jpegs = outcome
+        if "detection" in wanted:
+            section = step.section("detection", detection.count(), detection.run)
+            if section is not None:
+                results["detection"] = section
         if "accuracy" in wanted:
             probes = 3 if args.quick else accuracy.PROBES_PER_PERSON
             count = accuracy.search_count(len(accuracy.sample_people()), probes)

@@ -150,6 +150,25 @@ def _uploads_lines(section: dict[str, Any]) -> list[str]:
     return lines + [f"- {n}" for n in section.get("notes", [])] + [""]
 
 
+def _detection_lines(section: dict[str, Any]) -> list[str]:
+    rows = [
+        [r["detector"], str(r["min_face_px"]), str(r["hits"]), str(r["misses"]),
+         str(r["false_faces"]), f"{r['recall']:.0%}", f"{r['group_recall']:.0%}",
+         f"{r['ms_per_photo']:.1f}"]
+        for r in section["rows"]
+    ]  # fmt: skip
+    header = ["detector", "min_face_px", "hits", "misses", "false faces", "recall",
+              "group-photo recall", "ms per photo"]  # fmt: skip
+    return [
+        f"{section['photos']} photos, {section['faces']} annotated faces "
+        f"({section['group_faces']} in group photos).",
+        "",
+        *_table(header, rows),
+        *[f"- {n}" for n in section.get("notes", [])],
+        "",
+    ]
+
+
 def _accuracy_lines(section: dict[str, Any]) -> list[str]:
     lines = [
         f"{len(section['people'])} people, {section['enroll_photos_per_person']} enrollment "
@@ -231,7 +250,8 @@ def markdown(results: dict[str, Any], verdicts: list[Verdict]) -> str:
         f"Run {meta.get('started_at', '?')}, {meta.get('duration_seconds', 0):.0f} s, "
         f"{meta.get('cpus', '?')} CPUs. Load average {meta.get('load_start', '?')} at the "
         f"start, up to {meta.get('load_during_throughput', '-')} during the throughput runs "
-        f"(which add about 1 themselves), {meta.get('load_end', '?')} at the end."
+        f"(which add about 1 themselves), {meta.get('load_end', '?')} at the end. "
+        f"Machine: {meta.get('cpu_model', '?')}. Command: `{meta.get('command', '?')}`."
         + (" **Measured under load: timings are pessimistic.**" if meta.get("under_load") else "")
         + (" Quick mode (short runs)." if meta.get("quick") else ""),
         "",
@@ -242,6 +262,7 @@ def markdown(results: dict[str, Any], verdicts: list[Verdict]) -> str:
     sections = (
         ("Throughput (one pinned core)", "throughput", _throughput_lines),
         ("Uploads and recall (whole scenario set)", "uploads", _uploads_lines),
+        ("Face detection on real photos (edge detectors)", "detection", _detection_lines),
         ("Recognition accuracy (face service)", "accuracy", _accuracy_lines),
         ("End-to-end latency (localcloud)", "latency", _latency_lines),
         ("Cost per camera-month", "costs", _costs_lines),
