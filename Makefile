@@ -7,7 +7,7 @@ PY_STAMP := $(VENV)/.doorman-installed
 NODE_STAMP := node_modules/.doorman-installed
 APT_PACKAGES := gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
 	gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-rtsp gstreamer1.0-libav \
-	gir1.2-gst-rtsp-server-1.0 python3-gi ffmpeg chromium
+	gir1.2-gst-rtsp-server-1.0 python3-gi ffmpeg chromium mosquitto
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PYTHONDONTWRITEBYTECODE := 1
 

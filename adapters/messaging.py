@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.parameters import SSMProvider
@@ -44,6 +45,44 @@ class AlertQueue:
             },
         )
         return response["MessageId"]
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    receipt: str
+    body: str
+
+
+class VerdictQueue:
+    """An edge device's verdict queue (infra/constructs/verdicts.py): long-poll, delete."""
+
+    def __init__(self, client: SQSClient, queue_url: str) -> None:
+        self._client = client
+        self.queue_url = queue_url
+
+    def receive(self, wait_seconds: int = 20, max_messages: int = 10) -> list[QueuedMessage]:
+        response = self._client.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=max_messages,
+            WaitTimeSeconds=wait_seconds,
+        )
+        return [
+            QueuedMessage(m["ReceiptHandle"], m.get("Body", ""))
+            for m in response.get("Messages", [])
+        ]
+
+    def delete(self, receipt: str) -> None:
+        self._client.delete_message(QueueUrl=self.queue_url, ReceiptHandle=receipt)
+
+    @classmethod
+    def connect(cls, queue_url: str, region: str | None = None) -> VerdictQueue:
+        """The queue with a client of the default credentials (the device's role profile);
+        read timeouts longer than SQS's 20 s long poll."""
+        import boto3
+        from botocore.config import Config
+
+        config = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 3})
+        return cls(boto3.client("sqs", region_name=region, config=config), queue_url)
 
 
 class Mailer:

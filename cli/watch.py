@@ -308,8 +308,14 @@ def _open_sink(config: AgentConfig, dry_run: str | None) -> tuple[EventSink, Any
     spool = Spool(config.spool.dir, config.spool.max_bytes)
     uploader = Uploader.from_config(spool, config.upload)  # the bucket was checked at start
     uploader.start()
+    from edge_agent import verdicts
+
+    # The device's verdict queue (local actions, MQTT), while it uploads; off without one.
+    stop_verdicts = verdicts.start(config.verdicts, config.upload.region)
 
     def finish() -> dict[str, int]:
+        if stop_verdicts is not None:
+            stop_verdicts()
         drained = uploader.stop(drain_timeout=DRAIN_TIMEOUT_SECONDS)
         if not drained:
             log.warning(

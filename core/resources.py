@@ -42,6 +42,8 @@ class StackResources(BaseModel):
     webhook_parameter: str
     # The alert rules document (core/rules.py); "" for stacks from before the rules.
     rules_parameter: str = ""
+    # JSON object: edge device name -> the URL of its verdict queue ("" before verdicts).
+    verdict_queue_urls: str = ""
     # The default device's edge role (no `devices` in the context); with `devices`, "".
     edge_role_arn: str = ""
     # JSON object: device name -> the ARN of its edge role (every deployment).

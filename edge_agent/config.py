@@ -30,6 +30,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from edge_agent.verdicts import VerdictSettings
+
 ENV_PREFIX = "DOORMAN_"
 ENV_NESTED_DELIMITER = "__"
 # One safe path and S3 key segment: `frames/<camera_id>/...`. Starting with a letter or digit
@@ -212,6 +214,9 @@ class AgentConfig(BaseSettings):
     upload: UploadConfig = UploadConfig()
     push: PushConfig = PushConfig()
     gallery: GalleryConfig = GalleryConfig()
+    # Verdicts back at the camera: the device's verdict queue, local actions, MQTT
+    # (edge_agent/verdicts.py); off while queue_url is empty.
+    verdicts: VerdictSettings = VerdictSettings()
 
     @field_validator("camera_id")
     @classmethod

@@ -31,6 +31,7 @@ from infra.constructs.storage import Storage
 from infra.constructs.stranger_expiry import StrangerExpiry
 from infra.constructs.streaming import Streaming
 from infra.constructs.tables import Tables
+from infra.constructs.verdicts import Verdicts
 from infra.grants import (
     IDEMPOTENCY_ACTIONS,
     grant_listing,
@@ -115,6 +116,14 @@ class DoormanStack(Stack):
             faces_bucket=self.storage.faces,
             devices=config.devices,
             read_gallery=config.edge_recognition,
+        )
+        # Each device's verdict queue: the alerts of its own cameras (item 5 of issue 14).
+        self.verdicts = Verdicts(
+            self,
+            "Verdicts",
+            topic=self.alerts.topic,
+            roles=self.edge.roles,
+            cameras={d: self.edge.cameras(d) or config.cameras for d in self.edge.roles},
         )
         self.streaming: Streaming | None = None
         self.image_generation: ImageGeneration | None = None
@@ -458,6 +467,10 @@ class DoormanStack(Stack):
             "AlertsTopicArn": self.alerts.topic.topic_arn,
             "ArmedParameter": self.alerts.armed.parameter_name,
             "RulesParameter": self.alerts.rules.parameter_name,
+            # Device name -> the URL of its verdict queue (JSON; edge_agent/verdicts.py).
+            "VerdictQueueUrls": self.to_json_string(
+                {device: queue.queue_url for device, queue in self.verdicts.queues.items()}
+            ),
             "WebhookParameter": config.webhook_parameter,
             # Device name -> its edge role ARN (JSON); EdgeRoleArn below without devices.
             "EdgeRoleArns": self.to_json_string(

@@ -82,6 +82,10 @@ class LocalConfig:
     # At most one alert about one identity per this window across cameras (0: off).
     alert_rate_seconds: int = ALERT_RATE_SECONDS
     privacy_blur: str = "none"  # none | known | bystanders (core/blur.py)
+    # The stack's `devices` (device -> its cameras); empty: one "default" device, every
+    # camera. Each gets a verdict queue subscribed to the alerts topic (infra/constructs/
+    # verdicts.py), filtered on its cameras, with raw delivery.
+    devices: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # Remembered strangers (core.strangers): the same match threshold, best crops per
     # stranger and retention as the stack's defaults.
     stranger_threshold: float = STRANGER_THRESHOLD
@@ -333,6 +337,30 @@ def _put_unless_set(ssm: SSMClient, name: str, value: str) -> None:
             raise
 
 
+def _verdict_queues(c: _Clients, config: LocalConfig, topic_arn: str) -> dict[str, str]:
+    """Device -> verdict queue URL: the stack's Verdicts construct (no DLQ, filter policy on
+    the device's cameras, raw message delivery). Subscribing again is harmless: SNS returns
+    the existing subscription."""
+    devices = dict(config.devices) or {"default": config.cameras}
+    urls = {}
+    for device, cameras in devices.items():
+        url = c.sqs.create_queue(QueueName=config.name(f"verdicts-{device}"))["QueueUrl"]
+        arn = c.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        c.sns.subscribe(
+            TopicArn=topic_arn,
+            Protocol="sqs",
+            Endpoint=arn,
+            Attributes={
+                "RawMessageDelivery": "true",
+                "FilterPolicy": json.dumps({"camera_id": list(cameras)}),
+            },
+        )
+        urls[device] = url
+    return urls
+
+
 def _alerting(c: _Clients, config: LocalConfig) -> dict[str, str]:
     """The alerts topic, the SES identities, and the armed and webhook parameters."""
     topic_arn = c.sns.create_topic(Name=config.name("alerts"))["TopicArn"]
@@ -355,6 +383,7 @@ def _alerting(c: _Clients, config: LocalConfig) -> dict[str, str]:
             Name=webhook_parameter, Value=config.webhook_url, Type="SecureString", Overwrite=True
         )
     return {
+        "verdict_queue_urls": json.dumps(_verdict_queues(c, config, topic_arn), sort_keys=True),
         "alerts_topic_arn": topic_arn,
         "armed_parameter": armed_parameter,
         "webhook_parameter": webhook_parameter,

@@ -71,7 +71,9 @@ class Notifier:
         # devices' verdict queues filter on camera_id).
         return self.ports.publisher.publish(
             sns_subject(alert),
-            alert.model_dump(mode="json"),
+            # The frame link too: the edge devices' verdict queues get this message as it
+            # is (raw delivery), and Home Assistant shows the link (edge_agent/mqtt.py).
+            {**alert.model_dump(mode="json"), "frame_url": self.frame_url(alert) or ""},
             {"severity": alert.severity, "reason": alert.reason, "camera_id": alert.camera_id},
         )
 

@@ -58,7 +58,15 @@ def ids(synth: Synthesized) -> dict[str, str]:
             f"role:{name}": stack.get_logical_id(role.node.default_child)
             for name, role in stack.edge.roles.items()
         },
+        **{
+            f"queue:{name}": stack.get_logical_id(queue.node.default_child)
+            for name, queue in stack.verdicts.queues.items()
+        },
     }
+
+
+# Each device reads its own verdict queue (infra/constructs/verdicts.py), nothing more.
+VERDICT_ACTIONS = ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"]
 
 
 def test_by_default_the_edge_reads_nothing_of_the_faces_bucket(synthesized):
@@ -66,7 +74,10 @@ def test_by_default_the_edge_reads_nothing_of_the_faces_bucket(synthesized):
     found = ids(synth)
     assert list(synth.stack.edge.roles) == ["default"]
     granted = edge_statements(synth, found["role:default"])
-    assert granted == {"UploadFrames": (["s3:PutObject"], [f"<{found['uploads']}>/frames/*"])}
+    assert granted == {
+        "UploadFrames": (["s3:PutObject"], [f"<{found['uploads']}>/frames/*"]),
+        "ReadVerdicts": (VERDICT_ACTIONS, [f"<{found['queue:default']}>"]),
+    }
     assert found["faces"] not in json.dumps(granted)
 
 
@@ -76,6 +87,7 @@ def test_edge_recognition_grants_only_what_gallery_sync_reads(gallery):
     faces = f"<{found['faces']}>"
     assert granted == {
         "UploadFrames": (["s3:PutObject"], [f"<{found['uploads']}>/frames/*"]),
+        "ReadVerdicts": (VERDICT_ACTIONS, [f"<{found['queue:default']}>"]),
         "ListGallery": (["s3:ListBucket"], [faces]),
         "ReadGallery": (["s3:GetObject", "s3:GetObjectTagging"], [f"{faces}/*"]),
     }
@@ -112,6 +124,7 @@ def test_each_device_writes_only_its_own_cameras_frames_and_streams(devices):
                 ],
                 sorted(streams[camera] for camera in cameras),
             ),
+            "ReadVerdicts": (VERDICT_ACTIONS, [f"<{found[f'queue:{device}']}>"]),
         }, device
         others = [c for c in CAMERAS if c not in cameras]
         text = json.dumps(granted)

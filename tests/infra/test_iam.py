@@ -209,8 +209,14 @@ def test_edge_role_only_uploads_frames_and_pushes_its_video(each_mode):
     def object_arn(bucket, suffix):
         return {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, suffix]]}
 
+    verdicts = stack.get_logical_id(stack.verdicts.queues["default"].node.default_child)
     expected = {
         "UploadFrames": (["s3:PutObject"], object_arn(uploads, "/frames/*")),
+        # Its verdict queue (infra/constructs/verdicts.py): read and delete, nothing else.
+        "ReadVerdicts": (
+            ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+            {"Fn::GetAtt": [verdicts, "Arn"]},
+        ),
     }
     assert faces not in repr(granted)
     if each_mode.mode == "streaming":

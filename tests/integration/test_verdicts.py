@@ -1,0 +1,207 @@
+"""Verdicts back at the camera, end to end: analyze -> notify -> SNS (moto) -> each edge
+device's queue (filter policy on its cameras, raw delivery) -> the edge's VerdictListener:
+a local action per severity (a real command, with a timeout) and Home Assistant discovery
+and state on a real mosquitto broker, started on 127.0.0.1 with a free port."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from adapters.messaging import VerdictQueue
+from edge_agent.mqtt import HomeAssistant
+from edge_agent.verdicts import LocalActions, VerdictListener, VerdictSettings
+from tests.support.cloud import CloudKit
+from tests.support.images import FACES_DIR
+
+pytestmark = pytest.mark.integration
+MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+DEVICES = (("porch-pi", ("porch",)), ("garage-pi", ("garage",)))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory) -> Iterator[int]:
+    """A real mosquitto on 127.0.0.1 (Debian's package), stopped after the module."""
+    if not Path(MOSQUITTO).exists():
+        pytest.fail("mosquitto is not installed (make apt installs it)")
+    port = free_port()
+    conf = tmp_path_factory.mktemp("mosquitto") / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    process = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"mosquitto did not start: {process.stderr.read()!r}") from None
+            time.sleep(0.1)
+    yield port
+    process.terminate()
+    process.wait(10)
+
+
+class Subscriber:
+    """Everything published under the given topics, by topic (retained messages too)."""
+
+    def __init__(self, port: int, *topics: str) -> None:
+        self.messages: dict[str, dict] = {}
+        self.arrived = threading.Condition()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="test-ha")
+        self.client.on_message = self._on_message
+        self.client.connect("127.0.0.1", port)
+        for topic in topics:
+            self.client.subscribe(topic, qos=1)
+        self.client.loop_start()
+
+    def _on_message(self, client, userdata, message) -> None:
+        with self.arrived:
+            self.messages[message.topic] = json.loads(message.payload)
+            self.arrived.notify_all()
+
+    def wait_for(self, topic: str, timeout: float = 10) -> dict:
+        with self.arrived:
+            self.arrived.wait_for(lambda: topic in self.messages, timeout)
+        return self.messages[topic]
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+@pytest.fixture(scope="module")
+def kit(aws_env, tmp_path_factory) -> Iterator[CloudKit]:
+    from localcloud.cloud import LocalCloud
+    from localcloud.provision import LocalConfig
+
+    config = LocalConfig(
+        prefix=f"dmverd{uuid.uuid4().hex[:5]}",
+        visibility_timeout=2,
+        cameras=("porch", "garage"),
+        devices=DEVICES,
+    )
+    local = LocalCloud(config, data_dir=tmp_path_factory.mktemp("verdicts"), endpoints=aws_env)
+    local.start()
+    kit = CloudKit(local)
+    kit.put_photo(
+        "console/eileen.png",
+        (FACES_DIR / "astronaut.png").read_bytes(),
+        {"name": "Eileen Collins", "watchlist": "barred"},
+    )
+    kit.drain()
+    yield kit
+    local.stop()
+
+
+def queue(kit: CloudKit, device: str) -> VerdictQueue:
+    return VerdictQueue(kit.sqs, json.loads(kit.r.verdict_queue_urls)[device])
+
+
+def test_a_barred_person_sounds_the_porch_siren_and_reaches_home_assistant(
+    kit, broker, tmp_path
+) -> None:
+    marker = tmp_path / "siren"
+    siren = [sys.executable, "-c",
+             f"import os; open({str(marker)!r}, 'w').write(os.environ['DOORMAN_SEVERITY'] + ' '"
+             " + os.environ['DOORMAN_CAMERA'] + ' ' + os.environ['DOORMAN_WHO'])"]  # fmt: skip
+    ha = Subscriber(broker, "homeassistant/#", "doorman/#")
+    home = HomeAssistant("127.0.0.1", broker, client_id="doorman-porch-pi")
+    actions = LocalActions({"critical": siren}, timeout=20)
+    porch = VerdictListener(queue(kit, "porch-pi"), VerdictSettings(), actions, home)
+    garage = VerdictListener(queue(kit, "garage-pi"), VerdictSettings(), LocalActions({}, 5))
+    try:
+        kit.put_frame((FACES_DIR / "astronaut.png").read_bytes(), camera="porch")
+        kit.drain()
+        assert porch.poll_once(wait_seconds=5) == 1
+        assert garage.poll_once(wait_seconds=1) == 0, "the filter policy kept it off the garage"
+        assert porch.counts == {"handled": 1}
+        for thread in actions.threads:
+            thread.join(30)
+        (result,) = actions.results
+        assert (result.severity, result.status) == ("critical", 0)
+        assert marker.read_text() == "critical porch Eileen Collins"
+
+        configs = [
+            ha.wait_for(f"homeassistant/sensor/doorman_porch/{field}/config")
+            for field in ("person", "severity", "frame")
+        ]
+        assert {c["unique_id"] for c in configs} == {
+            "doorman_porch_person", "doorman_porch_severity", "doorman_porch_frame"
+        }  # fmt: skip
+        assert {c["state_topic"] for c in configs} == {"doorman/porch/state"}
+        assert configs[0]["device"] == {
+            "identifiers": ["doorman_porch"], "name": "Doorman porch", "manufacturer": "Doorman"
+        }  # fmt: skip
+        state = ha.wait_for("doorman/porch/state")
+        assert (state["person"], state["severity"]) == ("Eileen Collins", "critical")
+        assert state["frame_url"].startswith("http") and "X-Amz-Signature" in state["frame_url"]
+    finally:
+        ha.close()
+        home.close()
+
+
+def test_stale_verdicts_are_dropped_and_counted_and_actions_never_block(kit, tmp_path) -> None:
+    sns = kit.local.client("sns")
+
+    def publish(captured: datetime, alert_id: str) -> None:
+        message = {
+            "alert_id": alert_id, "severity": "warning", "reason": "unknown-face",
+            "camera_id": "garage", "event_time": captured.isoformat(), "unknown_faces": 1,
+        }  # fmt: skip
+        sns.publish(
+            TopicArn=kit.r.alerts_topic_arn,
+            Message=json.dumps(message),
+            MessageAttributes={"camera_id": {"DataType": "String", "StringValue": "garage"}},
+        )
+
+    now = datetime.now(UTC)
+    publish(now - timedelta(hours=2), "old-one")  # the device was offline for two hours
+    publish(now - timedelta(seconds=5), "fresh-one")
+    slow = [sys.executable, "-c", "import time; time.sleep(30)"]
+    actions = LocalActions({"warning": slow}, timeout=1)
+    listener = VerdictListener(
+        queue(kit, "garage-pi"), VerdictSettings(max_age_seconds=600), actions
+    )
+    read = 0
+    for _ in range(5):
+        read += listener.poll_once(wait_seconds=2)
+        if read >= 2:
+            break
+    assert listener.counts == {"stale": 1, "handled": 1}
+    # poll_once did not wait for the 30 s command: it ran in a thread of its own and hit
+    # its timeout there.
+    (thread,) = actions.threads
+    thread.join(30)
+    (result,) = actions.results
+    assert (result.alert_id, result.status, result.error) == (
+        "fresh-one",
+        None,
+        "timed out after 1 s",
+    )
+    assert listener.poll_once(wait_seconds=1) == 0, "both were deleted"
+
+    sns.publish(
+        TopicArn=kit.r.alerts_topic_arn,
+        Message="not json at all",
+        MessageAttributes={"camera_id": {"DataType": "String", "StringValue": "garage"}},
+    )
+    assert listener.poll_once(wait_seconds=2) == 1 and listener.counts["malformed"] == 1
