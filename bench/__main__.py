@@ -38,7 +38,16 @@ from bench import report
 from bench.targets import FAIL, MISSING, PASS, all_passed, evaluate
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-SECTIONS = ("throughput", "uploads", "detection", "accuracy", "latency", "costs", "load")
+SECTIONS = (
+    "throughput",
+    "uploads",
+    "detection",
+    "photos",
+    "accuracy",
+    "latency",
+    "costs",
+    "load",
+)
 UNDER_LOAD = 1.0  # load average (2 cores) from others above which timings are suspect
 THROUGHPUT_OWN_LOAD = 1.0  # what the pinned measurement adds itself
 
@@ -122,7 +131,17 @@ class Sections:
 
 
 def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
-    from bench import accuracy, costs, detection, latency, load, scenes, throughput, uploads
+    from bench import (
+        accuracy,
+        costs,
+        detection,
+        latency,
+        load,
+        real_photos,
+        scenes,
+        throughput,
+        uploads,
+    )
 
     results: dict[str, Any] = {"meta": {**_meta(), "quick": args.quick}}
     wanted = set(args.sections)
@@ -174,6 +193,10 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
             section = step.section("detection", detection.count(), detection.run)
             if section is not None:
                 results["detection"] = section
+        if "photos" in wanted:
+            section = step.section("photos", real_photos.count(), real_photos.run)
+            if section is not None:
+                results["photos"] = section
         if "accuracy" in wanted:
             probes = 3 if args.quick else accuracy.PROBES_PER_PERSON
             count = accuracy.search_count(len(accuracy.sample_people()), probes)

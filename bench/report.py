@@ -169,6 +169,24 @@ def _detection_lines(section: dict[str, Any]) -> list[str]:
     ]
 
 
+def _photos_lines(section: dict[str, Any]) -> list[str]:
+    rows = [
+        [f"{r['threshold']:.0f}", f"{r['tar']:.1%}", f"{r['far']:.2%}"] for r in section["rates"]
+    ]
+    found = section["detection"]
+    return [
+        f"This measures {section['measures']}. {section['genuine_pairs']} genuine pairs, "
+        f"{section['impostor_pairs']} impostor pairs.",
+        "",
+        *_table(["similarity threshold", "TAR", "FAR"], rows),
+        f"Detection on the group photos: {found['hits']} of {found['faces']} faces found "
+        f"({found['recall']:.0%}), {found['misses']} missed, {found['false_faces']} false faces.",
+        "",
+        *[f"- {n}" for n in section.get("notes", [])],
+        "",
+    ]
+
+
 def _accuracy_lines(section: dict[str, Any]) -> list[str]:
     lines = [
         f"{len(section['people'])} people, {section['enroll_photos_per_person']} enrollment "
@@ -263,6 +281,7 @@ def markdown(results: dict[str, Any], verdicts: list[Verdict]) -> str:
         ("Throughput (one pinned core)", "throughput", _throughput_lines),
         ("Uploads and recall (whole scenario set)", "uploads", _uploads_lines),
         ("Face detection on real photos (edge detectors)", "detection", _detection_lines),
+        ("Real photos through the local face service (not Rekognition)", "photos", _photos_lines),
         ("Recognition accuracy (face service)", "accuracy", _accuracy_lines),
         ("End-to-end latency (localcloud)", "latency", _latency_lines),
         ("Cost per camera-month", "costs", _costs_lines),

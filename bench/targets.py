@@ -164,6 +164,28 @@ def _motion_delay(results: dict[str, Any]) -> Verdict:
     )
 
 
+def _detector_recall(results: dict[str, Any]) -> Verdict:
+    """The default detector (YuNet, which buys the busy fps) finds at least as many real
+    faces as dlib HOG at every min_face_px, on the CompreFace photos."""
+    rows = results["detection"]["rows"]
+    by = {(r["detector"], r["min_face_px"]): r for r in rows}
+    sizes = sorted({r["min_face_px"] for r in rows})
+    short = [
+        f"{size}: {by[('yunet', size)]['hits']} < {by[('hog', size)]['hits']}"
+        for size in sizes
+        if by[("yunet", size)]["hits"] < by[("hog", size)]["hits"]
+    ]
+    faces = rows[0]["faces"]
+    return Verdict(
+        "real-photo face recall, YuNet vs HOG",
+        ">= HOG at every min_face_px",
+        ", ".join(f"{s}px {by[('yunet', s)]['hits']}/{faces}" for s in sizes),
+        ", ".join(f"{s}px {by[('hog', s)]['hits']}" for s in sizes),
+        _status(not short),
+        "; ".join(short),
+    )
+
+
 def _totals(results: dict[str, Any]) -> dict[str, Any]:
     return results["uploads"]["totals"]
 
@@ -346,6 +368,7 @@ CHECKS: tuple[tuple[str, str, Callable[[dict[str, Any]], Verdict]], ...] = (
         f"<= {MOTION_DELAY_KEYFRAMES:g} keyframe interval",
         _motion_delay,
     ),
+    ("real-photo face recall, YuNet vs HOG", ">= HOG at every min_face_px", _detector_recall),
     ("fewer uploads than motion-only at 1 frame/s", f">= {UPLOAD_CUT:.0%}", _fewer_uploads),
     ("person-track recall", f"{RECALL:.0%}", _recall),
     ("false face uploads", str(FALSE_FACE_UPLOADS), _false_uploads),

@@ -72,6 +72,30 @@ GOOD = {
             "extra_mb_per_camera": 48.0,
         },
     },
+    "detection": {
+        "photos": 18,
+        "faces": 46,
+        "group_faces": 37,
+        "rows": [
+            {
+                "detector": detector,
+                "min_face_px": size,
+                "faces": 46,
+                "hits": hits,
+                "misses": 46 - hits,
+                "false_faces": 0,
+                "recall": hits / 46,
+                "group_recall": hits / 46,
+                "ms_per_photo": 10.0,
+            }
+            for detector, size, hits in (
+                ("hog", 32, 43),
+                ("yunet", 32, 46),
+                ("hog", 80, 18),
+                ("yunet", 80, 26),
+            )
+        ],
+    },
     "uploads": {
         "totals": {
             "doorman": _uploads(5),
@@ -164,6 +188,7 @@ def test_good_results_pass_every_target() -> None:
             "fewer uploads than motion-only at 1 frame/s",
         ),
         (("uploads", "totals", "doorman", "recall"), 0.75, "person-track recall"),
+        (("detection", "rows", 3, "hits"), 17, "real-photo face recall, YuNet vs HOG"),
         (("uploads", "totals", "doorman", "false_face_uploads"), 1, "false face uploads"),
         (("accuracy", "far_at_default"), 0.02, "FAR at the default threshold"),
         (("accuracy", "tar_at_default"), 0.9, "TAR at the default threshold"),
