@@ -25,6 +25,7 @@ face that matches nobody enrolled".
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from math import ceil
 from typing import Any
 
 from PIL import Image, ImageStat
@@ -77,17 +78,17 @@ def explain(
     if abs(yaw) > MAX_YAW:
         return Reason(
             code="turned-away",
-            text=f"turned away: sideways {abs(yaw):.0f}° (faces need under {MAX_YAW:.0f}°)",
+            text=f"turned away: sideways {ceil(abs(yaw))}° (faces need under {MAX_YAW:.0f}°)",
         )
     if pitch < -MAX_PITCH_DOWN:
         return Reason(
             code="turned-away",
-            text=f"turned away: looking down {-pitch:.0f}° (under {MAX_PITCH_DOWN:.0f}°)",
+            text=f"turned away: looking down {ceil(-pitch)}° (under {MAX_PITCH_DOWN:.0f}°)",
         )
     if pitch > MAX_PITCH_UP:
         return Reason(
             code="turned-away",
-            text=f"turned away: looking up {pitch:.0f}° (under {MAX_PITCH_UP:.0f}°)",
+            text=f"turned away: looking up {ceil(pitch)}° (under {MAX_PITCH_UP:.0f}°)",
         )
     quality = detail.get("Quality") or {}
     brightness = float(quality.get("Brightness", 100.0))

@@ -345,6 +345,23 @@ def _stepper(out: Console, started: float) -> Callable[[str], None]:
     return step
 
 
+def reasons_table(events: list[Any]) -> Table:
+    """Each event's alert rule (core/rules.py) and why its unknown faces were not named
+    (core.face_quality), in a table of their own so the first one stays narrow."""
+    table = Table(title="Rule and reason per event")
+    for column in ("camera", "time (UTC)", "rule that decided", "why unknown"):
+        table.add_column(column)
+    for event in events:
+        why = "; ".join(dict.fromkeys(f.why_unknown for f in event.faces if f.why_unknown))
+        table.add_row(
+            event.camera_id,
+            event.captured_at[11:19],
+            event.rule or f"none ({event.alert_status})",
+            why or "-",
+        )
+    return table
+
+
 def print_result(result: DemoResult, out: Console) -> None:
     table = Table(title="What Doorman saw")
     for column in ("camera", "time (UTC)", "who", "watchlist", "similarity", "severity",
@@ -363,6 +380,7 @@ def print_result(result: DemoResult, out: Console) -> None:
             row.alert,
         )
     out.print(table)
+    out.print(reasons_table(result.events))
     mail = Table(title="Emails sent (moto SES)")
     mail.add_column("subject")
     mail.add_column("to")

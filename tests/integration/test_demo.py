@@ -40,7 +40,7 @@ def demo(tmp_path_factory):
 
 def _table_rows(printed: str) -> list[list[str]]:
     """The cells of the "What Doorman saw" table, as printed."""
-    section = printed.split("What Doorman saw", 1)[1].split("Emails sent", 1)[0]
+    section = printed.split("What Doorman saw", 1)[1].split("Rule and reason per event", 1)[0]
     return [
         [cell.strip() for cell in line.strip("│ ").split("│")]
         for line in section.splitlines()
@@ -73,6 +73,13 @@ def test_printed_table_matches_the_ground_truth(demo):
     assert {r[6] for r in rows if r[0] == "garden"} <= {"yes", "cooldown"}
     assert "Matches the ground truth" in printed
     assert result.problems == []
+    # Every event says which rule decided it and why its unknown faces were not named.
+    reasons = printed.split("Rule and reason per event", 1)[1].split("Emails sent", 1)[0]
+    assert "barred people, always" in reasons
+    assert reasons.count("│ garden") >= 1 and "none (none)" in reasons  # Grace: no rule
+    assert any(
+        text in reasons for text in ("a clear face that matches nobody", "too small", "turned")
+    )
 
 
 def test_emails_went_to_owner_and_authorities_for_the_barred_person(demo):
