@@ -50,8 +50,11 @@ def build_report(out: Path) -> Path:
         kit = CloudKit(cloud)
         group = Image.open(SAMPLES / "011_3.jpg").convert("RGB")
         found = kit.rekognition.detect_faces(Image={"Bytes": jpeg(group)})["FaceDetails"]
-        boxes = sorted((BoundingBox.from_aws(d["BoundingBox"]) for d in found), key=lambda b: b.left)
-        for box, name, watchlist in ((boxes[0], "Neighbour Ann", "known"), (boxes[1], "Visitor Bob", "barred")):
+        boxes = sorted(
+            (BoundingBox.from_aws(d["BoundingBox"]) for d in found), key=lambda b: b.left
+        )
+        people = ((boxes[0], "Neighbour Ann", "known"), (boxes[1], "Visitor Bob", "barred"))
+        for box, name, watchlist in people:
             r = crop_region(box, group.width, group.height)
             assert r is not None
             crop = jpeg(group.crop((r.left, r.top, r.right, r.bottom)))
