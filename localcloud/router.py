@@ -3,7 +3,8 @@
 - Each function runs in up to `concurrency` execution environments, as Lambda scales a
   function: each one a fresh copy of the handler module (`functions.{name}.handler`, as in
   its Lambda asset) loaded under the function's own environment (the variables the stack
-  sets plus the local endpoint variables), with its own metrics buffer. An environment
+  sets plus the local endpoint variables), with its own metrics buffer. The first starts
+  with the function, the others (cold starts) when every one is busy. An environment
   serves one invocation at a time; the environment variables are scoped to the thread that
   runs it (localcloud.threadenv), so invocations of all functions run side by side.
 - Each SQS event source has `concurrency` pollers. Each one polls the queue, invokes the
@@ -119,6 +120,7 @@ class LocalFunction:
         self.peak_running = 0  # the most that were ever under way at once
         self._counts = threading.Lock()
         self._idle: queue.SimpleQueue[ModuleType] = queue.SimpleQueue()
+        self._scaling = threading.Lock()
         self.modules: list[ModuleType] = []
         self._load_all()
 
@@ -128,10 +130,27 @@ class LocalFunction:
         return self.modules[0]
 
     def _load_all(self) -> None:
-        self.modules = [self._load() for _ in range(self.concurrency)]
-        self._idle = queue.SimpleQueue()
-        for module in self.modules:
-            self._idle.put(module)
+        """A fresh pool with one execution environment; more start when they are needed."""
+        with self._scaling:
+            self.modules = [self._load()]
+            self._idle = queue.SimpleQueue()
+            self._idle.put(self.modules[0])
+
+    def _checkout(self) -> tuple[queue.SimpleQueue[ModuleType], ModuleType]:
+        """A free execution environment and the pool it goes back to: an idle one, else a new
+        one (a cold start, as Lambda scales up) while fewer than `concurrency` exist, else
+        the next one to come free."""
+        idle = self._idle
+        try:
+            return idle, idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._scaling:
+            if idle is self._idle and len(self.modules) < self.concurrency:
+                module = self._load()
+                self.modules.append(module)
+                return idle, module
+        return idle, idle.get()
 
     def environment(self) -> dict[str, str]:
         return {
@@ -162,8 +181,7 @@ class LocalFunction:
 
     def invoke(self, event: dict[str, Any]) -> Any:
         """Run the handler in a free execution environment (waiting for one if all are busy)."""
-        idle = self._idle  # a reload replaces the pool; a module goes back where it came from
-        module = idle.get()
+        idle, module = self._checkout()  # a reload replaces the pool: back where it came from
         try:
             return self._invoke_in(module, event)
         finally:

@@ -64,7 +64,7 @@ def test_sigterm_with_queued_frames_then_restart_keeps_everything(
         kit.drain()
         versions, armed = _grace_versions(kit), _armed_version(kit)
         stranger = sample_faces["luispedro"].read_bytes()
-        queued = [kit.put_frame(stranger, camera=c) for c in CAMERAS for _ in range(3)]
+        queued = [kit.put_frame(stranger, camera=c) for c in CAMERAS for _ in range(2)]
         waiting_at_sigterm = up.queued()
         code, seconds = up.terminate()
     finally:
