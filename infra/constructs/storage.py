@@ -14,7 +14,8 @@ from infra.nag import acknowledge
 CLASSIFICATION_TAG = "classification"
 FRAMES_PREFIX = "frames/"
 # What analyze writes to the audit bucket per frame: the processed JSON, the raw responses.
-AUDIT_EXPIRING_PREFIXES = ("processed/", "rekognition/")
+# blurred/: the privacy_blur copies of frames (core/blur.py), kept as long as their events.
+AUDIT_EXPIRING_PREFIXES = ("processed/", "rekognition/", "blurred/")
 
 
 class Storage(Construct):

@@ -99,3 +99,12 @@ def test_each_edge_device_reads_its_own_verdict_queue(each_mode) -> None:
 
 def _list(value):
     return value if isinstance(value, list) else [value]
+
+
+def test_blurred_copies_expire_with_the_events(each_mode) -> None:
+    stack = each_mode.stack
+    audit = stack.get_logical_id(stack.storage.audit.node.default_child)
+    rules = each_mode.json["Resources"][audit]["Properties"]["LifecycleConfiguration"]["Rules"]
+    (blurred,) = [r for r in rules if r.get("Prefix") == "blurred/"]
+    assert blurred["ExpirationInDays"] == stack.config.event_retention_days
+    assert blurred["Status"] == "Enabled"
