@@ -49,7 +49,7 @@ log = logging.getLogger("localcloud.router")
 DEFAULT_CONCURRENCY = 4
 # How long `Router.stop()` lets the invocations under way finish before it hands their
 # records back to their queues.
-STOP_GRACE_SECONDS = 1.5
+STOP_GRACE_SECONDS = 1.0
 
 
 @contextlib.contextmanager
