@@ -48,6 +48,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "cli.ops:cost_command",
         "Monthly AWS cost estimate per service, with the unit prices used.",
     ),
+    "correct": LazyCommand(
+        "cli.strangers:correct_command",
+        "Correct face N of EVENT: --not NAME (never name such a face NAME) or --is NAME.",
+    ),
     "demo": LazyCommand(
         "cli.demo:demo",
         "Run the whole pipeline locally on generated scenes and print who was seen.",

@@ -188,12 +188,13 @@ def events_command(
         click.echo(json_text([e.to_json() for e in found]))
         return
     table = Table(
-        "time (UTC)", "camera", "who", "similarity", "severity", "alert", "rule", "why unknown",
-        "frame",
+        "event", "time (UTC)", "camera", "who", "similarity", "severity", "alert", "rule",
+        "why unknown", "frame",
     )  # fmt: skip
     for e in found:
         sims = [f"{f.similarity:.1f}" for f in e.faces if f.similarity is not None]
         table.add_row(
+            plain(e.event_id),  # what `doorman correct` takes
             plain(e.captured_at[:19].replace("T", " ")),
             plain(e.camera_id),
             plain(e.who),

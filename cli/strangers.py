@@ -8,7 +8,7 @@ from rich.table import Table
 from adapters.discovery import Target
 from cli.common import json_text, plain
 from cli.ops import console, target_options
-from ops import naming, strangers
+from ops import corrections, naming, strangers
 from ops.people import EnrollResult
 
 
@@ -65,4 +65,55 @@ def name_command(target: Target, stranger: str, name: str, watchlist: str, timeo
     )
 
 
-commands = [strangers_command, name_command]
+@click.command(name="correct")
+@click.argument("event")
+@click.option(
+    "--face", "number", type=int, required=True, help="Which face: 1 is the first listed."
+)
+@click.option("--not", "not_name", metavar="NAME", help="This face is not NAME.")
+@click.option("--is", "is_name", metavar="NAME", help="This face is NAME (enrolled from it).")
+@click.option(
+    "--watchlist",
+    type=click.Choice(["known", "barred"]),
+    default="known",
+    show_default=True,
+    help="With --is: the watchlist of NAME.",
+)
+@click.option("--timeout", type=float, default=90.0, show_default=True, help="Seconds to wait.")
+@target_options
+def correct_command(
+    target: Target,
+    event: str,
+    number: int,
+    not_name: str | None,
+    is_name: str | None,
+    watchlist: str,
+    timeout: float,
+) -> None:
+    """Correct face N of EVENT: --not NAME (never name such a face NAME) or --is NAME."""
+    if (not_name is None) == (is_name is None):
+        raise click.UsageError("give exactly one of --not NAME and --is NAME")
+    out = console()
+    if not_name is not None:
+        done = corrections.not_person(target, event, number, not_name)
+        out.print(
+            plain(
+                f"face {number} of event {done.event.event_id} is not {not_name} "
+                f"({done.person_id}): faces closer to it than to {not_name}'s own photos "
+                "will not be named so",
+                "green",
+            )
+        )
+        return
+    assert is_name is not None
+
+    def show(result: EnrollResult) -> None:
+        out.print(plain(f"{result.key}: {result.outcome}", "green" if result.ok else "red"))
+
+    done = corrections.is_person(
+        target, event, number, is_name, watchlist, timeout=timeout, on_result=show
+    )
+    out.print(plain(f"face {number} of event {done.event.event_id} added to {is_name}", "green"))
+
+
+commands = [strangers_command, name_command, correct_command]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from core.tablekeys import sort_key_time
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+EVENT_ID_LENGTH = 8
 
 
 def parse_since(value: str | None, now: datetime | None = None) -> datetime | None:
@@ -92,6 +94,12 @@ class EventView:
         return ", ".join(names) or "-"
 
     @property
+    def event_id(self) -> str:
+        """What `doorman correct` takes: 8 hex digits of a hash of the Events key (camera and
+        sort key; the frame's own hash alone repeats when the same picture comes twice)."""
+        return event_id(self.camera_id, self.event_time)
+
+    @property
     def people(self) -> set[str]:
         """Who is in the event: person ids ("unknown" for every stranger) and the ids of
         remembered strangers."""
@@ -101,6 +109,7 @@ class EventView:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "event_id": self.event_id,
             "camera_id": self.camera_id,
             "event_time": self.event_time,
             "captured_at": self.captured_at,
@@ -129,6 +138,10 @@ class EventView:
                 for f in self.faces
             ],
         }
+
+
+def event_id(camera_id: str, event_time: str) -> str:
+    return hashlib.sha256(f"{camera_id}/{event_time}".encode()).hexdigest()[:EVENT_ID_LENGTH]
 
 
 def _possible(possible: dict[str, Any]) -> str:

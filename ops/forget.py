@@ -22,6 +22,7 @@ from adapters.discovery import Target
 from adapters.faces import FaceIndex
 from adapters.messaging import queue_depth
 from adapters.strangers import StrangerRegistry
+from core.corrections import negative_id
 from core.enrollment import NAME_TAG, path_parts, person_folder
 from core.schemas import WATCHLISTS, Person
 from core.slugs import normalize_name, person_id, same_person_name, slugify
@@ -188,7 +189,8 @@ class Forgetter:
 
     def _delete_faces(self, subject: Subject) -> None:
         ids = set(subject.face_ids)
-        ids.update(f for f, pid in self.faces.faces().items() if pid in subject.person_ids)
+        owners = _owners(subject)  # their faces and the "not them" faces of corrections
+        ids.update(f for f, pid in self.faces.faces().items() if pid in owners)
         self.erased["faces"] += self.faces.delete_faces(sorted(ids))
 
     def _erase_stranger(self, stranger: Stranger) -> None:
@@ -252,10 +254,11 @@ class Forgetter:
             if self.tables.people.get(pid):
                 found.people.append(pid)
             found.sightings += self.tables.sightings.count(pid)
+        owners = _owners(subject)
         found.faces = [
             face_id
             for face_id, pid in self.faces.faces().items()
-            if pid in subject.person_ids or face_id in subject.face_ids
+            if pid in owners or face_id in subject.face_ids
         ]
         bucket = self.res.faces_bucket
         for key in sorted(subject.photo_keys):
@@ -282,6 +285,12 @@ class Forgetter:
             if left:
                 found.strangers.append(f"{sid}: {', '.join(left)}")
         return found
+
+
+def _owners(subject: Subject) -> set[str]:
+    """The ExternalImageIds of a subject's faces: their person ids, and `not:{id}` for the
+    faces `doorman correct --not` recorded about them (core.corrections)."""
+    return set(subject.person_ids) | {negative_id(pid) for pid in subject.person_ids}
 
 
 def describe_subject(subject: Subject) -> str:

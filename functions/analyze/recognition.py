@@ -11,6 +11,7 @@ from typing import Any
 from PIL import Image
 
 from adapters.faces import ImageNotAccepted, image_bytes
+from core.corrections import vetoed
 from core.decisions import Candidate, Thresholds, classify_face
 from core.imaging import crop_jpeg, crop_region
 from core.records import FaceMatch, StreamFaces
@@ -176,10 +177,12 @@ class Recognizer:
         }
         if matches is None:
             return FaceResult(status="too-small", **common)
+        not_them = vetoed(matches)  # corrected: closer to a "not P" face than to P's own
         candidates = [
             Candidate(_person_ref(people[m.person_id], m.similarity), m.face_id)
             for m in matches
             if m.person_id in people  # a face whose person was forgotten matches nobody
+            and m.person_id not in not_them
         ]
         verdict = classify_face(candidates, self.thresholds)
         return FaceResult(

@@ -28,6 +28,7 @@ from adapters.faces import Image, ImageNotAccepted, image_bytes
 from core.records import iso_utc
 from core.schemas import StrangerRef
 from core.strangers import (
+    CropPlan,
     Stranger,
     StrangerCrop,
     crop_key,
@@ -138,7 +139,10 @@ class StrangerMemory:
         indexed: StrangerCrop | None = None
         for _ in range(_WRITE_ATTEMPTS):
             current = self.records.get(stranger_id)
-            plan = plan_crop(current.crops if current else [], sighting.quality, self.max_crops)
+            kept = current.crops if current else []
+            plan = plan_crop(kept, sighting.quality, self.max_crops)
+            if any(c.key == crop_key(stranger_id, sighting.crop) for c in kept):
+                plan = CropPlan(keep=False)  # the same picture again: nothing new to keep
             if plan.keep and indexed is None:
                 indexed = self._index(stranger_id, sighting, captured, raw)
                 if indexed is None and current is None:

@@ -269,6 +269,73 @@ def test_naming_a_stranger_enrolls_its_crops_and_names_the_past(compreface, clou
         assert face["person"]["similarity"] >= 90 and not face.get("stranger")
 
 
+def _face_of_frame(cloud, camera: str, track: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    (event,) = [e for e in cloud.events(camera) if f"/{track}-001." in e["image_key"]]
+    (face,) = event["faces"]
+    return event, face
+
+
+def test_correct_not_stops_a_wrong_match_and_is_adds_the_face(compreface, cloud, doorman):
+    """A user's mistake: B's photo enrolled as Ada. B's other photo is then named Ada; after
+    `correct --not`, it no longer is, while Ada's own photos still match her."""
+    b1, b2 = (SAMPLES / p for p in compreface.annotations["people"]["B"])
+    cloud.put_photo("known/Ada Sample/mistake.jpg", b1.read_bytes(),
+                    {"name": "Ada Sample", "watchlist": "known"})  # fmt: skip
+    cloud.drain()
+    assert cloud.tags(cloud.r.faces_bucket, "known/Ada Sample/mistake.jpg")["enrollment"] == (
+        "indexed"
+    )
+    cloud.put_frame(b2.read_bytes(), camera=GROUP_CAMERA, track="cf-wrong")
+    cloud.drain()
+    wrong, face = _face_of_frame(cloud, GROUP_CAMERA, "cf-wrong")
+    assert face["status"] == "known" and face["person"]["name"] == "Ada Sample"
+    (listed,) = [
+        e
+        for e in json.loads(doorman("events", "--since", "1h", "--json").output)
+        if e["image_key"] == wrong["image_key"]
+    ]
+    event = listed["event_id"]
+
+    for args, error in (
+        ((event, "--face", "2", "--not", "Ada Sample"), "has 1 face: use --face 1 to 1, not 2"),
+        ((event, "--face", "0", "--not", "Ada Sample"), "not 0"),
+        (("fedcba98", "--face", "1", "--not", "Ada Sample"), "no event"),
+        ((event, "--face", "1", "--not", "Nobody Here"), "nobody called"),
+    ):
+        refused = doorman("correct", *args)
+        assert refused.exit_code == 1 and error in refused.output, refused.output
+    negatives = [
+        f for f in cloud.rekognition.list_faces(CollectionId=cloud.r.collection_id)["Faces"]
+        if f.get("ExternalImageId") == "not:ada-sample"
+    ]  # fmt: skip
+    assert negatives == []  # the refused corrections changed nothing
+
+    done = doorman("correct", event, "--face", "1", "--not", "Ada Sample")
+    assert done.exit_code == 0, done.output
+    a = compreface.of("A")
+    cloud.put_frame(b2.read_bytes(), camera=GROUP_CAMERA, track="cf-corrected")
+    cloud.put_frame((SAMPLES / a[0].photo).read_bytes(), camera=GROUP_CAMERA, track="cf-ada")
+    cloud.drain()
+    corrected, face = _face_of_frame(cloud, GROUP_CAMERA, "cf-corrected")
+    assert face["status"] == "stranger" and not face.get("person")
+    _, ada = _face_of_frame(cloud, GROUP_CAMERA, "cf-ada")
+    assert ada["status"] == "known" and ada["person"]["name"] == "Ada Sample"
+
+    (listed,) = [
+        e
+        for e in json.loads(doorman("events", "--since", "1h", "--json").output)
+        if e["image_key"] == corrected["image_key"]
+    ]
+    added = doorman("correct", listed["event_id"], "--face", "1", "--is", "Bea Sample")
+    assert added.exit_code == 0, added.output
+    bea = cloud.person("bea-sample")
+    assert bea and bea["watchlist"] == "known" and len(bea["photos"]) == 1
+    cloud.put_frame(b2.read_bytes(), camera=GROUP_CAMERA, track="cf-bea")
+    cloud.drain()
+    _, face = _face_of_frame(cloud, GROUP_CAMERA, "cf-bea")
+    assert face["status"] == "known" and face["person"]["name"] == "Bea Sample"
+
+
 def _stranger_traces(cloud, stranger_id: str) -> dict[str, int]:
     r = cloud.r
     record = cloud.dynamodb.get_item(
@@ -285,7 +352,9 @@ def _stranger_traces(cloud, stranger_id: str) -> dict[str, int]:
 
 def test_forget_erases_a_stranger_and_the_frames_it_was_seen_in(compreface, cloud, doorman):
     (b_id,) = compreface.ids("B")
-    assert _stranger_traces(cloud, b_id) == {"record": 1, "faces": 2, "crops": 2, "sightings": 2}
+    # B's two photos, and B's second photo again after `correct --not` (no longer Ada): the
+    # same picture adds a sighting, not a crop.
+    assert _stranger_traces(cloud, b_id) == {"record": 1, "faces": 2, "crops": 2, "sightings": 3}
     result = doorman("forget", f"stranger {short_id(b_id)}", "--yes", "--timeout", "5")
     assert result.exit_code == 0, result.output
     assert "is forgotten" in result.output

@@ -126,3 +126,17 @@ def test_cost_counts_every_extra_rekognition_call_of_the_strangers() -> None:
     rekognition = sum(li.monthly_usd for li in after.lines if li.item.startswith("strangers:"))
     assert rekognition < extra < rekognition + 0.01  # plus cents of S3 and DynamoDB
     assert round(before.total, 2) == 1.30 and round(after.total, 2) == 1.67
+
+
+def test_a_correction_vetoes_only_faces_closer_to_it_than_to_the_person() -> None:
+    from core.corrections import negative_id, vetoed
+    from core.records import FaceMatch
+
+    def m(person: str, similarity: float) -> FaceMatch:
+        return FaceMatch(person_id=person, face_id=f"{person}-{similarity}", similarity=similarity)
+
+    assert negative_id("ada") == "not:ada"
+    assert vetoed([m("not:ada", 99.0), m("ada", 97.0)]) == {"ada"}
+    assert vetoed([m("ada", 99.0), m("not:ada", 97.0)]) == set()  # her genuine photos
+    assert vetoed([m("not:ada", 99.0), m("bea", 95.0)]) == set()  # nobody else is touched
+    assert vetoed([m("ada", 91.0), m("ada", 99.5), m("not:ada", 99.0)]) == set()
