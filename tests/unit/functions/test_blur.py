@@ -48,8 +48,10 @@ def test_only_the_blurred_areas_change() -> None:
     changed = ImageChops.difference(image, out)
     assert changed.crop(inside).getbbox() is not None
     # the stripes inside are gone: the blurred area is smooth
-    assert max(out.crop(inside).convert("L").getextrema()) - min(
-        out.crop(inside).convert("L").getextrema()
-    ) < 60
+    assert (
+        max(out.crop(inside).convert("L").getextrema())
+        - min(out.crop(inside).convert("L").getextrema())
+        < 60
+    )
     untouched = changed.crop((region.right + 8, 0, 400, 200)).convert("L").getextrema()
     assert untouched[1] < 40  # JPEG noise only
