@@ -253,6 +253,7 @@ def sighting_item(record: EventRecord, face: FaceResult) -> Item:
         "name": face.person.name if face.person else "",
         # A remembered stranger (core.strangers); None (dropped) for everyone else.
         "stranger_id": face.stranger.stranger_id if face.stranger else None,
+        "stranger_similarity": face.stranger.similarity if face.stranger else None,
         "event_time": record.event_time,
         "expires_at": record.expires_at,  # a sighting lives as long as its event
     }

@@ -82,6 +82,10 @@ COMMANDS: dict[str, LazyCommand] = {
         "cli.ops:mode_command",
         "Show or set the mode the alert rules match on: home, away or night.",
     ),
+    "merge": LazyCommand(
+        "cli.strangers:merge_command",
+        "Join A into B: two strangers, a stranger and a person, or two people.",
+    ),
     "name": LazyCommand(
         "cli.strangers:name_command",
         "Name STRANGER: its stored face crops are enrolled as NAME (tagged uploads).",
@@ -105,6 +109,10 @@ COMMANDS: dict[str, LazyCommand] = {
     "strangers": LazyCommand(
         "cli.strangers:strangers_command",
         "List remembered strangers: id, sightings, first and last seen, cameras.",
+    ),
+    "search": LazyCommand(
+        "cli.strangers:search_command",
+        "Every sighting of the face in PHOTO: camera, time, similarity and frame.",
     ),
     "stream": LazyCommand(
         "cli.ops:stream", "The optional streaming path's Rekognition stream processors."

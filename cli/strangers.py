@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from rich.table import Table
 
 from adapters.discovery import Target
 from cli.common import json_text, plain
 from cli.ops import console, target_options
-from ops import corrections, naming, strangers
+from ops import corrections, events, merge, naming, search, strangers
 from ops.people import EnrollResult
 
 
@@ -116,4 +118,59 @@ def correct_command(
     out.print(plain(f"face {number} of event {done.event.event_id} added to {is_name}", "green"))
 
 
-commands = [strangers_command, name_command, correct_command]
+@click.command(name="merge")
+@click.argument("first", metavar="A")
+@click.argument("second", metavar="B")
+@click.option("--timeout", type=float, default=90.0, show_default=True, help="Seconds to wait.")
+@target_options
+def merge_command(target: Target, first: str, second: str, timeout: float) -> None:
+    """Join A into B: two strangers, a stranger and a person, or two people."""
+    out = console()
+
+    def show(result: EnrollResult) -> None:
+        out.print(plain(f"{result.key}: {result.outcome}", "green" if result.ok else "red"))
+
+    done = merge.merge(target, first, second, timeout=timeout, on_result=show)
+    out.print(plain(done.what, "green"))
+
+
+@click.command(name="search")
+@click.argument("photo", type=click.Path(path_type=Path))
+@click.option("--since", default="30d", show_default=True, help="30m, 2h, 7d or an ISO time.")
+@click.option("--face", "number", type=int, help="Which face of PHOTO (1: the largest).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@target_options
+def search_command(
+    target: Target, photo: Path, since: str, number: int | None, as_json: bool
+) -> None:
+    """Every sighting of the face in PHOTO: camera, time, similarity and frame."""
+    found = search.search(target, photo, events.parse_since(since), number)
+    if as_json:
+        click.echo(
+            json_text(
+                {
+                    "faces": found.faces,
+                    "face": found.face,
+                    "people": found.people,
+                    "strangers": found.strangers,
+                    "sightings": [hit.__dict__ for hit in found.hits],
+                }
+            )
+        )
+        return
+    out = console()
+    if found.note:
+        out.print(plain(found.note, "yellow"))
+    table = Table("time (UTC)", "camera", "who", "similarity", "frame")
+    for hit in found.hits:
+        table.add_row(
+            plain(hit.time[:19].replace("T", " ")),
+            plain(hit.camera),
+            plain(hit.who),
+            f"{hit.similarity:.1f}" if hit.similarity is not None else "-",
+            plain(hit.frame),
+        )
+    out.print(table if found.hits else plain(f"no sighting of this face since {since}"))
+
+
+commands = [strangers_command, name_command, correct_command, merge_command, search_command]
