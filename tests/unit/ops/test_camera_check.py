@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ops.camera_check import ADVICE, check_camera, check_cameras, lines
 from ops.events import EventView, FaceView
 
@@ -53,6 +55,7 @@ def test_the_report_has_the_same_check_per_camera_escaped() -> None:
     from ops.report import ReportData, render_html
 
     hostile = event("<b>gate</b>", face("stranger", "blurred", "blurred (sharpness 4 of 100)"))
+    hostile = replace(hostile, alert_status="sent", rule="<i>strangers at night</i>")
     html = render_html(ReportData(events=[*EVENTS, hostile], counts=[], origin="test"), {})
     section = html.split('<section class="panel camera-checks">', 1)[1].split("</section>")[0]
     assert section.count('<div class="camera-check"') == 3
@@ -60,3 +63,6 @@ def test_the_report_has_the_same_check_per_camera_escaped() -> None:
     assert "&lt;b&gt;gate&lt;/b&gt;" in section and "<b>gate</b>" not in section
     assert "1 &times; blurred: e.g. blurred (sharpness 4 of 100)" in section
     assert ADVICE["blurred"].split(":")[0] in section
+    # the card says which rule decided, and why the face was not named
+    assert "sent, rule: &lt;i&gt;strangers at night&lt;/i&gt;" in html
+    assert '<span class="why">(blurred (sharpness 4 of 100))</span>' in html
