@@ -14,7 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 from PIL import Image
 
-from core.blur import blur_region
+from core.blur import blur_faces, blur_region, faces_to_blur
 from core.imaging import crop_jpeg, crop_region
 from core.schemas import BoundingBox, FaceResult
 from tests.support.cloud import CloudKit
@@ -110,3 +110,16 @@ def test_bystanders_are_blurred_and_the_alerted_face_is_not(kit: CloudKit) -> No
     (mail,) = [m for m in kit.emails() if event["alert_id"] in m["body"]]
     assert urllib.parse.quote("blurred/", safe="") in mail["body"] or "blurred/" in mail["body"]
     assert {s["image_id"] for s in kit.sightings("neighbour-ann")} == {f"blurred/{key}"}
+
+
+def test_known_mode_keeps_family_private_and_intruders_visible(kit: CloudKit) -> None:
+    """privacy_blur=known on the same photo and people (the event's own faces): Ann (known)
+    is blurred whoever the alert is about, Bob (barred) and the stranger stay visible."""
+    (event,) = kit.events("porch")  # from the test above
+    faces = [FaceResult.model_validate(f) for f in event["faces"]]
+    photo = Image.open(GROUP).convert("RGB")
+    blurred = Image.open(io.BytesIO(blur_faces(photo, faces_to_blur(faces, "known"))))
+    by_status = {f.status: f.bounding_box for f in faces}
+    assert search(kit, blurred, by_status["known"]) == []
+    ((who, similarity),) = search(kit, blurred, by_status["barred"])
+    assert who == "visitor-bob" and similarity >= 95
