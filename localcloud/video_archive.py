@@ -23,17 +23,27 @@ from typing import Any
 
 import botocore.session
 from botocore.exceptions import ParamValidationError
+from botocore.model import Shape
 from botocore.validate import validate_parameters
 
 MAX_RANGE = timedelta(seconds=300)
 MIN_INTERVAL_MS = 200
 DEFAULT_PAGE = 25
 MAX_PAGE = 100
-_OPERATION = (
-    botocore.session.get_session()
-    .get_service_model("kinesis-video-archived-media")
-    .operation_model("GetImages")
-)
+
+
+def _request_shape() -> Shape:
+    shape = (
+        botocore.session.get_session()
+        .get_service_model("kinesis-video-archived-media")
+        .operation_model("GetImages")
+        .input_shape
+    )
+    assert shape is not None  # GetImages takes a request body
+    return shape
+
+
+_REQUEST_SHAPE = _request_shape()
 
 
 class ArchiveError(Exception):
@@ -98,7 +108,7 @@ def _validate(request: dict[str, Any]) -> None:
         "EndTimestamp": _time(request.get("EndTimestamp")),
     }
     try:
-        validate_parameters(shaped, _OPERATION.input_shape)
+        validate_parameters(shaped, _REQUEST_SHAPE)
     except ParamValidationError as exc:
         raise ArchiveError("InvalidArgumentException", str(exc)) from exc
     if not (request.get("StreamName") or request.get("StreamARN")):
