@@ -185,13 +185,17 @@ def test_devices_from_the_command_line_must_be_a_json_object():
     assert "devices" in error_for(devices="porch-pi=front-door")
 
 
-def test_with_images_each_device_delivers_kvs_images_only_for_its_cameras(tmp_path_factory):
-    """KVS writes images with the PutMedia caller's permissions: a device's role may put
-    kvs/{camera}/ objects of its own cameras, never another device's."""
+def test_with_image_generation_each_device_delivers_kvs_images_only_for_its_cameras(
+    tmp_path_factory,
+):
+    """KVS image generation writes images with the PutMedia caller's permissions: a device's
+    role may put kvs/{camera}/ objects of its own cameras, never another device's. (With the
+    default poller no edge role may write kvs/ at all: tests/infra/test_streaming_modes.py.)"""
     synth = synthesize(
         "images",
         tmp_path_factory.mktemp("cdk-devices-images"),
         streaming="images",
+        kvs_image_delivery="generation",
         cameras=CAMERAS,
         devices=json.dumps(DEVICES),
     )
