@@ -22,6 +22,7 @@ IMAGE_ERRORS = frozenset(
 )
 
 Image = dict[str, Any]
+USER_FACES_PER_CALL = 100  # AssociateFaces / DisassociateFaces: FaceIds holds 1 to 100
 
 
 class ImageNotAccepted(Exception):
@@ -118,16 +119,70 @@ class FaceIndex:
         )
 
     def delete_faces(self, face_ids: list[str]) -> int:
-        """Delete the faces (4096 per call, DeleteFaces' limit); returns how many went."""
+        """Delete the faces (4096 per call, DeleteFaces' limit); returns how many went. A
+        face associated with a user is refused (ASSOCIATED_TO_AN_EXISTING_USER), so it is
+        disassociated from its user and deleted again."""
         deleted = 0
         for start in range(0, len(face_ids), 4096):
-            response = self._call(
-                "delete_faces",
-                CollectionId=self.collection_id,
-                FaceIds=face_ids[start : start + 4096],
-            )
+            batch = face_ids[start : start + 4096]
+            response = self._call("delete_faces", CollectionId=self.collection_id, FaceIds=batch)
             deleted += len(response.get("DeletedFaces", []))
+            owned: dict[str, list[str]] = {}
+            for refused in response.get("UnsuccessfulFaceDeletions", []):
+                if "ASSOCIATED_TO_AN_EXISTING_USER" in refused.get("Reasons", []):
+                    owned.setdefault(refused.get("UserId", ""), []).append(refused["FaceId"])
+            for user_id, faces in owned.items():
+                self._disassociate(user_id, faces)
+                again = self._call("delete_faces", CollectionId=self.collection_id, FaceIds=faces)
+                deleted += len(again.get("DeletedFaces", []))
         return deleted
+
+    # Rekognition users: all of a person's faces in one user vector (UserId = person_id).
+    # https://docs.aws.amazon.com/rekognition/latest/dg/collections.html ("Searching against
+    # user vectors can significantly improve accuracy"); AssociateFaces takes 100 faces a
+    # call and a user holds at most 100:
+    # https://docs.aws.amazon.com/rekognition/latest/APIReference/API_AssociateFaces.html
+    def associate_user(self, user_id: str, face_ids: list[str]) -> int:
+        """Create the user if it does not exist, and associate the faces with it; returns
+        how many were associated now (a face already the user's is not counted)."""
+        try:
+            self._call("create_user", CollectionId=self.collection_id, UserId=user_id)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConflictException":
+                raise
+        associated = 0
+        for start in range(0, len(face_ids), USER_FACES_PER_CALL):
+            response = self._call(
+                "associate_faces",
+                CollectionId=self.collection_id,
+                UserId=user_id,
+                FaceIds=face_ids[start : start + USER_FACES_PER_CALL],
+            )
+            associated += len(response.get("AssociatedFaces", []))
+        return associated
+
+    def _disassociate(self, user_id: str, face_ids: list[str]) -> None:
+        for start in range(0, len(face_ids), USER_FACES_PER_CALL):
+            self._call(
+                "disassociate_faces",
+                CollectionId=self.collection_id,
+                UserId=user_id,
+                FaceIds=face_ids[start : start + USER_FACES_PER_CALL],
+            )
+
+    def delete_user(self, user_id: str) -> bool:
+        """Delete the user (its faces are disassociated, not deleted); False when absent."""
+        try:
+            self._call("delete_user", CollectionId=self.collection_id, UserId=user_id)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return False
+            raise
+        return True
+
+    def users(self) -> list[str]:
+        pages = self._client.get_paginator("list_users").paginate(CollectionId=self.collection_id)
+        return [u["UserId"] for page in pages for u in page.get("Users", []) if "UserId" in u]
 
     def faces_of(self, external_image_id: str) -> list[str]:
         """The face ids indexed under one ExternalImageId (a person or a stranger)."""

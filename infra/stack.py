@@ -309,7 +309,18 @@ class DoormanStack(Stack):
         grant_rekognition(
             role,
             self.collection.collection_arn,
-            collection_actions=["rekognition:IndexFaces", "rekognition:DeleteFaces"],
+            collection_actions=[
+                "rekognition:IndexFaces",
+                "rekognition:DeleteFaces",
+                # Each person's Rekognition user (UserId = person_id): created on their first
+                # photo, given each photo's faces, emptied before a face is deleted, and
+                # deleted with their last photo. The resource is the collection:
+                # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrekognition.html
+                "rekognition:CreateUser",
+                "rekognition:AssociateFaces",
+                "rekognition:DisassociateFaces",
+                "rekognition:DeleteUser",
+            ],
             image_actions=["rekognition:DetectFaces"],
         )
 

@@ -192,6 +192,8 @@ class Forgetter:
         owners = _owners(subject)  # their faces and the "not them" faces of corrections
         ids.update(f for f, pid in self.faces.faces().items() if pid in owners)
         self.erased["faces"] += self.faces.delete_faces(sorted(ids))
+        for pid in sorted(subject.person_ids):  # their Rekognition user (UserId = person_id)
+            self.erased["users"] += int(self.faces.delete_user(pid))
 
     def _erase_stranger(self, stranger: Stranger) -> None:
         """Every frame the stranger was seen in, then its faces, crops, sightings, record."""
@@ -260,6 +262,7 @@ class Forgetter:
             for face_id, pid in self.faces.faces().items()
             if pid in owners or face_id in subject.face_ids
         ]
+        found.faces += [f"user {u}" for u in self.faces.users() if u in subject.person_ids]
         bucket = self.res.faces_bucket
         for key in sorted(subject.photo_keys):
             if any(v.key == key for v in self.storage.versions(bucket, key)):

@@ -83,6 +83,7 @@ class Enroller:
             claim = self._claim(tags, key)
             if old.outcome == "indexed" and isinstance(claim, Claim):
                 self._attach(old.person_id, claim, key, old.face_ids)  # repairs a lost write
+                self.faces.associate_user(old.person_id, old.face_ids)
             self._tag(bucket, key, old.outcome, old.person_id)
             return Result(old.outcome, old.person_id, changed=False)
 
@@ -108,6 +109,8 @@ class Enroller:
 
     def _attach_or_undo(self, record: PhotoRecord, claim: Claim) -> None:
         if self._attach(record.person_id, claim, record.key, record.face_ids):
+            # All of a person's photos vote together in one user vector (UserId = person_id).
+            self.faces.associate_user(record.person_id, record.face_ids)
             return
         self._drop_faces(record.face_ids)
         self.state.delete_photo(record.bucket, record.key)
@@ -208,6 +211,7 @@ class Enroller:
             photos = {k: v for k, v in person.photos.items() if k != old.key}
             if not photos:
                 if self.people.delete(person.person_id, expected_version=person.version):
+                    self.faces.delete_user(person.person_id)  # their last photo went
                     return
                 continue
             updated = person.model_copy(

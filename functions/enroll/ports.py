@@ -35,6 +35,12 @@ class FaceCollection(Protocol):
 
     def delete_faces(self, face_ids: list[str]) -> int: ...
 
+    def associate_user(self, user_id: str, face_ids: list[str]) -> int:
+        """The person's Rekognition user (created when missing) gets these faces."""
+        ...
+
+    def delete_user(self, user_id: str) -> bool: ...
+
 
 class PeopleRegistry(Protocol):
     """People items, written with optimistic locking on `version`."""

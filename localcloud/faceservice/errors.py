@@ -52,3 +52,11 @@ class UnknownOperationException(RekognitionError):
 
 class SerializationException(RekognitionError):
     code = "SerializationException"
+
+
+class ConflictException(RekognitionError):
+    code = "ConflictException"
+
+
+class ServiceQuotaExceededException(RekognitionError):
+    code = "ServiceQuotaExceededException"

@@ -16,7 +16,11 @@ import numpy as np
 
 from . import facedetail, images
 from .detection import Detection, FaceEngine
-from .errors import InvalidParameterException, UnknownOperationException
+from .errors import (
+    InvalidParameterException,
+    ResourceNotFoundException,
+    UnknownOperationException,
+)
 from .facedetail import FaceDetail
 from .similarity import distance_for, similarity
 from .store import FACE_MODEL_VERSION, CollectionStore, Match
@@ -27,6 +31,7 @@ Response = dict[str, Any]
 
 COLLECTION_ID = re.compile(r"[a-zA-Z0-9_.\-]{1,255}")
 EXTERNAL_IMAGE_ID = re.compile(r"[a-zA-Z0-9_.\-:]{1,255}")
+USER_ID = re.compile(r"[a-zA-Z0-9_.\-:]{1,128}")
 FACE_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 ATTRIBUTES = {
     "DEFAULT", "ALL", "AGE_RANGE", "BEARD", "EMOTIONS", "EYE_DIRECTION", "EYEGLASSES",
@@ -84,14 +89,29 @@ def _collection_id(params: Params) -> str:
     return value
 
 
-def _face_ids(params: Params) -> list[str]:
+def _face_ids(params: Params, most: int = 4096) -> list[str]:
     face_ids = _require(params, "FaceIds")
-    if not isinstance(face_ids, list) or not 1 <= len(face_ids) <= 4096:
-        raise InvalidParameterException("FaceIds must list 1 to 4096 face ids.")
+    if not isinstance(face_ids, list) or not 1 <= len(face_ids) <= most:
+        raise InvalidParameterException(f"FaceIds must list 1 to {most} face ids.")
     for face_id in face_ids:
         if not isinstance(face_id, str) or not FACE_ID.fullmatch(face_id):
             raise InvalidParameterException(f"Invalid FaceId: {face_id!r}")
     return face_ids
+
+
+def _user_id(params: Params) -> str:
+    value = _require(params, "UserId")
+    if not isinstance(value, str) or not USER_ID.fullmatch(value):
+        raise InvalidParameterException(
+            "UserId must match [a-zA-Z0-9_.\\-:]+ and be 1-128 characters."
+        )
+    return value
+
+
+def _user_status(faces: int) -> str:
+    """CREATED until a face is associated, then ACTIVE. AWS passes through UPDATING while
+    it rebuilds the user vector; here the change is done before the answer."""
+    return "ACTIVE" if faces else "CREATED"
 
 
 def _quality_filter(params: Params, default: str) -> str:
@@ -143,6 +163,8 @@ class RekognitionApi:
                 "CreateCollection", "DescribeCollection", "ListCollections", "DeleteCollection",
                 "IndexFaces", "ListFaces", "DeleteFaces", "SearchFaces", "SearchFacesByImage",
                 "DetectFaces", "DetectLabels", "CompareFaces",
+                "CreateUser", "DeleteUser", "ListUsers", "AssociateFaces", "DisassociateFaces",
+                "SearchUsers", "SearchUsersByImage",
             )
         }  # fmt: skip
 
@@ -193,7 +215,7 @@ class RekognitionApi:
             "FaceModelVersion": FACE_MODEL_VERSION,
             "CollectionARN": collection.arn,
             "CreationTimestamp": collection.created_at,
-            "UserCount": 0,
+            "UserCount": len(collection.users),
         }
 
     def ListCollections(self, params: Params) -> Response:
@@ -273,12 +295,17 @@ class RekognitionApi:
     def DeleteFaces(self, params: Params) -> Response:
         collection_id = _collection_id(params)
         face_ids = _face_ids(params)
+        owners = {f.face_id: f.user_id for f in self._store.get(collection_id).faces}
         deleted = self._store.delete_faces(collection_id, face_ids)
         missing = [f for f in dict.fromkeys(face_ids) if f not in set(deleted)]
         response: Response = {"DeletedFaces": deleted}
         if missing:
+            # A face associated with a user is not deleted: disassociate it first.
             response["UnsuccessfulFaceDeletions"] = [
-                {"FaceId": f, "Reasons": ["FACE_NOT_FOUND"]} for f in missing
+                {"FaceId": f, "UserId": owners[f], "Reasons": ["ASSOCIATED_TO_AN_EXISTING_USER"]}
+                if owners.get(f)
+                else {"FaceId": f, "Reasons": ["FACE_NOT_FOUND"]}
+                for f in missing
             ]
         return response
 
@@ -317,6 +344,140 @@ class RekognitionApi:
             "FaceMatches": self._face_matches(matches, threshold),
             "FaceModelVersion": FACE_MODEL_VERSION,
         }
+
+    # Users (a person's faces aggregated into one user vector) ---------------------------
+    def CreateUser(self, params: Params) -> Response:
+        collection_id = _collection_id(params)
+        self._store.create_user(collection_id, _user_id(params))
+        return {}
+
+    def DeleteUser(self, params: Params) -> Response:
+        self._store.delete_user(_collection_id(params), _user_id(params))
+        return {}
+
+    def ListUsers(self, params: Params) -> Response:
+        collection_id = _collection_id(params)
+        max_results = _int(params, "MaxResults", 500, 1, 500)
+        users, token = self._store.list_users(collection_id, max_results, params.get("NextToken"))
+        response: Response = {
+            "Users": [{"UserId": u, "UserStatus": _user_status(n)} for u, n in users]
+        }
+        if token:
+            response["NextToken"] = token
+        return response
+
+    def AssociateFaces(self, params: Params) -> Response:
+        collection_id, user_id = _collection_id(params), _user_id(params)
+        face_ids = _face_ids(params, most=100)
+        threshold = _percent(params, "UserMatchThreshold", 75.0)
+        done, failed = self._store.associate(
+            collection_id, user_id, face_ids, distance_for(threshold)
+        )
+        unsuccessful = []
+        for face_id, owner, distance, reason in failed:
+            entry: Response = {"FaceId": face_id, "Reasons": [reason]}
+            if owner is not None:
+                entry["UserId"] = owner
+            if distance is not None:
+                entry["Confidence"] = round(similarity(distance), 4)
+            unsuccessful.append(entry)
+        return {
+            "AssociatedFaces": [{"FaceId": f} for f in done],
+            "UnsuccessfulFaceAssociations": unsuccessful,
+            "UserStatus": _user_status(self._store.user_faces(collection_id, user_id)),
+        }
+
+    def DisassociateFaces(self, params: Params) -> Response:
+        collection_id, user_id = _collection_id(params), _user_id(params)
+        face_ids = _face_ids(params, most=100)
+        done, failed = self._store.disassociate(collection_id, user_id, face_ids)
+        unsuccessful = []
+        for face_id, owner, reason in failed:
+            entry: Response = {"FaceId": face_id, "Reasons": [reason]}
+            if owner is not None:
+                entry["UserId"] = owner
+            unsuccessful.append(entry)
+        return {
+            "DisassociatedFaces": [{"FaceId": f} for f in done],
+            "UnsuccessfulFaceDisassociations": unsuccessful,
+            "UserStatus": _user_status(self._store.user_faces(collection_id, user_id)),
+        }
+
+    def SearchUsers(self, params: Params) -> Response:
+        """By a FaceId or by a UserId (exactly one): the users whose user vector is within
+        UserMatchThreshold, best first."""
+        collection_id = _collection_id(params)
+        threshold = _percent(params, "UserMatchThreshold", 80.0)
+        max_users = _int(params, "MaxUsers", 500, 1, 500)
+        face_id, user_id = params.get("FaceId"), params.get("UserId")
+        if (face_id is None) == (user_id is None):
+            raise InvalidParameterException("Specify exactly one of FaceId and UserId.")
+        response: Response = {"FaceModelVersion": FACE_MODEL_VERSION}
+        if face_id is not None:
+            if not isinstance(face_id, str) or not FACE_ID.fullmatch(face_id):
+                raise InvalidParameterException(f"Invalid FaceId: {face_id!r}")
+            vector = self._store.vector_of(collection_id, face_id)
+            if vector is None:
+                raise ResourceNotFoundException(
+                    f"Face {face_id} was not found in collection {collection_id}."
+                )
+            response["SearchedFace"] = {"FaceId": face_id}
+            exclude = None
+        else:
+            user_id = _user_id(params)
+            self._store.user_faces(collection_id, user_id)  # ResourceNotFound if absent
+            vector = self._store.user_vector(collection_id, user_id)
+            response["SearchedUser"] = {"UserId": user_id}
+            exclude = user_id
+        matches = []
+        if vector is not None:
+            found = self._store.search_users(
+                collection_id, vector, distance_for(threshold), max_users + 1
+            )
+            matches = [(u, d) for u, d in found if u != exclude][:max_users]
+        response["UserMatches"] = self._user_matches(collection_id, matches)
+        return response
+
+    def SearchUsersByImage(self, params: Params) -> Response:
+        """The largest face of the image against the user vectors. Unlike SearchFacesByImage,
+        an image without a usable face is not an error: no SearchedFace, no matches, and the
+        faces it did not search in UnsearchedFaces with their reasons."""
+        collection_id = _collection_id(params)
+        threshold = _percent(params, "UserMatchThreshold", 80.0)
+        max_users = _int(params, "MaxUsers", 500, 1, 500)
+        level = _quality_filter(params, "NONE")
+        self._store.get(collection_id)
+        image, detections = self._faces(params)
+        response: Response = {"FaceModelVersion": FACE_MODEL_VERSION, "UserMatches": []}
+        unsearched: list[Response] = []
+        for n, detection in enumerate(detections):
+            detail = facedetail.face_detail(image.rgb, detection, all_attributes=False)
+            reasons = quality_reasons(detection, detail, level)
+            if n == 0 and not reasons:
+                vector = self._engine.encode(image.rgb, [detection])[0]
+                found = self._store.search_users(
+                    collection_id, vector, distance_for(threshold), max_users
+                )
+                response["SearchedFace"] = {"FaceDetail": detail}
+                response["UserMatches"] = self._user_matches(collection_id, found)
+                continue
+            unsearched.append(
+                {"FaceDetails": detail, "Reasons": reasons if n == 0 else ["FACE_NOT_LARGEST"]}
+            )
+        response["UnsearchedFaces"] = unsearched
+        return response
+
+    def _user_matches(self, collection_id: str, found: list[tuple[str, float]]) -> list[Response]:
+        return [
+            {
+                "Similarity": round(similarity(distance), 4),
+                "User": {
+                    "UserId": user,
+                    "UserStatus": _user_status(self._store.user_faces(collection_id, user)),
+                },
+            }
+            for user, distance in found
+        ]
 
     @staticmethod
     def _face_matches(matches: list[Match], threshold: float) -> list[Response]:

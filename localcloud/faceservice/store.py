@@ -15,20 +15,25 @@ import tempfile
 import threading
 import time
 import zipfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .errors import (
+    ConflictException,
     InvalidPaginationTokenException,
     ResourceAlreadyExistsException,
     ResourceNotFoundException,
+    ServiceQuotaExceededException,
 )
 
 FACE_MODEL_VERSION = "7.0"
 ENCODING_SIZE = 128
+# AssociateFaces: "the total number of faces that can be associated with a single UserID is
+# also limited to 100" (Rekognition API reference, AssociateFaces).
+MAX_USER_FACES = 100
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,7 @@ class StoredFace:
     bounding_box: dict[str, float]
     confidence: float
     seq: int
+    user_id: str | None = None  # the Rekognition user the face is associated with
 
     def to_api(self) -> dict[str, Any]:
         """The `Face` shape of ListFaces/SearchFaces."""
@@ -51,6 +57,8 @@ class StoredFace:
         }
         if self.external_image_id is not None:
             face["ExternalImageId"] = self.external_image_id
+        if self.user_id is not None:
+            face["UserId"] = self.user_id
         return face
 
 
@@ -62,6 +70,7 @@ class Collection:
     faces: list[StoredFace] = field(default_factory=list)
     vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, ENCODING_SIZE), np.float32))
     next_seq: int = 0
+    users: dict[str, float] = field(default_factory=dict)  # UserId -> created_at
     # Derived from `faces` and `vectors` by reindex().
     _rows: dict[str, int] = field(init=False, repr=False)
     _squared_norms: np.ndarray = field(init=False, repr=False)
@@ -205,9 +214,11 @@ class CollectionStore:
         return page, (_encode_token(str(page[-1].seq)) if more and page else None)
 
     def delete_faces(self, collection_id: str, face_ids: list[str]) -> list[str]:
+        """Delete the faces that exist and belong to no user; returns their ids."""
         wanted = set(face_ids)
         with self._lock:
             collection = self.get(collection_id)
+            wanted -= {f.face_id for f in collection.faces if f.user_id is not None}
             keep = np.array([f.face_id not in wanted for f in collection.faces], dtype=bool)
             deleted = [f.face_id for f in collection.faces if f.face_id in wanted]
             if deleted:
@@ -247,6 +258,147 @@ class CollectionStore:
             matches = [m for m in matches if m.face.face_id != exclude_face_id]
         return matches[:max_faces]
 
+    # Users -------------------------------------------------------------------------------
+    def create_user(self, collection_id: str, user_id: str) -> None:
+        with self._lock:
+            collection = self.get(collection_id)
+            if user_id in collection.users:
+                raise ConflictException(f"User {user_id} already exists in {collection_id}.")
+            collection.users[user_id] = time.time()
+            self._save(collection)
+
+    def delete_user(self, collection_id: str, user_id: str) -> None:
+        """Delete the user; its faces are disassociated first (they stay in the collection)."""
+        with self._lock:
+            collection = self._user(collection_id, user_id)
+            del collection.users[user_id]
+            collection.faces = [
+                replace(f, user_id=None) if f.user_id == user_id else f for f in collection.faces
+            ]
+            self._save(collection)
+
+    def _user(self, collection_id: str, user_id: str) -> Collection:
+        collection = self.get(collection_id)
+        if user_id not in collection.users:
+            raise ResourceNotFoundException(
+                f"User {user_id} does not exist in collection {collection_id}."
+            )
+        return collection
+
+    def list_users(
+        self, collection_id: str, max_results: int, token: str | None
+    ) -> tuple[list[tuple[str, int]], str | None]:
+        """One page of (UserId, associated faces), in UserId order."""
+        with self._lock:
+            collection = self.get(collection_id)
+            counts = {u: 0 for u in collection.users}
+            for face in collection.faces:
+                if face.user_id in counts:
+                    counts[face.user_id] += 1
+        ids = sorted(counts)
+        if token:
+            after = _decode_token(token)
+            ids = [i for i in ids if i > after]
+        page = ids[:max_results]
+        more = len(ids) > max_results
+        return [(u, counts[u]) for u in page], (_encode_token(page[-1]) if more and page else None)
+
+    def user_faces(self, collection_id: str, user_id: str) -> int:
+        with self._lock:
+            collection = self._user(collection_id, user_id)
+            return sum(f.user_id == user_id for f in collection.faces)
+
+    def associate(
+        self, collection_id: str, user_id: str, face_ids: list[str], min_distance: float
+    ) -> tuple[list[str], list[tuple[str, str | None, float | None, str]]]:
+        """Associate faces with the user. Returns the associated ids and, for the others,
+        (FaceId, its UserId, confidence, reason). A face already the user's is neither;
+        once the user has faces, a face farther than `min_distance` from their centroid
+        fails with LOW_MATCH_CONFIDENCE; at most MAX_USER_FACES per user."""
+        with self._lock:
+            collection = self._user(collection_id, user_id)
+            centroid = self._centroid(collection, user_id)
+            owned = sum(f.user_id == user_id for f in collection.faces)
+            done: list[str] = []
+            failed: list[tuple[str, str | None, float | None, str]] = []
+            for face_id in dict.fromkeys(face_ids):
+                row = collection.row_of(face_id)
+                if row is None:
+                    failed.append((face_id, None, None, "FACE_NOT_FOUND"))
+                    continue
+                face = collection.faces[row]
+                if face.user_id == user_id:
+                    continue
+                if face.user_id is not None:
+                    failed.append((face_id, face.user_id, None, "ASSOCIATED_TO_A_DIFFERENT_USER"))
+                    continue
+                if centroid is not None:
+                    distance = float(np.linalg.norm(collection.vectors[row] - centroid))
+                    if distance > min_distance:
+                        failed.append((face_id, None, distance, "LOW_MATCH_CONFIDENCE"))
+                        continue
+                if owned >= MAX_USER_FACES:
+                    raise ServiceQuotaExceededException(
+                        f"User {user_id} already has {MAX_USER_FACES} faces."
+                    )
+                collection.faces[row] = replace(face, user_id=user_id)
+                owned += 1
+                done.append(face_id)
+            if done:
+                self._save(collection)
+            return done, failed
+
+    def disassociate(
+        self, collection_id: str, user_id: str, face_ids: list[str]
+    ) -> tuple[list[str], list[tuple[str, str | None, str]]]:
+        with self._lock:
+            collection = self._user(collection_id, user_id)
+            done: list[str] = []
+            failed: list[tuple[str, str | None, str]] = []
+            for face_id in dict.fromkeys(face_ids):
+                row = collection.row_of(face_id)
+                if row is None:
+                    failed.append((face_id, None, "FACE_NOT_FOUND"))
+                    continue
+                face = collection.faces[row]
+                if face.user_id != user_id:
+                    failed.append((face_id, face.user_id, "ASSOCIATED_TO_A_DIFFERENT_USER"))
+                    continue
+                collection.faces[row] = replace(face, user_id=None)
+                done.append(face_id)
+            if done:
+                self._save(collection)
+            return done, failed
+
+    @staticmethod
+    def _centroid(collection: Collection, user_id: str) -> np.ndarray | None:
+        rows = [i for i, f in enumerate(collection.faces) if f.user_id == user_id]
+        if not rows:
+            return None
+        centroid: np.ndarray = collection.vectors[rows].mean(axis=0)
+        return centroid
+
+    def user_vector(self, collection_id: str, user_id: str) -> np.ndarray | None:
+        with self._lock:
+            return self._centroid(self._user(collection_id, user_id), user_id)
+
+    def search_users(
+        self, collection_id: str, vector: np.ndarray, max_distance: float, max_users: int
+    ) -> list[tuple[str, float]]:
+        """(UserId, distance) of the users whose face vectors' centroid (the user vector)
+        lies within `max_distance`, closest first."""
+        with self._lock:
+            collection = self.get(collection_id)
+            centroids = {
+                user: c for user in collection.users
+                if (c := self._centroid(collection, user)) is not None
+            }  # fmt: skip
+        found = sorted(
+            (float(np.linalg.norm(c - vector.astype(np.float32))), user)
+            for user, c in centroids.items()
+        )
+        return [(user, d) for d, user in found if d <= max_distance][:max_users]
+
     # Persistence -------------------------------------------------------------------------
     def _path(self, collection_id: str) -> Path:
         assert self._data_dir is not None
@@ -261,6 +413,7 @@ class CollectionStore:
             "created_at": collection.created_at,
             "next_seq": collection.next_seq,
             "faces": [asdict(f) for f in collection.faces],
+            "users": collection.users,
         }
         fd, tmp = tempfile.mkstemp(dir=self._data_dir, suffix=".tmp")
         try:
@@ -292,5 +445,11 @@ def _load(path: Path) -> Collection:
             "directory to start without that collection."
         ) from exc
     return Collection(
-        meta["collection_id"], meta["arn"], meta["created_at"], faces, vectors, meta["next_seq"]
+        meta["collection_id"],
+        meta["arn"],
+        meta["created_at"],
+        faces,
+        vectors,
+        meta["next_seq"],
+        dict(meta.get("users", {})),  # files from before users existed have none
     )

@@ -134,6 +134,11 @@ EXPECTED = {
         "rekognition:IndexFaces",
         "rekognition:DeleteFaces",
         "rekognition:DetectFaces",
+        # Rekognition users: one per person, holding their faces.
+        "rekognition:CreateUser",
+        "rekognition:AssociateFaces",
+        "rekognition:DisassociateFaces",
+        "rekognition:DeleteUser",
     },
     "analyze": COMMON
     | IDEMPOTENCY
@@ -344,6 +349,10 @@ def test_table_and_message_actions_are_on_the_right_resources(each_mode, roles_a
             "dynamodb:DeleteItem": on("people", "state"),
             "rekognition:IndexFaces": on("collection"),
             "rekognition:DeleteFaces": on("collection"),
+            **{
+                f"rekognition:{action}": on("collection")
+                for action in ("CreateUser", "AssociateFaces", "DisassociateFaces", "DeleteUser")
+            },
         },
         "analyze": {
             "dynamodb:BatchGetItem": on("people"),

@@ -36,6 +36,11 @@ def test_console_upload_with_tags_enrolls_the_person(cloud, gallery) -> None:
     eileen = cloud.person(gallery.barred)
     assert eileen is not None and eileen["watchlist"] == "barred"
     assert len(cloud.collection_faces(gallery.barred)) == 1
+    # Each person is a Rekognition user holding their faces (UserId = person_id).
+    listed = cloud.rekognition.list_faces(CollectionId=cloud.r.collection_id)["Faces"]
+    by_face = {f["FaceId"]: f.get("UserId") for f in listed}
+    for person_id in (gallery.known, gallery.barred):
+        assert {by_face[f] for f in cloud.collection_faces(person_id)} == {person_id}
 
 
 def test_each_failure_gets_its_outcome_tag_and_enrolls_nobody(enrolled, sample_faces) -> None:
@@ -183,6 +188,11 @@ def test_the_console_convention_a_tag_named_after_the_file_names_the_person(
     )
     cloud.drain()
     assert cloud.person("takeo-kanade") is None  # its only photo now names someone else
+    users = {
+        u["UserId"]
+        for u in cloud.rekognition.list_users(CollectionId=cloud.r.collection_id)["Users"]
+    }
+    assert "takeo-kanade" not in users and "takeo-k" in users  # the user moved with the photo
     assert cloud.person("takeo-k")["name"] == "Takeo K"
     assert len(cloud.collection_faces("takeo-k")) == 1
     # A tag named after another file names nobody.

@@ -60,6 +60,9 @@ def test_forget_removes_the_photo_record_and_cooldowns_the_handlers_wrote(
     [event] = cloud.events(camera)
     assert event["severity"] == "critical" and event["alert_status"] == "sent"
 
+    users = cloud.rekognition.list_users(CollectionId=cloud.r.collection_id)["Users"]
+    assert {"UserId": person_id, "UserStatus": "ACTIVE"} in users  # her Rekognition user
+
     before = state_about(cloud, person_id, photo)
     assert any(pk.startswith("photo#") and pk.endswith(photo) for pk in before), before
     assert any(pk.startswith("cooldown#") and camera in pk for pk in before), before
@@ -72,3 +75,6 @@ def test_forget_removes_the_photo_record_and_cooldowns_the_handlers_wrote(
     assert cloud.person(person_id) is None
     assert cloud.sightings(person_id) == []
     assert cloud.events(camera) == []
+    users = cloud.rekognition.list_users(CollectionId=cloud.r.collection_id)["Users"]
+    assert person_id not in {u["UserId"] for u in users}
+    assert cloud.collection_faces(person_id) == []

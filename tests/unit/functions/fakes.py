@@ -145,6 +145,7 @@ class Collection:
     def __init__(self) -> None:
         self.faces_in: dict[bytes, int] = {}
         self.indexed: dict[str, str] = {}
+        self.users: dict[str, set[str]] = {}  # Rekognition users: person_id -> face ids
         self._next = 0
 
     def detect_faces(self, image: Image) -> dict[str, Any]:
@@ -158,7 +159,17 @@ class Collection:
         return {"FaceRecords": [{"Face": {"FaceId": face_id}}], "UnindexedFaces": []}
 
     def delete_faces(self, face_ids: list[str]) -> int:
+        for faces in self.users.values():
+            faces.difference_update(face_ids)
         return sum(self.indexed.pop(face_id, None) is not None for face_id in face_ids)
+
+    def associate_user(self, user_id: str, face_ids: list[str]) -> int:
+        known = [f for f in face_ids if f in self.indexed]
+        self.users.setdefault(user_id, set()).update(known)
+        return len(known)
+
+    def delete_user(self, user_id: str) -> bool:
+        return self.users.pop(user_id, None) is not None
 
 
 class People:
