@@ -46,6 +46,7 @@ def build_pipeline(
         detect_every_k=faces.detect_every_k,
         padding=faces.padding,
         max_track_seconds=faces.max_track_seconds,
+        min_track_hits=faces.min_track_hits,
         motion_snapshot_interval_seconds=config.events.motion_snapshot_interval_seconds,
         motion_min_seconds=config.events.motion_min_seconds,
         motion_gap_seconds=config.events.motion_gap_seconds,

@@ -115,6 +115,7 @@ class FacesConfig(Section):
     top_k: int = Field(default=1, ge=1, le=10)
     iou_threshold: float = Field(default=0.2, ge=0, le=1)
     max_centroid_distance: float = Field(default=2.0, gt=0, le=20)
+    min_track_hits: int = Field(default=2, ge=1, le=100)
 
 
 class EventsConfig(Section):

@@ -245,6 +245,7 @@ class PipelineSettings:
     track_search_padding: float = 1.0
     track_search_padding_y: float = 0.5
     full_search_every: int = 4  # detector runs between searches of whole motion regions
+    min_track_hits: int = 2  # detections a track needs to be uploaded (one alone: a false face)
 
 
 @dataclass
@@ -338,7 +339,8 @@ class Pipeline:
                 self._emit_track(track)  # a long visit: report it now, keep tracking
                 track.segment_start_t = frame.t
 
-        self._follow_motion(frame, motion, saw_face=bool(self.tracker.live))
+        confirmed = any(t.hits >= self.settings.min_track_hits for t in self.tracker.live)
+        self._follow_motion(frame, motion, saw_face=confirmed)
         if self.decode_gate is not None:
             self.decode_gate.follow(self._busy(frame.t))
 
@@ -399,6 +401,10 @@ class Pipeline:
 
     def _emit_track(self, track: Track) -> None:
         if not track.frames:
+            return
+        if track.hits < self.settings.min_track_hits:
+            log.info("face seen once; not uploaded", extra={"track_id": track.track_id})
+            track.frames, track.faces = [], []
             return
         match = None
         if self.recognizer is not None and track.faces:

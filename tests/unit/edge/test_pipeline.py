@@ -263,3 +263,15 @@ def test_a_fast_walkers_band_is_padded_by_face_sizes_not_by_its_reach() -> None:
     [band] = p._search_regions(Motion(), T0 + 0.4, 1920, 1080)
     # Last box 300-400, predicted 500-600; one face width sideways, half a face up and down.
     assert band == Box(200, 50, 700, 250)
+
+
+def test_a_face_seen_once_is_not_uploaded_and_the_motion_is() -> None:
+    p, _, sink = pipeline(60, set(range(5, 25)), {12})  # one detection, never again
+    p.run()
+    assert [e.kind for e in sink.events] == ["motion"]
+    p, _, sink = pipeline(60, set(range(5, 25)), {12, 13})
+    p.run()
+    assert [e.kind for e in sink.events] == ["face"]
+    p, _, sink = pipeline(60, set(range(5, 25)), {12}, min_track_hits=1)
+    p.run()
+    assert [e.kind for e in sink.events] == ["face"]
