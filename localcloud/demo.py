@@ -36,6 +36,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from core.strangers import short_id
+
 if TYPE_CHECKING:
     from localcloud.cloud import LocalCloud
 
@@ -94,12 +96,21 @@ class Expected:
     # alert per slot, and exactly one critical email per barred person.
     slots: dict[str, int] = field(default_factory=dict)  # camera -> identities owed an alert
     critical_emails: int = 0
+    # Cameras that show one and the same stranger (the same scene person, nobody enrolled):
+    # Doorman must remember them as one stranger (core.strangers), seen at each of them.
+    same_stranger: list[set[str]] = field(default_factory=list)
 
 
 def expected_from_truth(truths: dict[str, Truth]) -> Expected:
     by_identity = {e.identity: e for e in ENROLLEES}
     expected = Expected()
+    strangers: dict[str, set[str]] = {}  # camera -> the unenrolled people showing a face
     for camera, truth in truths.items():
+        strangers[camera] = {
+            p["identity"]
+            for p in truth["people"]
+            if p.get("face_boxes") and p["identity"] not in by_identity
+        }
         labels = set()
         for person in truth["people"]:
             if not person.get("face_boxes"):
@@ -114,7 +125,21 @@ def expected_from_truth(truths: dict[str, Truth]) -> Expected:
         expected.critical_emails += len(barred)
         expected.slots[camera] = len(barred) + (camera in expected.warning)
         expected.who[camera] = labels
+    # Only where each camera shows that one stranger, so every stranger face there is them.
+    for identity in sorted(set().union(*strangers.values())):
+        cameras = {c for c, ids in strangers.items() if ids == {identity}}
+        if len(cameras) > 1:
+            expected.same_stranger.append(cameras)
     return expected
+
+
+def stranger_ids(events: list[Any], cameras: set[str]) -> dict[str, set[str]]:
+    """camera -> the remembered stranger ids its events show."""
+    found: dict[str, set[str]] = {camera: set() for camera in cameras}
+    for event in events:
+        if event.camera_id in cameras:
+            found[event.camera_id] |= {f.stranger_id for f in event.faces if f.stranger_id}
+    return found
 
 
 @dataclass
@@ -147,12 +172,32 @@ def rows_from_events(events: list[Any]) -> list[Seen]:
     return rows
 
 
+def strangers_across_cameras(events: list[Any]) -> list[str]:
+    """One line per remembered stranger seen at more than one camera."""
+    cameras: dict[str, list[str]] = defaultdict(list)
+    for event in sorted(events, key=lambda e: e.captured_at):
+        for face in event.faces:
+            if face.stranger_id and event.camera_id not in cameras[face.stranger_id]:
+                cameras[face.stranger_id].append(event.camera_id)
+    return [
+        f"The same stranger ({label}) was seen at {' and '.join(where)}: one stranger, "
+        "remembered, not two unrelated unknown people."
+        for stranger_id, where in cameras.items()
+        if len(where) > 1
+        for label in [f"stranger {short_id(stranger_id)}"]
+    ]
+
+
 def check(expected: Expected, events: list[Any], emails: list[dict[str, Any]]) -> list[str]:
     """Differences between what happened and the ground truth; empty means it matches."""
     problems = []
     seen: dict[str, set[str]] = defaultdict(set)
-    for event in events:
-        seen[event.camera_id].update(f.label for f in event.faces if f.status != "too-small")
+    for event in events:  # a remembered stranger's label names it: "stranger 7f3a"
+        seen[event.camera_id].update(
+            "stranger" if f.status == "stranger" else f.label
+            for f in event.faces
+            if f.status != "too-small"
+        )
     for camera, labels in expected.who.items():
         if seen.get(camera, set()) != labels:
             problems.append(
@@ -178,6 +223,12 @@ def check(expected: Expected, events: list[Any], emails: list[dict[str, Any]]) -
     # A stranger without a barred person next to them is a warning (the demo is armed).
     if missing := (expected.warning - expected.critical) - sent["warning"]:
         problems.append(f"no warning alert from {sorted(missing)}")
+    for cameras in expected.same_stranger:
+        ids = stranger_ids(events, cameras)
+        every = set().union(*ids.values())
+        if len(every) != 1 or not all(ids.values()):
+            shown = ", ".join(f"{c}: {sorted(i) or 'none'}" for c, i in sorted(ids.items()))
+            problems.append(f"the same stranger should be one remembered stranger ({shown})")
     alert_events = sum(1 for e in events if e.alerted)
     if len(emails) != alert_events:
         problems.append(f"{len(emails)} emails for {alert_events} alerts")
@@ -381,6 +432,8 @@ def print_result(result: DemoResult, out: Console) -> None:
         )
     out.print(table)
     out.print(reasons_table(result.events))
+    for line in strangers_across_cameras(result.events):
+        out.print(line)
     mail = Table(title="Emails sent (moto SES)")
     mail.add_column("subject")
     mail.add_column("to")

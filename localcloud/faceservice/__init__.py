@@ -5,10 +5,14 @@ any client that honours `AWS_ENDPOINT_URL_REKOGNITION`. Faces are found and enco
 dlib (face_recognition); similarity is a documented map of dlib's distance (see
 `similarity`). Operations: CreateCollection, DescribeCollection, ListCollections,
 DeleteCollection, IndexFaces, ListFaces, DeleteFaces, SearchFaces, SearchFacesByImage,
-DetectFaces, DetectLabels and CompareFaces.
+DetectFaces, DetectLabels, CompareFaces, and the users: CreateUser, DeleteUser, ListUsers,
+AssociateFaces, DisassociateFaces, SearchUsers and SearchUsersByImage.
 
 Where it differs from AWS (on purpose):
-- Signatures are not checked; users (UserId, AssociateFaces ...) are not implemented.
+- Signatures are not checked.
+- A user vector is the centroid (mean) of its faces' encodings, searched like a face; AWS
+  does not document how it aggregates them. User changes take effect before the answer, so
+  UserStatus is CREATED (no face yet) or ACTIVE, never UPDATING.
 - DetectLabels knows only Person, Human and Face, derived from detected faces.
 - FaceDetail attributes it cannot measure are neutral or absent (see `facedetail`).
 - Quality filtering uses the bars in `operations.QUALITY_BARS`.

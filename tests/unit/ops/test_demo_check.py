@@ -19,9 +19,13 @@ TRUTH = {
 OWNER, POLICE = "owner@example.com", "police@example.com"
 
 
-def face(status: str, name: str = "") -> FaceView:
+LUIS = "stranger:00000000a1b2"  # the scenes' luispedro, remembered (core.strangers)
+
+
+def face(status: str, name: str = "", stranger_id: str = LUIS) -> FaceView:
     pid = name.lower().replace(" ", "-") if name else "unknown"
-    return FaceView(pid, name, status, 99.0 if name else None, {})
+    remembered = stranger_id if status == "stranger" else ""
+    return FaceView(pid, name, status, 99.0 if name else None, {}, stranger_id=remembered)
 
 
 def event(camera: str, severity: str, faces, sent: bool, status: str = "none") -> EventView:
@@ -68,6 +72,20 @@ def test_expectations_come_from_the_visible_faces_in_the_truth():
     assert expected.warning == {"garden", "side-gate"}
     assert expected.critical_emails == 1
     assert expected.slots == {"front-door": 0, "garden": 2, "side-gate": 1, "porch": 0}
+    assert expected.same_stranger == [{"garden", "side-gate"}]
+
+
+def test_the_garden_and_side_gate_stranger_must_be_one_remembered_stranger():
+    expected = expected_from_truth(TRUTH)
+    other = face("stranger", stranger_id="stranger:00000000c3d4")
+    two = [GOOD[0], GOOD[1], event("side-gate", "warning", [other], sent=True)]
+    assert check(expected, two, [CRITICAL, WARNING]) == [
+        "the same stranger should be one remembered stranger (garden: ['stranger:00000000a1b2'], "
+        "side-gate: ['stranger:00000000c3d4'])"
+    ]
+    nameless = face("stranger", stranger_id="")
+    anonymous = [*GOOD[:2], event("side-gate", "warning", [nameless], sent=True)]
+    assert check(expected, anonymous, [CRITICAL, WARNING])[0].endswith("side-gate: none)")
 
 
 def test_what_the_demo_should_see_matches():
