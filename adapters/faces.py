@@ -100,6 +100,18 @@ class FaceIndex:
             MaxFaces=max_faces,
         )
 
+    def search_users(self, image: Image, *, threshold: float, max_users: int) -> dict[str, Any]:
+        """SearchUsersByImage: the largest face against the users (UserId = person_id).
+        An image without a usable face gives no matches, not an error
+        (https://docs.aws.amazon.com/rekognition/latest/APIReference/API_SearchUsersByImage.html)."""
+        return self._call(
+            "search_users_by_image",
+            CollectionId=self.collection_id,
+            Image=image,
+            UserMatchThreshold=threshold,
+            MaxUsers=max_users,
+        )
+
     def detect_labels(
         self, image: Image, *, max_labels: int = 20, min_confidence: float = 60.0
     ) -> dict[str, Any]:

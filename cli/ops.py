@@ -431,6 +431,13 @@ def _unit_price(value: float) -> str:
     show_default=True,
     help="Share of searched faces that are strangers.",
 )
+@click.option(
+    "--borderline-share",
+    type=click.FloatRange(min=0, max=1),
+    default=0.05,
+    show_default=True,
+    help="Share of searched faces that also ask each person's user vector (SearchUsersByImage).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def cost_command(
     cameras: int,
@@ -444,6 +451,7 @@ def cost_command(
     motion_frames_per_day: float,
     remember_strangers: bool,
     stranger_share: float,
+    borderline_share: float,
     as_json: bool,
 ) -> None:
     """Monthly AWS cost estimate per service, with the unit prices used."""
@@ -458,6 +466,7 @@ def cost_command(
         faces_per_image=faces_per_image,
         remember_strangers=remember_strangers,
         stranger_share=stranger_share,
+        borderline_share=borderline_share,
     )
     cmp = cost.compare(usage, motion_frames_per_day=motion_frames_per_day)
     prices = cmp.edge_filtered.prices

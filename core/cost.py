@@ -127,6 +127,9 @@ class Usage:
     stranger_index_share: float = 0.2  # share of stranger faces whose crop is indexed
     strangers_per_month: float = 20  # distinct strangers per camera within the retention
     stranger_crops: int = 3
+    # A face whose best match is borderline (at least "possible", under the watchlist's
+    # threshold) also asks SearchUsersByImage (Group 1): each person's photos vote together.
+    borderline_share: float = 0.05
     label_share: float = 0.1  # share of frames also sent to DetectLabels (motion snapshots)
     alert_share: float = 0.2  # share of frames that end in an alert
     recipients_per_alert: float = 1.0
@@ -151,7 +154,13 @@ class Usage:
         negative = [k for k, v in numbers.items() if v < 0]
         if negative:
             raise ValueError(f"must not be negative: {', '.join(sorted(negative))}")
-        for share in ("label_share", "alert_share", "stranger_share", "stranger_index_share"):
+        for share in (
+            "label_share",
+            "alert_share",
+            "stranger_share",
+            "stranger_index_share",
+            "borderline_share",
+        ):
             if getattr(self, share) > 1:
                 raise ValueError(f"{share} is a share between 0 and 1")
         if self.days_per_month < 1:
@@ -259,7 +268,8 @@ def _recognition(u: Usage, p: PriceTable) -> list[Row]:
     searches = _searches(u)
     stranger_searches = _stranger_searches(u)
     stranger_indexes = stranger_searches * u.stranger_index_share
-    group1 = searches + stranger_searches + stranger_indexes
+    votes = searches * u.borderline_share
+    group1 = searches + votes + stranger_searches + stranger_indexes
     group1_cost = tiered(group1, p.rekognition_group1)
     share = group1_cost / group1 if group1 else 0.0
     detections = _frames(u) * (1 + u.label_share) + _images(u)  # no DetectLabels on images
@@ -269,6 +279,7 @@ def _recognition(u: Usage, p: PriceTable) -> list[Row]:
     )
     return [
         ("Rekognition", "SearchFacesByImage", searches, "images", searches * share),
+        ("Rekognition", "SearchUsersByImage (borderline faces)", votes, "images", votes * share),
         ("Rekognition", "strangers: SearchFacesByImage", stranger_searches, "images",
          stranger_searches * share),
         ("Rekognition", "strangers: IndexFaces", stranger_indexes, "images",

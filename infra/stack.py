@@ -353,7 +353,8 @@ class DoormanStack(Stack):
         grant_rekognition(
             role,
             self.collection.collection_arn,
-            collection_actions=["rekognition:SearchFacesByImage"],
+            # SearchUsersByImage: a borderline face against each person's user vector.
+            collection_actions=["rekognition:SearchFacesByImage", "rekognition:SearchUsersByImage"],
             image_actions=["rekognition:DetectFaces", "rekognition:DetectLabels"],
         )
         # Remembered strangers (functions/analyze/strangers.py): search, index a best crop,

@@ -81,10 +81,10 @@ class EventView:
     processed_key: str
     kind: str
     alert_status: str = "none"  # sent, none, disarmed, no-rule, silenced, cooldown, ...
-    rule: str = ""  # the alert rule that decided (core/rules.py); "" when none did
     labels: list[str] = field(default_factory=list)
     faces: list[FaceView] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    rule: str = ""  # the alert rule that decided (core/rules.py); "" when none did
 
     @property
     def who(self) -> str:

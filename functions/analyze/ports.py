@@ -47,6 +47,10 @@ class FaceSearch(Protocol):
 
     def search_face(self, image: Image, *, threshold: float, max_faces: int) -> dict[str, Any]: ...
 
+    def search_users(self, image: Image, *, threshold: float, max_users: int) -> dict[str, Any]:
+        """SearchUsersByImage: each person's faces voting together as one user vector."""
+        ...
+
     def detect_labels(self, image: Image) -> dict[str, Any]: ...
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from PIL import Image
 
 from adapters.faces import ImageNotAccepted, image_bytes
-from core.corrections import vetoed
+from core.corrections import is_negative, vetoed
 from core.decisions import Candidate, Thresholds, classify_face
 from core.imaging import crop_jpeg, crop_region
 from core.records import FaceMatch, StreamFaces
@@ -79,7 +79,8 @@ class Recognizer:
                 matches.append(None)
                 continue
             raw[f"SearchFacesByImage-{index}"] = response
-            matches.append([FaceMatch.from_aws(m) for m in response.get("FaceMatches", [])])
+            found = [FaceMatch.from_aws(m) for m in response.get("FaceMatches", [])]
+            matches.append(found + self._vote(crops[index], found, index, raw))
         people = self._people(matches)
         findings = Findings(
             faces=[
@@ -141,6 +142,39 @@ class Recognizer:
         for op, response in responses.items():  # StrangerSearch-0, StrangerIndex-0
             raw[f"{op}-{face.index}"] = response
         return face.model_copy(update={"stranger": stranger}) if stranger else face
+
+    def _vote(
+        self, crop: bytes, found: list[FaceMatch], index: int, raw: dict[str, Any]
+    ) -> list[FaceMatch]:
+        """For a borderline face (its best match at least "possible" but under the higher
+        watchlist threshold), let each person's photos vote together: SearchUsersByImage on
+        the same crop. A user match (UserId = person_id, no FaceId) joins the face matches;
+        a person a correction vetoes stays vetoed. Clear matches and strangers with no
+        candidate cost nothing extra."""
+        not_them = vetoed(found)
+        best = max(
+            (m.similarity for m in found if m.person_id and not is_negative(m.person_id)),
+            default=0.0,
+        )
+        ceiling = max(self.thresholds.known, self.thresholds.barred)
+        if not self.thresholds.possible <= best < ceiling:
+            return []
+        try:
+            response = self.faces.search_users(
+                image_bytes(crop), threshold=self.thresholds.possible, max_users=SEARCH_MAX_FACES
+            )
+        except ImageNotAccepted:
+            return []
+        raw[f"SearchUsersByImage-{index}"] = response
+        votes = [
+            FaceMatch(
+                person_id=str((u.get("User") or {}).get("UserId", "")),
+                face_id="",
+                similarity=float(u.get("Similarity", 0.0)),
+            )
+            for u in response.get("UserMatches", [])
+        ]
+        return [v for v in votes if v.person_id and v.person_id not in not_them]
 
     def _search(
         self, image: Image.Image, box: BoundingBox, crops: dict[int, bytes], index: int

@@ -154,6 +154,7 @@ EXPECTED = {
         "rekognition:DetectFaces",
         "rekognition:DetectLabels",
         "rekognition:SearchFacesByImage",
+        "rekognition:SearchUsersByImage",  # borderline faces: each person's user vector
         # Remembered strangers: index a best crop, delete the one it replaces (and its crop).
         "rekognition:IndexFaces",
         "rekognition:DeleteFaces",
@@ -362,6 +363,7 @@ def test_table_and_message_actions_are_on_the_right_resources(each_mode, roles_a
             "dynamodb:UpdateItem": on("state"),
             "dynamodb:DeleteItem": on("state"),
             "rekognition:SearchFacesByImage": on("collection", "strangers"),
+            "rekognition:SearchUsersByImage": on("collection"),
             "rekognition:IndexFaces": on("strangers"),
             "rekognition:DeleteFaces": on("strangers"),
             # The mode switch and the alert rules, nothing else.

@@ -26,7 +26,12 @@ def test_price_table_is_dated_and_has_the_published_image_and_face_prices():
 def test_two_cameras_ten_frames_a_day_by_hand():
     est = estimate(
         Usage(
-            cameras=2, events_per_day=10, faces_per_event=1.5, enrolled=4, remember_strangers=False
+            cameras=2,
+            events_per_day=10,
+            faces_per_event=1.5,
+            enrolled=4,
+            remember_strangers=False,
+            borderline_share=0,
         )
     )
     # 2 cameras x 10 frames x 30 days = 600 frames; 900 face searches; 660 detect calls.
@@ -63,7 +68,12 @@ def test_image_prices_fall_by_tier():
 def test_an_hour_of_streaming_a_day_by_hand():
     est = estimate(
         Usage(
-            cameras=1, events_per_day=0, enrolled=0, streaming_minutes=60, remember_strangers=False
+            cameras=1,
+            events_per_day=0,
+            enrolled=0,
+            streaming_minutes=60,
+            remember_strangers=False,
+            borderline_share=0,
         )
     )
     assert line(est, "Rekognition", "streaming face search").monthly_usd == pytest.approx(216.0)
@@ -76,7 +86,8 @@ def test_an_hour_of_streaming_a_day_by_hand():
 
 def test_edge_filter_is_far_cheaper_than_every_frame_and_streaming():
     cmp = compare(
-        Usage(cameras=1, events_per_day=20, remember_strangers=False), motion_frames_per_day=350
+        Usage(cameras=1, events_per_day=20, remember_strangers=False, borderline_share=0),
+        motion_frames_per_day=350,
     )
     assert cmp.every_motion_frame.usage.events_per_day == 350
     # 350 frames a day: 10,500 searches and 11,550 detect calls, about $22 a month.
@@ -103,6 +114,7 @@ def test_an_hour_a_day_of_kvs_image_generation_by_hand():
             image_minutes=60,
             faces_per_image=0.5,
             remember_strangers=False,
+            borderline_share=0,
         )
     )
     # 60 min x 60 s / 2 s = 1,800 images a day, 54,000 a month; half of them with a face.

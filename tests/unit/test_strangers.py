@@ -112,8 +112,8 @@ def test_crop_quality_prefers_sharp_frontal_large_faces() -> None:
 
 def test_cost_counts_every_extra_rekognition_call_of_the_strangers() -> None:
     usage = cost.Usage()
-    before = cost.estimate(replace(usage, remember_strangers=False))
-    after = cost.estimate(usage)
+    before = cost.estimate(replace(usage, remember_strangers=False, borderline_share=0))
+    after = cost.estimate(replace(usage, borderline_share=0))
     lines = {line.item: line for line in after.lines}
     searches = usage.events_per_day * usage.days_per_month * usage.faces_per_event
     assert lines["strangers: SearchFacesByImage"].quantity == searches * usage.stranger_share
@@ -126,6 +126,11 @@ def test_cost_counts_every_extra_rekognition_call_of_the_strangers() -> None:
     rekognition = sum(li.monthly_usd for li in after.lines if li.item.startswith("strangers:"))
     assert rekognition < extra < rekognition + 0.01  # plus cents of S3 and DynamoDB
     assert round(before.total, 2) == 1.30 and round(after.total, 2) == 1.67
+    # With the user vectors' second opinion on borderline faces (5 % of them): $1.70.
+    votes = cost.estimate(usage)
+    line = {li.item: li for li in votes.lines}["SearchUsersByImage (borderline faces)"]
+    assert line.quantity == searches * usage.borderline_share
+    assert round(votes.total, 2) == 1.70
 
 
 def test_a_correction_vetoes_only_faces_closer_to_it_than_to_the_person() -> None:
@@ -140,3 +145,26 @@ def test_a_correction_vetoes_only_faces_closer_to_it_than_to_the_person() -> Non
     assert vetoed([m("ada", 99.0), m("not:ada", 97.0)]) == set()  # her genuine photos
     assert vetoed([m("not:ada", 99.0), m("bea", 95.0)]) == set()  # nobody else is touched
     assert vetoed([m("ada", 91.0), m("ada", 99.5), m("not:ada", 99.0)]) == set()
+
+
+def test_doorman_cost_prints_the_strangers_and_the_votes() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from cli import main
+
+    def total(*extra: str) -> dict:
+        result = CliRunner().invoke(main, ["cost", "--json", *extra])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)
+
+    before, after = total("--no-strangers", "--borderline-share", "0"), total()
+    extra = [li for li in after["lines"] if li["item"].startswith(("strangers:", "SearchUsers"))]
+    assert {li["item"] for li in extra} == {
+        "strangers: SearchFacesByImage",
+        "strangers: IndexFaces",
+        "strangers: stored faces",
+        "SearchUsersByImage (borderline faces)",
+    }
+    assert round(before["total"], 2) == 1.30 and round(after["total"], 2) == 1.70

@@ -111,6 +111,7 @@ class Camera:
     def __init__(self) -> None:
         self.scene: list[list[dict[str, Any]]] = []
         self.labels: list[str] = []
+        self.users: dict[str, float] = {}  # SearchUsersByImage's answer (user vectors)
         self.calls = 0
         self._searches: list[list[dict[str, Any]]] = []
 
@@ -136,6 +137,18 @@ class Camera:
     def detect_labels(self, image: Image) -> dict[str, Any]:
         self.calls += 1
         return {"Labels": [{"Name": name, "Confidence": 95.0} for name in self.labels]}
+
+    def search_users(self, image: Image, *, threshold: float, max_users: int) -> dict[str, Any]:
+        """The users (person_id -> similarity of their user vector) in `self.users`."""
+        self.calls += 1
+        found = sorted(self.users.items(), key=lambda kv: -kv[1])
+        return {
+            "UserMatches": [
+                {"Similarity": s, "User": {"UserId": u, "UserStatus": "ACTIVE"}}
+                for u, s in found
+                if s >= threshold
+            ][:max_users]
+        }
 
 
 class Collection:
