@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from core.settings import AnalyzeSettings, EnrollSettings, NotifySettings
+from core.settings import (
+    AnalyzeSettings,
+    EnrollSettings,
+    ExpireStrangersSettings,
+    NotifySettings,
+)
 from tests.infra.helpers import functions_by_package
 
 pytestmark = pytest.mark.infra
 
-MODELS = {"enroll": EnrollSettings, "analyze": AnalyzeSettings, "notify": NotifySettings}
+MODELS = {
+    "enroll": EnrollSettings,
+    "analyze": AnalyzeSettings,
+    "notify": NotifySettings,
+    "expire_strangers": ExpireStrangersSettings,
+}
 POWERTOOLS = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
 
 
