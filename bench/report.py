@@ -79,7 +79,13 @@ def _cameras_lines(cameras: dict[str, Any] | None) -> list[str]:
     return [
         f"Quiet {cameras['resolution']} cameras at {cameras['camera_fps']} fps, a keyframe "
         f"every {cameras['keyframe_seconds']:g} s, one core: "
-        f"{cameras['extra_mb_per_camera']:.1f} MB per additional camera.",
+        f"{cameras['extra_mb_per_camera']:.1f} MB per additional camera"
+        + (
+            f"; {cameras['busy']['extra_mb_per_camera']:.1f} MB when {cameras['busy']['cameras']} "
+            "busy 1080p cameras decode every frame at once."
+            if "busy" in cameras
+            else "."
+        ),
         "",
         *_table(header, rows),
     ]

@@ -224,6 +224,9 @@ REPEATS = 3
 CAMERA_COUNT = 16
 QUICK_CAMERA_COUNT = 4
 CAMERA_SCENE = ("quiet", "1080p")
+# Memory when every camera is busy at once (decoding every frame, detecting faces).
+BUSY_CAMERA_COUNT = 4
+BUSY_CAMERA_SCENE = ("busy", "1080p")
 
 
 def _median(tries: list[dict[str, Any]]) -> dict[str, Any]:
@@ -281,6 +284,19 @@ def _scene_runs(scene: str, resolution: str, video: Any, quick: bool, repeats: i
     return runs
 
 
+def _busy_camera_memory(video: Any) -> dict[str, Any]:
+    """Peak memory of one busy camera and of `BUSY_CAMERA_COUNT` in one process (once each:
+    memory does not vary from run to run as time does)."""
+    one = measure(CAMERAS, video.video, cameras=1)
+    many = measure(CAMERAS, video.video, cameras=BUSY_CAMERA_COUNT)
+    return {
+        "cameras": BUSY_CAMERA_COUNT,
+        "one_peak_rss_mb": one["peak_rss_mb"],
+        "many_peak_rss_mb": many["peak_rss_mb"],
+        "extra_mb_per_camera": (many["peak_rss_mb"] - one["peak_rss_mb"]) / (BUSY_CAMERA_COUNT - 1),
+    }
+
+
 def _camera_runs(video: Any, quick: bool, repeats: int,
                  tick: Callable[[], None]) -> dict[str, Any]:  # fmt: skip
     """One quiet camera alone, then `CAMERA_COUNT` in one process: frames per second of
@@ -330,6 +346,7 @@ def run_all(
     for (scene, resolution), video in sorted(videos.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         runs += _scene_runs(scene, resolution, video, quick, repeats, tick)
     cameras = _camera_runs(videos[CAMERA_SCENE], quick, repeats, tick)
+    cameras["busy"] = _busy_camera_memory(videos[BUSY_CAMERA_SCENE])
     scenes = {}
     for (scene, _), video in videos.items():
         truth = video.truth()
@@ -356,7 +373,8 @@ def run_all(
             "(fps_tries lists each)",
             f"cameras: {cameras['cameras']} gated pipelines in one process (models shared) "
             "fed round-robin on the quiet 1080p scene, against one alone; extra memory per "
-            "camera = (peak RSS of all - peak RSS of one) / (cameras - 1)",
+            "camera = (peak RSS of all - peak RSS of one) / (cameras - 1); the same with "
+            f"{BUSY_CAMERA_COUNT} cameras all busy at once (busy 1080p, every frame decoded)",
             "peak RSS is the child's VmHWM (interpreter and loaded models included); "
             "ru_maxrss is recorded too but inherits the forking parent's size on Linux",
         ],

@@ -69,7 +69,13 @@ GOOD = {
             "many": {"fps": 480.0, "peak_rss_mb": 900.0},
             "fps_all_cameras": 480.0,
             "cameras_per_core": 32.0,
-            "extra_mb_per_camera": 48.0,
+            "extra_mb_per_camera": 8.0,
+            "busy": {
+                "cameras": 4,
+                "one_peak_rss_mb": 165.0,
+                "many_peak_rss_mb": 300.0,
+                "extra_mb_per_camera": 45.0,
+            },
         },
     },
     "detection": {
@@ -175,6 +181,11 @@ def test_good_results_pass_every_target() -> None:
         (
             ("throughput", "cameras", "extra_mb_per_camera"),
             61.0,
+            "extra memory per additional camera",
+        ),
+        (
+            ("throughput", "cameras", "busy", "extra_mb_per_camera"),
+            60.5,
             "extra memory per additional camera",
         ),
         (
