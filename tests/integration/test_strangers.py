@@ -10,7 +10,7 @@ point falls inside its box, and each of those is somebody else.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -124,13 +124,16 @@ def test_b_is_another_stranger_and_nobody_is_merged(compreface) -> None:
         if s.stranger_id:
             people_per_id[s.stranger_id].add(s.person)
     merged = {sid: who for sid, who in people_per_id.items() if len(who) > 1}
-    ids_per_person = {p: len(compreface.ids(p)) for p in {s.person for s in compreface.seen}}
     remembered = [s for s in compreface.seen if s.stranger_id]
+    people = {s.person for s in remembered}
+    ids_per_person = Counter(len(compreface.ids(p) - {""}) for p in people)
     print(
-        f"\nCompreFace: {len(compreface.seen)} faces, {len(remembered)} remembered, "
-        f"ids per person {sorted(ids_per_person.items())}, wrongly merged {merged}"
+        f"\nCompreFace: {len(compreface.seen)} faces found, {len(remembered)} remembered "
+        f"({len(people)} real people; the rest too small or refused by IndexFaces); "
+        f"stranger ids per person: {dict(ids_per_person)}; wrongly merged: {merged or 'none'}"
     )
     assert merged == {}
+    assert ids_per_person == {1: len(people)}  # every remembered person has exactly one id
     # Group-photo faces too small to search stay anonymous; every other face is remembered.
     assert len(remembered) >= 20
 
@@ -201,6 +204,10 @@ def test_doorman_events_names_the_stranger(compreface, doorman) -> None:
         compreface.events[s.photo]["image_key"] for s in a
     )
     assert {f["stranger_id"] for e in listed for f in e["faces"]} >= {a_id}
+    rows = json.loads(doorman("strangers", "--json").output)
+    (row,) = [r for r in rows if r["stranger_id"] == a_id]
+    assert (row["sightings"], row["crops"], sorted(row["cameras"])) == (6, 3, sorted(CAMERAS))
+    assert f"stranger {short_id(a_id)}" in doorman("strangers").output
 
 
 def test_report_has_a_strangers_section_with_crops_and_counts(compreface, doorman, tmp_path):
