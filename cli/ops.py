@@ -29,7 +29,7 @@ from adapters.discovery import (
 from cli.common import json_text, plain, printable
 from core import cost
 from core.rules import RulesRefused
-from ops import control, events, forget, people, report, rules, strangers
+from ops import control, events, forget, people, report, rules, search, strangers
 from ops.people import OperatorError
 
 
@@ -527,20 +527,42 @@ def cost_command(
 @click.option("--since", default="7d", show_default=True, help="30m, 2h, 7d or an ISO time.")
 @click.option("--camera", help="Only this camera.")
 @click.option("--person", help="Only events with this person (name or id).")
+@click.option(
+    "--search",
+    "photo",
+    type=click.Path(path_type=Path),
+    help="Only events with the face in this photo (as `doorman search`).",
+)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @target_options
 def report_command(
-    target: Target, since: str, camera: str | None, person: str | None, out_dir: Path
+    target: Target,
+    since: str,
+    camera: str | None,
+    person: str | None,
+    photo: Path | None,
+    out_dir: Path,
 ) -> None:
     """Write a static HTML report (timeline, thumbnails, filters, chart) to --out DIR."""
     moment = events.parse_since(since)
     person_id = strangers.person_or_stranger(target, person) if person else None
     found = events.list_events(target, moment, camera, person_id)
+    if photo is not None:  # the face's timeline, as `doorman search` finds it
+        matched = search.search(target, photo, moment)
+        if matched.note:
+            click.echo(printable(matched.note))
+        ids = {*matched.people, *matched.strangers}
+        found = [e for e in found if e.people & ids]
     data = report.ReportData(
         events=found,
         counts=report.sighting_counts(target, moment, camera),
         origin=target.origin,
-        filters={"since": since, "camera": camera or "", "person": person or ""},
+        filters={
+            "since": since,
+            "camera": camera or "",
+            "person": person or "",
+            "face in": photo.name if photo else "",
+        },
         strangers=strangers.write_stranger_cards(
             target, out_dir, events.sort_key_floor(moment) if moment else "", camera
         ),

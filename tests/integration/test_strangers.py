@@ -345,7 +345,7 @@ def test_correct_not_stops_a_wrong_match_and_is_adds_the_face(compreface, cloud,
     assert face["status"] == "known" and face["person"]["name"] == "Bea Sample"
 
 
-def test_search_by_photo_finds_every_sighting_of_the_face(compreface, doorman):
+def test_search_by_photo_finds_every_sighting_of_the_face(compreface, doorman, tmp_path):
     (a_id,) = compreface.ids("A")
     a = compreface.of("A")
     found = doorman("search", str(SAMPLES / a[-1].photo), "--since", "7d", "--json")
@@ -362,6 +362,13 @@ def test_search_by_photo_finds_every_sighting_of_the_face(compreface, doorman):
     }
     table = doorman("search", str(SAMPLES / a[-1].photo), "--since", "7d").output
     assert "Ada Sample" in table
+
+    page = tmp_path / "report"
+    shown = doorman("report", "--since", "7d", "--search", str(SAMPLES / a[-1].photo), "--out",
+                    str(page))  # fmt: skip
+    assert shown.exit_code == 0, shown.output
+    in_report = {e["image_key"] for e in json.loads((page / "events.json").read_text())}
+    assert in_report == frames  # the same timeline, as a page
 
     nobody = doorman("search", str(SAMPLES / "017_0.jpg"))
     assert nobody.exit_code == 1 and "no face found" in nobody.output
