@@ -4,13 +4,16 @@ Before, a restart with the same `--data-dir` kept only the face collection: peop
 events and 89 queued frames were lost, and a known person became a stranger because her
 People item was gone. Here `python -m localcloud` runs as a user runs it (its own process,
 127.0.0.1, fixed ports, a data directory), is stopped with SIGTERM while frames are still
-queued or being handled, and is started again on the same directory.
+queued or being handled, and is started again on the same directory; then killed with
+SIGKILL, and started once more.
 """
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -52,7 +55,7 @@ def ports() -> tuple[int, int]:
     return free_port(), free_port()
 
 
-def test_sigterm_with_queued_frames_then_restart_keeps_everything(
+def test_sigterm_with_queued_frames_then_restart_keeps_everything_even_after_sigkill(
     tmp_path, ports, sample_faces, augmented
 ) -> None:
     data = tmp_path / "data"
@@ -101,9 +104,29 @@ def test_sigterm_with_queued_frames_then_restart_keeps_everything(
             "Grace Hopper"
         )
     finally:
+        up.kill()  # SIGKILL: no clean stop; moto saves when it sees its parent gone
+    _wait_until_closed(ports[0])
+
+    up = LocalUp(data, *ports)
+    try:
+        kit = CloudKit(up)
+        (event,) = _events_by_key(kit)[after]
+        assert event["faces"][0]["person"]["person_id"] == GRACE
+    finally:
         code, _ = up.terminate()
         up.kill()
     assert code == 0
+
+
+def _wait_until_closed(port: int, timeout: float = 30.0) -> None:
+    """Until nothing listens on `port` (the killed cloud's moto has saved and exited)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"port {port} still open {timeout:.0f} s after the kill")
 
 
 def test_a_snapshot_it_cannot_read_stops_start_up_and_is_left_alone(tmp_path, ports) -> None:
