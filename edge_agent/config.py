@@ -108,7 +108,7 @@ class FacesConfig(Section):
     min_face_px: int = Field(default=80, ge=20, le=1000)
     min_score: float = Field(default=0.3, ge=-1, le=5)  # HOG's SVM margin
     yunet_min_score: float = Field(default=0.8, gt=0, lt=1)  # YuNet's face confidence
-    detect_every_k: int = Field(default=2, ge=1, le=60)
+    detect_every_k: int = Field(default=3, ge=1, le=60)
     padding: float = Field(default=0.25, ge=0, le=2)
     max_track_seconds: Seconds = 30.0
     track_gap_seconds: Seconds = 1.5
