@@ -445,19 +445,23 @@ class DoormanStack(Stack):
         }
         if self.analysis.stream_failures is not None:
             dead_letter_queues["StreamFailures"] = self.analysis.stream_failures
+        functions = {
+            "Enroll": self.enrollment.handler.function,
+            "Analyze": self.analysis.handler.function,
+            "Notify": self.alerts.handler.function,
+            "ExpireStrangers": self.stranger_expiry.handler.function,
+        }
+        if self.image_polling is not None:
+            functions["KvsImages"] = self.image_polling.handler.function
         return Monitoring(
             self,
             "Monitoring",
             dashboard_name=self.config.stack_name,
             alarm_name_prefix=self.config.stack_name,
-            functions={
-                "Enroll": self.enrollment.handler.function,
-                "Analyze": self.analysis.handler.function,
-                "Notify": self.alerts.handler.function,
-                "ExpireStrangers": self.stranger_expiry.handler.function,
-            },
+            functions=functions,
             dead_letter_queues=dead_letter_queues,
             topic=self.alerts.topic,
+            images_polled=self.image_polling is not None,
         )
 
     def _outputs(self) -> None:

@@ -55,6 +55,8 @@ ENROLLMENT_METRICS = tuple(
     ("enroll", "Enrollment" + outcome.title().replace("-", "")) for outcome in ENROLLMENT_OUTCOMES
 )
 FACE_METRICS = (("analyze", "FacesDetected"), ("enroll", "EnrollmentIndexed"))
+# The images poller (streaming=images only; its widget is added only where it runs).
+IMAGE_METRICS = (("kvs_images", "ImagesStored"), ("kvs_images", "StreamsUnreadable"))
 CUSTOM_METRICS = tuple(
     dict.fromkeys(
         (
@@ -64,6 +66,7 @@ CUSTOM_METRICS = tuple(
             *ALERT_METRICS,
             *REKOGNITION_METRICS,
             *ENROLLMENT_METRICS,
+            *IMAGE_METRICS,
         )
     )
 )
@@ -86,6 +89,7 @@ class Monitoring(Construct):
         functions: Mapping[str, lambda_.IFunction],
         dead_letter_queues: Mapping[str, sqs.IQueue],
         topic: sns.ITopic,
+        images_polled: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self._alarm_name_prefix = alarm_name_prefix
@@ -98,7 +102,7 @@ class Monitoring(Construct):
             f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
             f"#dashboards:name={dashboard_name}"
         )
-        self._add_widgets(functions, dead_letter_queues, topic)
+        self._add_widgets(functions, dead_letter_queues, topic, images_polled)
 
     def _alarm_all(
         self,
@@ -129,6 +133,7 @@ class Monitoring(Construct):
         functions: Mapping[str, lambda_.IFunction],
         dead_letter_queues: Mapping[str, sqs.IQueue],
         topic: sns.ITopic,
+        images_polled: bool,
     ) -> None:
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
@@ -160,6 +165,14 @@ class Monitoring(Construct):
                 width=24,
             ),
         )
+        if images_polled:
+            self.dashboard.add_widgets(
+                cloudwatch.GraphWidget(
+                    title="KVS images polled",
+                    left=[_custom(name, service) for service, name in IMAGE_METRICS],
+                    width=24,
+                ),
+            )
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Function errors",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 FUNCTIONS = {"enroll", "analyze", "notify", "kvs_images", "expire_strangers"}
+# The images poller exists only with streaming=images (tests/infra/test_streaming_modes.py).
+IMAGES_MODE_ONLY = {"kvs_images"}
 
 
 def as_list(value: Any) -> list[Any]:

@@ -10,7 +10,13 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match
 
 from infra.constructs.function import ASSET_PACKAGES, REPO_ROOT, RUNTIME
-from tests.infra.helpers import FUNCTIONS, as_list, functions_by_package, ref_id
+from tests.infra.helpers import (
+    FUNCTIONS,
+    IMAGES_MODE_ONLY,
+    as_list,
+    functions_by_package,
+    ref_id,
+)
 
 pytestmark = pytest.mark.infra
 
@@ -274,7 +280,7 @@ def test_runtime_is_the_newest_python_cdk_offers():
 
 def test_functions_share_the_defaults(each_mode):
     functions = functions_by_package(each_mode)
-    assert set(functions) == FUNCTIONS
+    assert set(functions) == FUNCTIONS - IMAGES_MODE_ONLY
     log_groups = each_mode.resources("AWS::Logs::LogGroup")
     roles = set()
     for package, (_, props) in functions.items():
@@ -472,7 +478,9 @@ def test_dashboard_shows_exactly_the_metrics_the_handlers_emit(synthesized):
         if isinstance(part, str)
     )
     for service, name in emitted:
-        assert f'"Doorman","{name}","service","{service}"' in body, (service, name)
+        shown = f'"Doorman","{name}","service","{service}"' in body
+        # The images poller's metrics are on its dashboard alone (test_streaming_modes.py).
+        assert shown == (service not in IMAGES_MODE_ONLY), (service, name)
 
 
 # -- streaming -----------------------------------------------------------------------------

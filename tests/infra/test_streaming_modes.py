@@ -323,16 +323,20 @@ def test_the_poller_is_the_default_delivery_and_configures_no_image_generation(i
 
 def test_a_rule_runs_the_poller_every_minute_without_retries(images):
     function, _ = functions_by_package(images)["kvs_images"]
-    ((rule_id, rule),) = images.resources("AWS::Events::Rule").items()
+    ((rule_id, rule),) = [
+        (rule_id, rule)
+        for rule_id, rule in images.resources("AWS::Events::Rule").items()
+        if [t["Arn"] for t in rule["Properties"]["Targets"]] == [{"Fn::GetAtt": [function, "Arn"]}]
+    ]
     assert rule["Properties"]["ScheduleExpression"] == "rate(1 minute)"
     assert rule["Properties"]["State"] == "ENABLED"
     (target,) = rule["Properties"]["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": [function, "Arn"]}
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == 0
     (permission,) = [
         p["Properties"]
         for p in images.resources("AWS::Lambda::Permission").values()
         if p["Properties"]["Principal"] == "events.amazonaws.com"
+        and p["Properties"]["FunctionName"] == {"Fn::GetAtt": [function, "Arn"]}
     ]
     assert permission["SourceArn"] == {"Fn::GetAtt": [rule_id, "Arn"]}
 
@@ -365,6 +369,23 @@ def test_the_poller_reads_only_the_camera_streams_and_writes_only_their_kvs_pref
         "dynamodb:GetItem",
         "dynamodb:PutItem",
     }
+
+
+def test_the_poller_has_an_error_alarm_and_its_metrics_on_the_dashboard(images):
+    from infra.constructs.monitoring import IMAGE_METRICS
+
+    function, _ = functions_by_package(images)["kvs_images"]
+    alarmed = [
+        alarm["Properties"]
+        for alarm in images.resources("AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"].get("MetricName") == "Errors"
+        and [ref_id(d["Value"]) for d in alarm["Properties"]["Dimensions"]] == [function]
+    ]
+    assert len(alarmed) == 1
+    (dashboard,) = images.resources("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for service, name in IMAGE_METRICS:
+        assert f'\\"Doorman\\",\\"{name}\\",\\"service\\",\\"{service}\\"' in body
 
 
 @pytest.mark.parametrize("delivery", ["poller", "generation"])
