@@ -529,10 +529,12 @@ class GatedLiveSource:
     def _decode(self, item: _Item) -> list[DecodedFrame]:
         connection, packet = item.connection, item.packet
         if connection is not self._current:
-            if self._current is not None:  # a reconnect: frame numbers go on
-                connection.clock.first_index = connection.clock.next_index = (
-                    self._current.clock.next_index
-                )
+            previous = self._current
+            if previous is not None:  # a reconnect: frame numbers go on after every frame
+                # of the last stream, decoded or skipped
+                seen = previous.clock.first_index + previous.gate.stats.packets
+                base = max(previous.clock.next_index, seen)
+                connection.clock.first_index = connection.clock.next_index = base
             self._current = connection
         if packet is None:
             pictures = connection.gate.flush()
