@@ -1,7 +1,9 @@
 """`python -m bench` (what `make bench` runs): Doorman against its baselines, in one run.
 
-Sections: throughput (one pinned core), uploads and recall (scenario set), recognition
-accuracy (face service), end-to-end latency (localcloud), cost per camera-month, load
+Sections: throughput (one pinned core, with and without keyframe gating, and many cameras
+in one process), uploads and recall (scenario set), detection (HOG vs YuNet on the
+CompreFace photos), photos (the local face service on them), recognition accuracy (face
+service), end-to-end latency (localcloud in its own process), cost per camera-month, load
 (1,000 frames from 20 cameras through localcloud, sequential vs concurrent router, and a
 stop and restart with frames queued). Writes
 bench/results/latest.json, latest.md and the PNG plots, and prints every target with
