@@ -92,7 +92,13 @@ class GateStats:
 
 
 class KeyframeGate:
-    """Decodes one video stream's packets: every frame, or keyframes only while quiet."""
+    """Decodes one video stream's packets: every frame, or keyframes only while quiet.
+
+    Two decoders: the stream's own for every frame, and a second one for keyframes alone
+    that skips the deblocking filter (the motion gate blurs a 320 px copy anyway; about 6%
+    less work per 1080p keyframe). Switching to every frame decodes the last keyframe
+    again with the full decoder, so the frames after it rest on a faithful reference.
+    """
 
     def __init__(
         self,
@@ -109,19 +115,17 @@ class KeyframeGate:
         self.stats = GateStats()
         self.gated = mode == "keyframes"  # False for good once a stream cannot be gated
         self.every_frame = not self.gated
+        self._keyframes_codec = keyframes_decoder(self.codec) if self.gated else None
         self._last_key: av.Packet | None = None
         self._last_key_shown = False  # the last keyframe went out as a picture
         self._last_key_seconds: float | None = None
         self._first_seconds: float | None = None
-        self._drained = False  # the decoder was emptied after the last keyframe
         self._shown_up_to: int | None = None  # pts already handed out; later ones only
-        if self.gated:
-            self.codec.skip_frame = "NONKEY"
 
     def decode(self, packet: av.Packet) -> list[av.video.frame.VideoFrame]:
         """The pictures this packet completes (none for a skipped packet)."""
         if not packet.size:
-            return self._drain() if self.every_frame else []
+            return self._drain(self.codec) if self.every_frame else []
         self.stats.packets += 1
         seconds = self._seconds(packet)
         if packet.is_keyframe:
@@ -136,7 +140,7 @@ class KeyframeGate:
             pictures = self._decode_keyframe(packet)
             self._last_key_shown = bool(pictures)
             return pictures
-        return self._shown_after(self._send(packet))
+        return self._shown_after(self._send(self.codec, packet))
 
     def follow(self, busy: bool) -> None:
         """Decode every frame while the scene is busy; only keyframes once it is quiet."""
@@ -149,31 +153,27 @@ class KeyframeGate:
 
     def flush(self) -> list[av.video.frame.VideoFrame]:
         """What the decoder still holds at the end of the stream."""
-        return self._drain() if self.every_frame else []
+        return self._drain(self.codec) if self.every_frame else []
 
     # -- modes ----------------------------------------------------------------------------
 
     def _to_every_frame(self) -> None:
+        """From the keyframe just handed out on: decode it again (dropping the picture,
+        already shown) so every frame after it has its reference."""
         self.every_frame = True
         self.stats.switches_to_full += 1
-        self.codec.skip_frame = "DEFAULT"
+        self.codec.flush_buffers()
         key = self._last_key
         if key is None or not self._last_key_shown:
             return
         self._shown_up_to = key.pts
-        if self._drained:
-            # The keyframe left the decoder; P and B frames after it need it as reference.
-            self.codec.flush_buffers()
-            self._drained = False
-            self.stats.redecoded += 1
-            self._shown_after(self._send(key))
+        self.stats.redecoded += 1
+        self._shown_after(self._send(self.codec, key))
 
     def _to_keyframes(self) -> None:
         self.every_frame = False
         self.stats.switches_to_keyframes += 1
         self.codec.flush_buffers()
-        self.codec.skip_frame = "NONKEY"
-        self._drained = True
 
     def _stop_gating(self, reason: str) -> None:
         log.warning(
@@ -186,37 +186,35 @@ class KeyframeGate:
         """Decode every frame from this packet on (a keyframe, or a stream without flags)."""
         self.every_frame = True
         self.stats.switches_to_full += 1
-        self.codec.skip_frame = "DEFAULT"
         self.codec.flush_buffers()
-        self._drained = False
         self._shown_up_to = None
 
     # -- decoding -------------------------------------------------------------------------
 
     def _decode_keyframe(self, packet: av.Packet) -> list[av.video.frame.VideoFrame]:
-        if not self._drained:
-            self.codec.flush_buffers()
-        pictures = self._send(packet)
+        codec = self._keyframes_codec or self.codec
+        pictures = self._send(codec, packet)
         if not pictures:  # a decoder with reordering delay holds it: drain
-            pictures = self._drain()
-            self.codec.flush_buffers()
-            self._drained = True
-        else:
-            self._drained = False
+            pictures = self._drain(codec)
+            codec.flush_buffers()
         return pictures
 
-    def _send(self, packet: av.Packet) -> list[av.video.frame.VideoFrame]:
+    def _send(
+        self, codec: av.video.codeccontext.VideoCodecContext, packet: av.Packet
+    ) -> list[av.video.frame.VideoFrame]:
         try:
-            pictures = self.codec.decode(packet)
+            pictures = codec.decode(packet)
         except av.error.InvalidDataError as exc:
             log.debug("undecodable packet", extra={"source": self.name, "error": str(exc)})
             return []
         self.stats.decoded += len(pictures)
         return pictures
 
-    def _drain(self) -> list[av.video.frame.VideoFrame]:
+    def _drain(
+        self, codec: av.video.codeccontext.VideoCodecContext
+    ) -> list[av.video.frame.VideoFrame]:
         try:
-            pictures = self.codec.decode(None)
+            pictures = codec.decode(None)
         except av.error.EOFError:
             pictures = []
         self.stats.decoded += len(pictures)
@@ -268,6 +266,20 @@ class KeyframeGate:
                 f"no keyframe for {seconds - start:.1f} s "
                 f"(capture.max_keyframe_interval_seconds = {self.max_interval:g} s)"
             )
+
+
+def keyframes_decoder(
+    codec: av.video.codeccontext.VideoCodecContext,
+) -> av.video.codeccontext.VideoCodecContext:
+    """A second decoder of the same stream for keyframes alone, without deblocking."""
+    keyframes = av.CodecContext.create(codec.name, "r")
+    assert isinstance(keyframes, av.video.codeccontext.VideoCodecContext)
+    if codec.extradata:
+        keyframes.extradata = codec.extradata
+    keyframes.thread_count = 1
+    keyframes.options = {"skip_loop_filter": "all"}
+    keyframes.skip_frame = "NONKEY"
+    return keyframes
 
 
 class GatedFileSource:
