@@ -17,7 +17,7 @@ from typing import Any
 import click
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from adapters.discovery import (
     LOCAL_DIR_ENV,
@@ -187,9 +187,12 @@ def events_command(
     if as_json:
         click.echo(json_text([e.to_json() for e in found]))
         return
+    # Ids, names and keys are data to read whole or copy: never wrapped or cut short. The
+    # prose columns (the rule, why a face is unknown) wrap instead.
     table = Table(
-        "event", "time (UTC)", "camera", "who", "similarity", "severity", "alert", "rule",
-        "why unknown", "frame",
+        Column("event", no_wrap=True), Column("time (UTC)", no_wrap=True),
+        Column("camera", no_wrap=True), Column("who", no_wrap=True), "similarity", "severity",
+        "alert", "rule", "why unknown", Column("frame", no_wrap=True),
     )  # fmt: skip
     for e in found:
         sims = [f"{f.similarity:.1f}" for f in e.faces if f.similarity is not None]
