@@ -94,10 +94,11 @@ class GateStats:
 class KeyframeGate:
     """Decodes one video stream's packets: every frame, or keyframes only while quiet.
 
-    Two decoders: the stream's own for every frame, and a second one for keyframes alone
-    that skips the deblocking filter (the motion gate blurs a 320 px copy anyway; about 6%
-    less work per 1080p keyframe). Switching to every frame decodes the last keyframe
-    again with the full decoder, so the frames after it rest on a faithful reference.
+    One decoder at a time, made anew at each switch (so only one holds picture buffers):
+    for keyframes alone, one that skips the deblocking filter (the motion gate blurs a
+    320 px copy anyway; about 6% less work per 1080p keyframe); for every frame, a full
+    one, which first decodes the last keyframe again so the frames after it rest on a
+    faithful reference.
     """
 
     def __init__(
@@ -108,14 +109,17 @@ class KeyframeGate:
         name: str = "video",
     ) -> None:
         self.name = name
-        self.codec: av.video.codeccontext.VideoCodecContext = stream.codec_context
-        self.codec.thread_count = 1  # one core per camera; frame threads would delay output
+        self._template: av.video.codeccontext.VideoCodecContext = stream.codec_context
         self.time_base: Fraction = stream.time_base or Fraction(1, 90_000)
         self.max_interval = max_keyframe_interval_seconds
         self.stats = GateStats()
         self.gated = mode == "keyframes"  # False for good once a stream cannot be gated
         self.every_frame = not self.gated
-        self._keyframes_codec = keyframes_decoder(self.codec) if self.gated else None
+        self.codec = self._template
+        if self.gated:
+            self.codec = new_decoder(self._template, keyframes_only=True)
+        else:  # never gated: the stream's own decoder, as it was opened
+            self.codec.thread_count = 1
         self._last_key: av.Packet | None = None
         self._last_key_shown = False  # the last keyframe went out as a picture
         self._last_key_seconds: float | None = None
@@ -162,7 +166,7 @@ class KeyframeGate:
         already shown) so every frame after it has its reference."""
         self.every_frame = True
         self.stats.switches_to_full += 1
-        self.codec.flush_buffers()
+        self.codec = new_decoder(self._template, keyframes_only=False)
         key = self._last_key
         if key is None or not self._last_key_shown:
             return
@@ -173,7 +177,7 @@ class KeyframeGate:
     def _to_keyframes(self) -> None:
         self.every_frame = False
         self.stats.switches_to_keyframes += 1
-        self.codec.flush_buffers()
+        self.codec = new_decoder(self._template, keyframes_only=True)
 
     def _stop_gating(self, reason: str) -> None:
         log.warning(
@@ -186,13 +190,13 @@ class KeyframeGate:
         """Decode every frame from this packet on (a keyframe, or a stream without flags)."""
         self.every_frame = True
         self.stats.switches_to_full += 1
-        self.codec.flush_buffers()
+        self.codec = new_decoder(self._template, keyframes_only=False)
         self._shown_up_to = None
 
     # -- decoding -------------------------------------------------------------------------
 
     def _decode_keyframe(self, packet: av.Packet) -> list[av.video.frame.VideoFrame]:
-        codec = self._keyframes_codec or self.codec
+        codec = self.codec
         pictures = self._send(codec, packet)
         if not pictures:  # a decoder with reordering delay holds it: drain
             pictures = self._drain(codec)
@@ -268,18 +272,21 @@ class KeyframeGate:
             )
 
 
-def keyframes_decoder(
-    codec: av.video.codeccontext.VideoCodecContext,
+def new_decoder(
+    template: av.video.codeccontext.VideoCodecContext, keyframes_only: bool
 ) -> av.video.codeccontext.VideoCodecContext:
-    """A second decoder of the same stream for keyframes alone, without deblocking."""
-    keyframes = av.CodecContext.create(codec.name, "r")
-    assert isinstance(keyframes, av.video.codeccontext.VideoCodecContext)
-    if codec.extradata:
-        keyframes.extradata = codec.extradata
-    keyframes.thread_count = 1
-    keyframes.options = {"skip_loop_filter": "all"}
-    keyframes.skip_frame = "NONKEY"
-    return keyframes
+    """A decoder of the stream `template` belongs to: one thread (one core per camera;
+    frame threads would also delay output); for keyframes alone, without deblocking."""
+    codec = av.CodecContext.create(template.name, "r")
+    assert isinstance(codec, av.video.codeccontext.VideoCodecContext)
+    if template.extradata:
+        codec.extradata = template.extradata
+    codec.width, codec.height = template.width, template.height
+    codec.thread_count = 1
+    if keyframes_only:
+        codec.options = {"skip_loop_filter": "all"}
+        codec.skip_frame = "NONKEY"
+    return codec
 
 
 class GatedFileSource:
