@@ -550,12 +550,19 @@ def report_command(
     moment = events.parse_since(since)
     person_id = strangers.person_or_stranger(target, person) if person else None
     found = events.list_events(target, moment, camera, person_id)
+    # The strangers section shows the strangers the report is about: all of them, or the
+    # one asked for, or the ones the photo matched (none for a report about a person).
+    wanted: set[str] | None = {person_id} if person_id else None
     if photo is not None:  # the face's timeline, as `doorman search` finds it
         matched = search.search(target, photo, moment)
         if matched.note:
             click.echo(printable(matched.note))
         ids = {*matched.people, *matched.strangers}
         found = [e for e in found if e.people & ids]
+        wanted = ids if wanted is None else wanted & ids
+    cards = strangers.write_stranger_cards(
+        target, out_dir, events.sort_key_floor(moment) if moment else "", camera, only=wanted
+    )
     data = report.ReportData(
         events=found,
         counts=report.sighting_counts(target, moment, camera),
@@ -566,9 +573,7 @@ def report_command(
             "person": person or "",
             "face in": photo.name if photo else "",
         },
-        strangers=strangers.write_stranger_cards(
-            target, out_dir, events.sort_key_floor(moment) if moment else "", camera
-        ),
+        strangers=cards,
     )
     index = report.write_report(
         target, data, out_dir, on_skip=lambda message: click.echo(printable(message))

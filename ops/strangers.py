@@ -128,10 +128,15 @@ def _shown(moment: str) -> str:
 
 
 def write_stranger_cards(
-    target: Target, directory: Path, since: str = "", camera: str | None = None
+    target: Target,
+    directory: Path,
+    since: str = "",
+    camera: str | None = None,
+    only: set[str] | None = None,
 ) -> list[StrangerCard]:
-    """A card per stranger seen since `since` (an ISO floor; at `camera` when given), most
-    often seen first, with its best crop written to thumbs/stranger-{hex}.jpg."""
+    """A card per stranger seen since `since` (an ISO floor; at `camera` when given; among
+    the ids in `only` when given), most often seen first, with its best crop written to
+    thumbs/stranger-{hex}.jpg."""
     if not target.resources.strangers_collection_id:
         return []
     storage, bucket = target.storage(), target.resources.audit_bucket
@@ -140,6 +145,8 @@ def write_stranger_cards(
     cards = []
     for s in registry(target).all():
         if s.last_seen < since or (camera and camera not in s.cameras):
+            continue
+        if only is not None and s.stranger_id not in only:
             continue
         thumb = None
         if s.crops:

@@ -79,14 +79,14 @@ def test_grace_arrives_at_front_door_is_an_info_mail_to_the_owner(cloud, rules, 
 
 def test_strangers_at_night_warn_and_strangers_at_home_do_not(cloud, rules, sample_faces):
     stranger = sample_faces["luispedro"].read_bytes()
-    night = frame(cloud, stranger, "yard", "night")
+    night = frame(cloud, stranger, "rules-yard", "night")
     assert (night["rule"], night["alert_status"]) == ("strangers at night", "sent")
     (mail,) = mails(cloud, night)
-    assert mail["subject"].startswith("Doorman warning: Unknown person at yard")
+    assert mail["subject"].startswith("Doorman warning: Unknown person at rules-yard")
     assert mail["destinations"]["ToAddresses"] == [OWNER]
     assert night["alert_id"] in sns_ids(cloud)
 
-    home = frame(cloud, stranger, "shed", "home")
+    home = frame(cloud, stranger, "rules-shed", "home")
     assert (home["rule"], home["alert_status"]) == ("", "disarmed")
     assert home["severity"] == "warning", "still an alarming frame, kept as such"
     assert mails(cloud, home) == []

@@ -169,11 +169,12 @@ def test_events_rejects_a_bad_duration_and_an_unknown_person(run):
 def test_disarm_and_arm_flip_the_ssm_parameter(run, cloud):
     ssm = cloud.client("ssm")
     name = cloud.resources.armed_parameter
+    # disarm and arm are the modes home and away (core/rules.py).
     assert run("disarm").exit_code == 0
-    assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == "disarmed"
+    assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == "home"
     result = run("arm")
     assert result.exit_code == 0 and "armed" in result.output
-    assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == "armed"
+    assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == "away"
 
 
 def test_stream_commands_explain_that_there_is_no_streaming_path(run):
@@ -190,6 +191,7 @@ def test_report_for_one_person_writes_page_and_thumbnails(run, seen, tmp_path):
     assert result.exit_code == 0, result.output
     events = json.loads((tmp_path / "events.json").read_text())
     assert len(events) == 2
+    # Her two frames; no stranger cards in a report about her.
     assert len(list((tmp_path / "thumbs").glob("*.jpg"))) == 2
     html = (tmp_path / "index.html").read_text()
     assert html.count('<article class="event') == 2

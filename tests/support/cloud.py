@@ -170,6 +170,10 @@ class CloudKit:
             return sent
         return [m for m in sent if f"<td>{camera}</td>" in m["body"]]
 
+    def emails_about(self, event: dict[str, Any]) -> list[dict[str, Any]]:
+        """The mails sent about one Events item (its alert id is in the mail)."""
+        return [m for m in self.emails() if event["alert_id"] in m["body"]]
+
     def sns_messages(self) -> list[dict[str, Any]]:
         topics = self.moto_data()["sns"]["Topic"]
         topic = next(t for t in topics if t["arn"] == self.r.alerts_topic_arn)
@@ -203,7 +207,7 @@ TEST_CAMERAS = (
     "drive", "gate", "hall", "lane", "lane-face", "odd-truncated", "odd-exif-known",
     "odd-16bit-known", "odd-exif-barred", "odd-16bit-barred", "poison", "poison-audit",
     "poison-copy", "poison-key", "poison-swap", "poison-table", "poison-time", "private",
-    "shed", "stoptest", "twice", "yard", "forget-gate",
+    "shed", "stoptest", "twice", "yard", "forget-gate", "rules-yard", "rules-shed",
     "why-group", "why-crowd", "why-derived", "s-garden", "s-gate", "s-drive",
 )  # fmt: skip
 
