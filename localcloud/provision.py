@@ -345,9 +345,9 @@ def _verdict_queues(c: _Clients, config: LocalConfig, topic_arn: str) -> dict[st
     urls = {}
     for device, cameras in devices.items():
         url = c.sqs.create_queue(QueueName=config.name(f"verdicts-{device}"))["QueueUrl"]
-        arn = c.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
+        arn = c.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         c.sns.subscribe(
             TopicArn=topic_arn,
             Protocol="sqs",
