@@ -24,11 +24,11 @@ from core.resources import StackResources
 
 from . import motofixes
 from .provision import LocalConfig, function_environments, provision, write_resources
-from .router import KinesisSource, LocalFunction, QueueSource, Router
+from .router import KinesisSource, LocalFunction, QueueSource, Router, Schedule
 from .runtime import LocalServices, export_lines, run_services, start_services
 from .services import REGION
 
-TIMEOUTS = {"enroll": 60, "analyze": 90, "notify": 30}
+TIMEOUTS = {"enroll": 60, "analyze": 90, "notify": 30, "expire_strangers": 300}
 # Powertools idempotency records (functions/idempotency.py keeps them in the State table,
 # with Powertools' default attribute names).
 IDEMPOTENCY_STATUS = "status"
@@ -93,7 +93,7 @@ class LocalCloud:
                 timeout_s=TIMEOUTS[name],
                 concurrency=self.config.concurrency,
             )
-            for name in ("enroll", "analyze", "notify")
+            for name in ("enroll", "analyze", "notify", "expire_strangers")
         }
         sqs = self.client("sqs")
         # function -> (queue role in BATCH_SIZES, queue url)
@@ -123,7 +123,9 @@ class LocalCloud:
                 failure_queue_url=failures["QueueUrl"],
                 region=REGION,
             )
-        self.router = Router(sqs, sources, region=REGION, stream=stream).start()
+        # As the stack's daily EventBridge rule (infra/constructs/stranger_expiry.py).
+        expiry = Schedule(self.functions["expire_strangers"], self.config.expiry_every_seconds)
+        self.router = Router(sqs, sources, region=REGION, stream=stream, schedules=[expiry]).start()
 
     def stop(self) -> None:
         """Stop the router (records still being handled go back to their queues), then the

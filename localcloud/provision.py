@@ -91,6 +91,8 @@ class LocalConfig:
     stranger_threshold: float = STRANGER_THRESHOLD
     stranger_crops: int = MAX_CROPS
     stranger_retention_days: int = STRANGER_RETENTION_DAYS
+    # How often the stranger expiry runs (the stack's rule: once a day).
+    expiry_every_seconds: float = 86400.0
     # streaming="images": one image per camera this often (the poller's SamplingInterval).
     image_interval_seconds: float = 2.0
     # Lambda's concurrency: how many invocations of each function run at once (each in

@@ -311,6 +311,29 @@ class QueueSource:
     failed: int = 0
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """An EventBridge schedule rule: invoke `function` every `every_seconds`."""
+
+    function: LocalFunction
+    every_seconds: float
+
+
+def scheduled_event(region: str) -> dict[str, Any]:
+    """The event an EventBridge schedule rule delivers to its Lambda target."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "region": region,
+        "resources": [],
+        "detail": {},
+    }
+
+
 @dataclass
 class _InFlight:
     source: QueueSource
@@ -326,10 +349,12 @@ class Router:
         *,
         region: str,
         stream: KinesisSource | None = None,
+        schedules: list[Schedule] | None = None,
         wait_seconds: int = 1,
     ) -> None:
         self.sqs = sqs
         self.sources = sources
+        self.schedules = schedules or []
         self.region = region
         self.stream = stream
         self.wait_seconds = wait_seconds
@@ -353,6 +378,10 @@ class Router:
         loops.append((self._keep_invisible_loop, "router-visibility"))
         if self.stream:
             loops.append((self._stream_loop, "router-stream"))
+        loops += [
+            (functools.partial(self._schedule_loop, s), f"router-schedule-{s.function.package}")
+            for s in self.schedules
+        ]
         for target, name in loops:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
@@ -419,6 +448,18 @@ class Router:
                 log.exception("router: polling %s failed", source.queue_url)
                 self.errors.append(f"{source.function.package}: {exc!r}")
                 self._stop.wait(1.0)
+
+    def _schedule_loop(self, schedule: Schedule) -> None:
+        """Like an EventBridge rule: the first run one period after start, then one per
+        period; a failed run is logged and not retried (the next one comes anyway)."""
+        while not self._stop.wait(schedule.every_seconds):
+            if not self._running.is_set():
+                continue
+            try:
+                schedule.function.invoke(scheduled_event(self.region))
+            except Exception as exc:
+                log.exception("router: scheduled %s failed", schedule.function.package)
+                self.errors.append(f"{schedule.function.package}: {exc!r}")
 
     def poll_once(self, source: QueueSource) -> int:
         """Receive one batch, invoke the function, delete what succeeded."""
