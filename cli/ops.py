@@ -28,7 +28,7 @@ from adapters.discovery import (
 )
 from cli.common import json_text, plain, printable
 from core import cost
-from core.rules import RulesRefused
+from core.rules import MODES, RulesRefused, mode_of
 from ops import control, events, forget, people, report, rules, search, strangers
 from ops.people import OperatorError
 
@@ -228,14 +228,14 @@ def disarm(target: Target) -> None:
 
 
 @click.command(name="mode")
-@click.argument("mode", required=False, type=click.Choice(["home", "away", "night"]))
+@click.argument("mode", required=False, type=click.Choice(MODES))
 @target_options
 def mode_command(target: Target, mode: str | None) -> None:
     """Show or set the mode the alert rules match on: home, away or night."""
     if mode is None:
         click.echo(f"mode {control.mode_state(target)}")
         return
-    click.echo(f"mode {control.set_mode(target, mode)}")  # type: ignore[arg-type]
+    click.echo(f"mode {control.set_mode(target, mode_of(mode))}")
 
 
 @click.command(name="check-camera")
@@ -286,14 +286,15 @@ def rules_set(target: Target, file: Any) -> None:
 
 @rules_group.command(name="test")
 @click.argument("event")
-@click.option("--mode", type=click.Choice(["home", "away", "night"]), help="Instead of now's.")
+@click.option("--mode", type=click.Choice(MODES), help="Instead of now's.")
 @click.option("--rules", "rules_file", type=click.File("r", encoding="utf-8"), help="Try FILE.")
 @target_options
 def rules_test(target: Target, event: str, mode: str | None, rules_file: Any) -> None:
     """Which rule fires for a stored EVENT (CAMERA/EVENT_TIME), and why earlier ones don't."""
     text = rules_file.read() if rules_file else None
     try:
-        result = rules.try_rules(target, event, mode=mode, text=text)  # type: ignore[arg-type]
+        chosen = mode_of(mode) if mode else None
+        result = rules.try_rules(target, event, mode=chosen, text=text)
     except RulesRefused as refused:
         raise click.ClickException(printable(f"rules refused: {refused}")) from refused
     out = [f"{result.camera} {result.event_time} (mode {result.mode})"]

@@ -81,8 +81,9 @@ def mode_of(parameter_value: str | None) -> Mode:
     """The mode the switch holds. Anything unrecognised, or no parameter, is `away`: fail
     safe, strangers alert."""
     value = (parameter_value or "").strip().casefold()
-    if value in MODES:
-        return value  # type: ignore[return-value,unused-ignore]
+    for mode in MODES:
+        if value == mode:
+            return mode
     if value in LEGACY_HOME:
         return "home"
     return "away"
