@@ -205,3 +205,32 @@ def test_stale_verdicts_are_dropped_and_counted_and_actions_never_block(kit, tmp
         MessageAttributes={"camera_id": {"DataType": "String", "StringValue": "garage"}},
     )
     assert listener.poll_once(wait_seconds=2) == 1 and listener.counts["malformed"] == 1
+
+
+def test_the_watch_agent_starts_the_listener_from_its_config(kit, tmp_path) -> None:
+    """What `doorman watch` runs (cli/watch.py): the `[verdicts]` section of the edge
+    config, read by the config loader, starts the listener thread; stop() ends it with its
+    counts."""
+    from edge_agent import verdicts
+    from edge_agent.config import load_config
+
+    marker = tmp_path / "light"
+    write = f"import os; open({str(marker)!r}, 'w').write(os.environ['DOORMAN_CAMERA'])"
+    light = [sys.executable, "-c", write]
+    url = json.loads(kit.r.verdict_queue_urls)["garage-pi"]
+    section = {"queue_url": url, "wait_seconds": 1, "actions": {"warning": light}}
+    config = load_config(overrides={"verdicts": section})
+    stop = verdicts.start(config.verdicts, "us-east-1")
+    assert stop is not None
+    try:
+        # A stranger: a warning (the barred visitor's alerts are rate-limited by now).
+        kit.put_frame((FACES_DIR / "luispedro.jpg").read_bytes(), camera="garage")
+        kit.drain()
+        deadline = time.monotonic() + 30
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        counts = stop()
+    assert marker.read_text() == "garage"
+    assert counts["handled"] >= 1
+    assert verdicts.start(load_config().verdicts) is None, "no queue configured: off"
