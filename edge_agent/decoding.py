@@ -39,7 +39,7 @@ import cv2
 import numpy as np
 
 from edge_agent.config import CaptureConfig
-from edge_agent.sources import Backoff, SourceError, SourceStats
+from edge_agent.sources import Backoff, HandOverQueue, SourceError, SourceStats
 
 log = logging.getLogger(__name__)
 
@@ -426,17 +426,14 @@ class _Item:
     packet: av.Packet | None  # None: the connection ended
 
 
-class PacketQueue:
+class PacketQueue(HandOverQueue[_Item]):
     """Packets from the reader thread to the pipeline. When the pipeline falls behind by
     more than `size` packets, the oldest are dropped up to a keyframe, and after that only
     whole groups of pictures, so the decoder never sees a frame without its references."""
 
     def __init__(self, size: int) -> None:
-        self._items: deque[_Item] = deque()
-        self._size = size
-        self._ready = threading.Condition()
+        super().__init__(size)
         self._discarding = False
-        self.dropped = 0
 
     def put(self, item: _Item) -> None:
         with self._ready:
@@ -454,16 +451,6 @@ class PacketQueue:
                 self._discarding = False
             self._items.append(item)
             self._ready.notify()
-
-    def get(self, timeout: float) -> _Item | None:
-        with self._ready:
-            if not self._items:
-                self._ready.wait(timeout)
-            return self._items.popleft() if self._items else None
-
-    def wake(self) -> None:
-        with self._ready:
-            self._ready.notify_all()
 
     def _drop_backlog(self) -> None:
         """Drop every queued packet (keeping connection ends); wait for the next keyframe."""

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 import cv2
 import numpy as np
@@ -170,24 +170,20 @@ class FileSource:
         self._capture.release()
 
 
-class DropOldestQueue:
-    """A bounded hand-over between the reader thread and the pipeline."""
+Item = TypeVar("Item")
+
+
+class HandOverQueue(Generic[Item]):
+    """A bounded hand-over from a reader thread to the pipeline: `get` waits for an item,
+    `wake` releases a waiting reader. Subclasses decide in `put` what to drop when full."""
 
     def __init__(self, size: int) -> None:
-        self._items: deque[VideoFrame] = deque()
+        self._items: deque[Item] = deque()
         self._size = size
         self._ready = threading.Condition()
         self.dropped = 0
 
-    def put(self, item: VideoFrame) -> None:
-        with self._ready:
-            if len(self._items) >= self._size:
-                self._items.popleft()
-                self.dropped += 1
-            self._items.append(item)
-            self._ready.notify()
-
-    def get(self, timeout: float) -> VideoFrame | None:
+    def get(self, timeout: float) -> Item | None:
         with self._ready:
             if not self._items:
                 self._ready.wait(timeout)
@@ -196,6 +192,18 @@ class DropOldestQueue:
     def wake(self) -> None:
         with self._ready:
             self._ready.notify_all()
+
+
+class DropOldestQueue(HandOverQueue[VideoFrame]):
+    """Frames from the reader thread; when full, the oldest frame makes room."""
+
+    def put(self, item: VideoFrame) -> None:
+        with self._ready:
+            if len(self._items) >= self._size:
+                self._items.popleft()
+                self.dropped += 1
+            self._items.append(item)
+            self._ready.notify()
 
 
 @dataclass
