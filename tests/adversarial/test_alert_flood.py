@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.cloud import CloudKit
+from tests.support.cloud import CloudKit, enroll_samples
 from tests.support.images import FACES_DIR
 
 pytestmark = [
@@ -23,7 +23,7 @@ OWNER, POLICE = "owner@example.com", "police@example.com"
 
 
 @pytest.fixture(scope="module")
-def kit(aws_env, tmp_path_factory):
+def kit(aws_env, tmp_path_factory, sample_faces):
     import uuid
 
     from localcloud.cloud import LocalCloud
@@ -38,12 +38,7 @@ def kit(aws_env, tmp_path_factory):
     local = LocalCloud(config, data_dir=tmp_path_factory.mktemp("flood"), endpoints=aws_env)
     local.start()
     kit = CloudKit(local)
-    kit.put_photo(
-        "console/eileen.png",
-        (FACES_DIR / "astronaut.png").read_bytes(),
-        {"name": "Eileen Collins", "watchlist": "barred"},
-    )
-    kit.drain()
+    enroll_samples(kit, sample_faces, ("barred",))  # Eileen Collins
     yield kit
     local.stop()
 

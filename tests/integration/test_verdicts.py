@@ -23,7 +23,7 @@ import pytest
 from adapters.messaging import VerdictQueue
 from edge_agent.mqtt import HomeAssistant
 from edge_agent.verdicts import LocalActions, VerdictListener, VerdictSettings
-from tests.support.cloud import CloudKit
+from tests.support.cloud import CloudKit, enroll_samples
 from tests.support.images import FACES_DIR
 
 pytestmark = pytest.mark.integration
@@ -89,7 +89,7 @@ class Subscriber:
 
 
 @pytest.fixture(scope="module")
-def kit(aws_env, tmp_path_factory) -> Iterator[CloudKit]:
+def kit(aws_env, tmp_path_factory, sample_faces) -> Iterator[CloudKit]:
     from localcloud.cloud import LocalCloud
     from localcloud.provision import LocalConfig
 
@@ -102,12 +102,7 @@ def kit(aws_env, tmp_path_factory) -> Iterator[CloudKit]:
     local = LocalCloud(config, data_dir=tmp_path_factory.mktemp("verdicts"), endpoints=aws_env)
     local.start()
     kit = CloudKit(local)
-    kit.put_photo(
-        "console/eileen.png",
-        (FACES_DIR / "astronaut.png").read_bytes(),
-        {"name": "Eileen Collins", "watchlist": "barred"},
-    )
-    kit.drain()
+    enroll_samples(kit, sample_faces, ("barred",))  # Eileen Collins
     yield kit
     local.stop()
 
