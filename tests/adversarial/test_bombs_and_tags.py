@@ -28,7 +28,7 @@ from core.schemas import EventRecord
 from core.tablekeys import event_sort_key
 from edge_agent.gallery_sync import sync_gallery
 from localcloud.cloud import LocalCloud
-from localcloud.provision import LocalConfig
+from tests.support.cloud import quiet_cloud
 from tests.support.images import FACES_DIR, jpeg_bytes, open_rgb
 
 pytestmark = [
@@ -65,15 +65,8 @@ def test_the_bomb_is_small_and_pillow_refuses_to_open_it() -> None:
 def cloud(
     aws_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalCloud]:
-    quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in quiet.items():
-            patch.setenv(key, value)
-        config = LocalConfig(prefix=f"dmbomb{uuid.uuid4().hex[:5]}")
-        local = LocalCloud(config, data_dir=tmp_path_factory.mktemp("bombs"), endpoints=aws_env)
-        local.start()
+    with quiet_cloud("bomb", aws_env, tmp_path_factory.mktemp("bombs")) as local:
         yield local
-        local.stop()
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from cli.common import json_text, printable
 from core.schemas import BoundingBox, EventRecord, FaceResult, Person, PersonRef
 from core.tablekeys import event_sort_key
 from localcloud.cloud import LocalCloud
-from localcloud.provision import LocalConfig
+from tests.support.cloud import quiet_cloud
 
 pytestmark = [
     pytest.mark.integration,
@@ -67,16 +67,8 @@ def test_json_text_escapes_c1_and_bidi_controls_and_round_trips() -> None:
 def cloud(
     aws_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalCloud]:
-    quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in quiet.items():
-            patch.setenv(key, value)
-        config = LocalConfig(prefix=f"dmterm{uuid.uuid4().hex[:5]}")
-        data_dir = tmp_path_factory.mktemp("terminal")
-        local = LocalCloud(config, data_dir=data_dir, endpoints=aws_env)
-        local.start()
+    with quiet_cloud("term", aws_env, tmp_path_factory.mktemp("terminal")) as local:
         yield local
-        local.stop()
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ adversarial suites share one local cloud), built on the session servers of tests
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import urllib.parse
@@ -233,6 +234,24 @@ def local_cloud(
     cloud.start()
     yield cloud
     cloud.stop()
+
+
+@contextlib.contextmanager
+def quiet_cloud(name: str, aws_env: dict[str, str], data_dir: Path) -> Iterator[LocalCloud]:
+    """A LocalCloud of its own (prefix `dm{name}…`) on the session's services, whose
+    functions log only warnings and emit no metrics: for tests that read the CLI's or the
+    logs' output and want nothing else in it."""
+    quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in quiet.items():
+            patch.setenv(key, value)
+        config = LocalConfig(prefix=f"dm{name}{uuid.uuid4().hex[:5]}")
+        local = LocalCloud(config, data_dir=data_dir, endpoints=aws_env)
+        local.start()
+        try:
+            yield local
+        finally:
+            local.stop()
 
 
 @pytest.fixture(scope="session")
