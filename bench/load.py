@@ -13,6 +13,9 @@ Every frame shows one face: Grace Hopper, or one of three strangers.
   mails beyond the events that sent an alert (duplicated alerts), sent alerts without a mail
   (lost alerts), the DLQs' depth, and the mails against what the cooldown allows: per
   camera, one per alerting face per cooldown window.
+- The CPU time of this process and its children (moto, the face service) over each run gives
+  the CPU seconds per frame, and from it the most any router could reach on this machine:
+  every core busy at that cost per frame (Linux only: it reads /proc).
 - Restart: with the concurrent run's events stored, 100 more frames are uploaded and the
   cloud is stopped while they are being handled (what SIGTERM does to `doorman local up`),
   then started again on the same data directory; the stop and the restart are timed, and
@@ -22,6 +25,7 @@ Every frame shows one face: Grace Hopper, or one of three strangers.
 from __future__ import annotations
 
 import math
+import os
 import tempfile
 import threading
 import time
@@ -176,6 +180,27 @@ def _mails(cloud: Any) -> int:
     return int(float(cloud.client("ses").get_send_quota()["SentLast24Hours"]))
 
 
+def cpu_seconds() -> float | None:
+    """CPU time (user and system) of this process and its live children, from /proc; None
+    where there is no /proc."""
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        return None
+    ticks_per_second = os.sysconf("SC_CLK_TCK")
+    me, total = os.getpid(), 0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # fields after the command name: state ppid ... utime (12th) stime (13th)
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(entry.name) == me or int(fields[1]) == me:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks_per_second
+
+
 def tally(cloud: Any, keys: list[str], plan: Plan, seconds: float, cooldown: int) -> dict[str, Any]:
     """What happened to `keys`: lost, duplicated, alerts and mails against the cooldown."""
     events = _events(cloud)
@@ -237,10 +262,11 @@ def load_run(
     try:
         _enroll(cloud)
         uploads = Uploads(cloud, images, tick)
-        started = time.perf_counter()
+        cpu_before, started = cpu_seconds(), time.perf_counter()
         uploads.send(plan)
         cloud.drain(DRAIN_TIMEOUT_SECONDS)
         seconds = time.perf_counter() - started
+        cpu_after = cpu_seconds()
         figures = tally(cloud, uploads.keys, plan, seconds, config.cooldown_seconds)
     except BaseException:
         cloud.stop()
@@ -251,6 +277,13 @@ def load_run(
         frames_per_second=round(len(uploads.keys) / seconds, 3),
         router_errors=list(cloud.router.errors[:10]) if cloud.router else [],
     )
+    if cpu_before is not None and cpu_after is not None:
+        cpu = cpu_after - cpu_before
+        figures.update(
+            cpu_seconds=round(cpu, 1),
+            cpu_ms_per_frame=round(1000 * cpu / len(uploads.keys), 1),
+            cores_busy=round(cpu / seconds, 2),
+        )
     return figures, cloud, uploads
 
 
@@ -314,6 +347,7 @@ def run(quick: bool = False, tick: Callable[[], None] | None = None) -> dict[str
         "cameras": len(CAMERAS),
         "runs": runs,
         "speed_up": round(concurrent["frames_per_second"] / sequential["frames_per_second"], 2),
+        "speed_up_ceiling": speed_up_ceiling(sequential, concurrent),
         "restart": restart,
         "notes": [
             "each run: a fresh LocalCloud laid out as `doorman local up` (moto and the face "
@@ -322,6 +356,16 @@ def run(quick: bool = False, tick: Callable[[], None] | None = None) -> dict[str
             f"the handlers' logs and metrics went to {FUNCTIONS_LOG.name} in bench/.cache/",
         ],
     }
+
+
+def speed_up_ceiling(sequential: dict[str, Any], concurrent: dict[str, Any]) -> float | None:
+    """The speed-up every core of this machine would give, busy all the time at the
+    concurrent run's CPU cost per frame, over the sequential run's frames per second."""
+    per_frame = concurrent.get("cpu_ms_per_frame")
+    if not per_frame:
+        return None
+    best_frames_per_second = (os.cpu_count() or 1) * 1000 / per_frame
+    return round(best_frames_per_second / sequential["frames_per_second"], 2)
 
 
 def upload_count(quick: bool) -> int:

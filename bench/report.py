@@ -265,6 +265,61 @@ def _costs_lines(section: dict[str, Any]) -> list[str]:
     return [*_table(header, rows), note, ""]
 
 
+def _load_lines(section: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            name,
+            str(run["concurrency"]),
+            f"{run['frames_per_second']:.2f}",
+            str(run["lost"]),
+            str(run["duplicates"]),
+            str(run["dlq_depth"]),
+            f"{run['mails']} / {run['mail_allowance']}",
+            f"{run['cpu_ms_per_frame']:.0f}" if "cpu_ms_per_frame" in run else "-",
+            f"{run['cores_busy']:.2f}" if "cores_busy" in run else "-",
+        ]
+        for name, run in section["runs"].items()
+    ]
+    lines = [
+        f"{section['frames']} frames from {section['cameras']} cameras through a fresh "
+        "localcloud per run.",
+        "",
+        *_table(
+            [
+                "router",
+                "concurrency",
+                "frames/s",
+                "lost",
+                "duplicates",
+                "DLQ",
+                "mails / cooldown allows",
+                "CPU ms per frame",
+                "cores busy",
+            ],
+            rows,
+        ),
+        "",
+        f"Speed-up {section['speed_up']:.2f}x"
+        + (
+            f"; at most {section['speed_up_ceiling']:.2f}x on this machine (every core busy "
+            "at the concurrent run's CPU per frame)."
+            if section.get("speed_up_ceiling")
+            else "."
+        ),
+    ]
+    restart = section.get("restart")
+    if restart:
+        lines += [
+            "",
+            f"Restart: {restart['events_stored']} events stored, {restart['queued_at_stop']} "
+            f"frames queued at the stop; stopped in {restart['stop_seconds']:.2f} s, started "
+            f"again in {restart['restart_seconds']:.2f} s with {restart['events_after_restart']} "
+            f"events; afterwards lost {restart['after_lost']}, duplicates "
+            f"{restart['after_duplicates']}, DLQ {restart['after_dlq_depth']}.",
+        ]
+    return [*lines, "", *[f"- {note}" for note in section.get("notes", [])], ""]
+
+
 def markdown(results: dict[str, Any], verdicts: list[Verdict]) -> str:
     meta = results.get("meta", {})
     passed = sum(1 for v in verdicts if v.status == PASS)
@@ -291,6 +346,7 @@ def markdown(results: dict[str, Any], verdicts: list[Verdict]) -> str:
         ("Recognition accuracy (face service)", "accuracy", _accuracy_lines),
         ("End-to-end latency (localcloud)", "latency", _latency_lines),
         ("Cost per camera-month", "costs", _costs_lines),
+        ("Load (localcloud, 20 cameras)", "load", _load_lines),
     )
     for title, key, render in sections:
         lines += [f"## {title}", ""]

@@ -147,6 +147,7 @@ GOOD = {
         "speed_up": 2.25,
         "restart": {
             "events_stored": 1000,
+            "events_after_restart": 1000,
             "queued_at_stop": 80,
             "stop_seconds": 2.1,
             "restart_seconds": 6.0,
@@ -273,3 +274,63 @@ def test_the_markdown_summary_shows_every_verdict() -> None:
     assert "Not measured: face service did not start" in text
     for verdict in verdicts:
         assert f"| {verdict.status} | {verdict.name} |" in text
+    assert "| concurrent | 4 | 9.00 | 0 | 0 | 0 | 20 / 60 |" in text
+    assert "stopped in 2.10 s, started again in 6.00 s with 1000 events" in text
+
+
+def _verdict(results: dict, name: str):
+    return next(v for v in evaluate(results) if v.name == name)
+
+
+def test_a_missed_upload_cut_says_the_most_the_scenes_allow() -> None:
+    results = copy.deepcopy(GOOD)
+    results["uploads"]["totals"]["doorman"]["uploads"] = 9
+    results["uploads"]["totals"]["motion-only (1/s)"]["uploads"] = 42
+    verdict = _verdict(results, "fewer uploads than motion-only at 1 frame/s")
+    assert verdict.status == FAIL
+    # 4 tracks need 4 uploads at least: 1 - 4/42
+    assert "short by 11.4%; these scenes allow at most 90.5% (4 person tracks" in verdict.detail
+
+
+def test_a_missed_load_speed_up_says_the_most_this_machine_allows() -> None:
+    results = copy.deepcopy(GOOD)
+    results["load"]["speed_up"] = 1.3
+    results["load"]["speed_up_ceiling"] = 1.84
+    results["load"]["runs"]["concurrent"].update(cpu_ms_per_frame=127.0, cores_busy=1.41)
+    verdict = _verdict(results, "localcloud frames/s, concurrent router vs one at a time")
+    assert verdict.status == FAIL
+    assert "short by 0.70x; at most 1.84x on this machine" in verdict.detail
+    assert "127 ms of CPU per frame" in verdict.detail and "1.41 cores busy" in verdict.detail
+
+
+def test_the_speed_up_ceiling_is_every_core_busy_at_the_measured_cost(monkeypatch) -> None:
+    from bench import load
+
+    monkeypatch.setattr(load.os, "cpu_count", lambda: 2)
+    # 125 ms of CPU per frame on 2 cores: 16 frames/s at most, 2x the sequential 8
+    ceiling = load.speed_up_ceiling(
+        {"frames_per_second": 8.0}, {"cpu_ms_per_frame": 125.0, "frames_per_second": 11.0}
+    )
+    assert ceiling == 2.0
+    assert load.speed_up_ceiling({"frames_per_second": 8.0}, {"frames_per_second": 11.0}) is None
+
+
+def test_cpu_seconds_counts_this_process_and_its_children() -> None:
+    import subprocess
+    import sys
+    import time
+
+    from bench import load
+
+    if load.cpu_seconds() is None:
+        pytest.skip("no /proc")
+    before = load.cpu_seconds()
+    child = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(1.0)
+        during = load.cpu_seconds()
+    finally:
+        child.kill()
+        child.wait()
+    assert before is not None and during is not None
+    assert during - before >= 0.3  # the child's busy loop counts
