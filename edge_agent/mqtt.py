@@ -7,12 +7,21 @@ Discovery configs go to `<discovery_prefix>/sensor/doorman_<camera>/<field>/conf
 (retained), the state to `doorman/<camera>/state` (retained JSON). Camera ids are made
 topic-safe (`A-Za-z0-9_-`, nothing else: no `+`, `#` or `/`), and every value is JSON-encoded,
 so a name cannot form a topic or break a payload.
+
+The broker may be down when the agent starts, or restart later: paho connects in the
+background and reconnects on its own (1 s, doubling up to 30 s). Each (re)connection
+announces every camera seen so far again, with its latest state, because a broker without
+persistence forgets retained messages. A verdict that arrives while the broker is away is
+kept as that camera's latest state (older ones are replaced: a state is not a log), so
+publishing never blocks or fails the verdict listener.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
+import threading
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -25,6 +34,9 @@ FIELDS = {
     "frame": ("Last frame", "{{ value_json.event_time }}", "mdi:image"),
 }
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+PUBLISH_WAIT_SECONDS = 2.0  # for the broker's acknowledgement, at most, per message
+RECONNECT_DELAYS = (1, 30)  # seconds: paho's first delay, doubled up to the second
+log = logging.getLogger(__name__)
 
 
 def topic_safe(camera: str) -> str:
@@ -70,7 +82,7 @@ def state(verdict: Verdict) -> dict[str, str]:
 
 
 class HomeAssistant:
-    """Publishes verdicts to a broker; announces each camera once per connection."""
+    """Publishes verdicts to a broker; announces each camera on every connection."""
 
     def __init__(
         self,
@@ -82,26 +94,72 @@ class HomeAssistant:
         client_id: str = "doorman-edge",
     ) -> None:
         self.prefix, self.base = prefix, base
+        self._lock = threading.Lock()
+        self._latest: dict[str, Verdict] = {}  # topic-safe camera -> its latest verdict
+        self._announced: set[str] = set()  # cameras announced on this connection
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
-        self.client.connect(host, port, keepalive=60)
-        self.client.loop_start()
-        self._announced: set[str] = set()
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.client.reconnect_delay_set(*RECONNECT_DELAYS)
+        self.client.connect_async(host, port, keepalive=60)
+        self.client.loop_start()  # connects, and reconnects, in paho's own thread
+
+    @property
+    def connected(self) -> bool:
+        return self.client.is_connected()
 
     def publish(self, verdict: Verdict) -> None:
+        """Send this verdict now if the broker is there; else keep it for the reconnection."""
         cam = topic_safe(verdict.camera_id)
-        if cam not in self._announced:
-            for topic, config in discovery(
-                verdict.camera_id, prefix=self.prefix, base=self.base
-            ).items():
-                self.client.publish(topic, json.dumps(config), qos=1, retain=True).wait_for_publish(
-                    5
+        with self._lock:
+            self._latest[cam] = verdict
+            if self.connected:
+                self._send(cam, verdict)
+            else:
+                log.warning(
+                    "MQTT broker away: %s's state is sent when it is back",
+                    cam,
+                    extra={"alert_id": verdict.alert_id},
                 )
-            self._announced.add(cam)
-        info = self.client.publish(
-            f"{self.base}/{cam}/state", json.dumps(state(verdict)), qos=1, retain=True
-        )
-        info.wait_for_publish(5)
 
     def close(self) -> None:
         self.client.loop_stop()
         self.client.disconnect()
+
+    def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        if reason.is_failure:
+            log.warning("MQTT connection refused: %s", reason)
+            return
+        log.info("MQTT connected; announcing %d camera(s)", len(self._latest))
+        # paho's network thread: send from another one, so waiting for acknowledgements
+        # cannot stall the loop that receives them
+        threading.Thread(target=self._announce_all, name="doorman-mqtt-announce").start()
+
+    def _on_disconnect(
+        self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
+        # no lock here: a publish waiting for its acknowledgement may hold it
+        log.warning("MQTT disconnected (%s); reconnecting", reason)
+
+    def _announce_all(self) -> None:
+        with self._lock:
+            self._announced.clear()
+            for cam, verdict in self._latest.items():
+                self._send(cam, verdict)
+
+    def _send(self, cam: str, verdict: Verdict) -> None:
+        """Discovery (once per connection) and state; a failure is logged, never raised."""
+        try:
+            if cam not in self._announced:
+                for topic, config in discovery(
+                    verdict.camera_id, prefix=self.prefix, base=self.base
+                ).items():
+                    self._publish_retained(topic, config)
+                self._announced.add(cam)
+            self._publish_retained(f"{self.base}/{cam}/state", state(verdict))
+        except (OSError, RuntimeError, ValueError) as exc:  # paho's errors for a lost link
+            log.warning("MQTT publish failed: %s; resent on reconnection", exc)
+
+    def _publish_retained(self, topic: str, payload: dict[str, Any]) -> None:
+        info = self.client.publish(topic, json.dumps(payload), qos=1, retain=True)
+        info.wait_for_publish(PUBLISH_WAIT_SECONDS)

@@ -197,8 +197,8 @@ class VerdictListener:
         if self.publisher is not None:
             try:
                 self.publisher.publish(verdict)
-            except OSError as exc:  # the broker is away: the action still ran
-                log.warning("MQTT publish failed: %s", exc)
+            except Exception as exc:  # the action ran: the verdict must not come again
+                log.warning("publishing the verdict failed: %s", exc)
         return "handled"
 
     def run(self, stop: threading.Event) -> None:

@@ -22,7 +22,7 @@ import pytest
 
 from adapters.messaging import VerdictQueue
 from edge_agent.mqtt import HomeAssistant
-from edge_agent.verdicts import LocalActions, VerdictListener, VerdictSettings
+from edge_agent.verdicts import LocalActions, Verdict, VerdictListener, VerdictSettings
 from tests.support.cloud import CloudKit, enroll_samples
 from tests.support.images import FACES_DIR
 
@@ -37,27 +37,47 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class Mosquitto:
+    """A real mosquitto on 127.0.0.1 (Debian's package), without persistence: stopped and
+    started again on the same port, it has forgotten every retained message."""
+
+    def __init__(self, folder: Path, port: int | None = None) -> None:
+        if not Path(MOSQUITTO).exists():
+            pytest.fail("mosquitto is not installed (make apt installs it)")
+        self.port = port or free_port()
+        self.conf = folder / "mosquitto.conf"
+        self.conf.write_text(
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        )
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Mosquitto:
+        process = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)], stderr=subprocess.PIPE)
+        self.process = process
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    assert process.stderr is not None
+                    error = process.stderr.read()
+                    raise RuntimeError(f"mosquitto did not start: {error!r}") from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+            self.process = None
+
+
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory) -> Iterator[int]:
-    """A real mosquitto on 127.0.0.1 (Debian's package), stopped after the module."""
-    if not Path(MOSQUITTO).exists():
-        pytest.fail("mosquitto is not installed (make apt installs it)")
-    port = free_port()
-    conf = tmp_path_factory.mktemp("mosquitto") / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
-    process = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"mosquitto did not start: {process.stderr.read()!r}") from None
-            time.sleep(0.1)
-    yield port
-    process.terminate()
-    process.wait(10)
+    mosquitto = Mosquitto(tmp_path_factory.mktemp("mosquitto")).start()
+    yield mosquitto.port
+    mosquitto.stop()
 
 
 class Subscriber:
@@ -229,3 +249,54 @@ def test_the_watch_agent_starts_the_listener_from_its_config(kit, tmp_path) -> N
     assert marker.read_text() == "garage"
     assert counts["handled"] >= 1
     assert verdicts.start(load_config().verdicts) is None, "no queue configured: off"
+
+
+def _verdict(camera: str, who: str, severity: str = "warning") -> Verdict:
+    return Verdict.model_validate(
+        {
+            "alert_id": f"a-{uuid.uuid4().hex[:8]}",
+            "severity": severity,
+            "reason": "unknown-face",
+            "camera_id": camera,
+            "event_time": datetime.now(UTC).isoformat(),
+            "people": [{"person_id": "p-1", "name": who, "watchlist": "known", "similarity": 99.0}],
+        }
+    )
+
+
+def test_home_assistant_catches_up_when_the_broker_comes_up_late_or_restarts(tmp_path) -> None:
+    """The broker is down when the agent starts: publishing neither fails nor blocks, and
+    the latest state is there once the broker is up. The broker restarts without
+    persistence: discovery and the latest state are sent again."""
+    mosquitto = Mosquitto(tmp_path)  # not started yet
+    home = HomeAssistant("127.0.0.1", mosquitto.port, client_id="doorman-late")
+    ha: Subscriber | None = None
+    try:
+        started = time.monotonic()
+        home.publish(_verdict("porch", "first visitor"))
+        home.publish(_verdict("porch", "second visitor"))
+        assert time.monotonic() - started < 1.0, "publishing waited for an absent broker"
+        assert not home.connected
+
+        mosquitto.start()
+        ha = Subscriber(mosquitto.port, "homeassistant/#", "doorman/#")
+        state = ha.wait_for("doorman/porch/state", timeout=20)
+        assert state["person"] == "second visitor", "the latest state, not the first"
+        ha.wait_for("homeassistant/sensor/doorman_porch/person/config")
+        ha.close()
+        ha = None
+
+        mosquitto.stop()  # retained messages are gone with it
+        home.publish(_verdict("porch", "third visitor", "critical"))
+        mosquitto.start()
+        ha = Subscriber(mosquitto.port, "homeassistant/#", "doorman/#")
+        state = ha.wait_for("doorman/porch/state", timeout=40)
+        assert (state["person"], state["severity"]) == ("third visitor", "critical")
+        assert ha.wait_for("homeassistant/sensor/doorman_porch/severity/config")["unique_id"] == (
+            "doorman_porch_severity"
+        )
+    finally:
+        if ha is not None:
+            ha.close()
+        home.close()
+        mosquitto.stop()
