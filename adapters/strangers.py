@@ -8,6 +8,7 @@ and `doorman events --person stranger` still see every stranger.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ from adapters.storage import Storage
 from adapters.tables import Item, SightingsTable, _applied, _key, _Table, to_item
 from core.schemas import UNKNOWN_PERSON
 from core.strangers import Stranger, crops_prefix
-from core.tablekeys import STRANGER_KEY_PREFIX, stranger_key
+from core.tablekeys import STRANGER_CREATION_KEY, STRANGER_KEY_PREFIX, stranger_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient, DynamoDBServiceResource
@@ -53,6 +54,45 @@ class StrangerTable(_Table):
 
     def erase(self, stranger_id: str) -> None:
         self._client.delete_item(TableName=self.table, Key=_key(pk=stranger_key(stranger_id)))
+
+
+class StrangerCreationLease(_Table):
+    """One new stranger at a time, across invocations: a lease in the State table.
+
+    Whoever holds it searches the strangers collection again before making a stranger, so a
+    face another invocation indexed a moment earlier is found, not made a second time. A
+    holder that dies lets the lease run out (`seconds`); the TTL then removes the item.
+    Conditional writes are atomic per item
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html).
+    """
+
+    def claim(self, owner: str, *, seconds: float) -> bool:
+        """Take the lease unless someone else holds one that has not run out. Its end is
+        the TTL attribute too (as a cooldown slot's), so a forgotten lease goes by itself."""
+        now = int(time.time())
+        return _applied(
+            lambda: self._client.put_item(
+                TableName=self.table,
+                Item={
+                    "pk": {"S": STRANGER_CREATION_KEY},
+                    "holder": {"S": owner},
+                    "expires_at": {"N": str(now + max(1, round(seconds)))},
+                },
+                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
+                ExpressionAttributeValues={":now": {"N": str(now)}},
+            )
+        )
+
+    def release(self, owner: str) -> None:
+        """Give the lease back, if `owner` still holds it."""
+        _applied(
+            lambda: self._client.delete_item(
+                TableName=self.table,
+                Key=_key(pk=STRANGER_CREATION_KEY),
+                ConditionExpression="holder = :holder",
+                ExpressionAttributeValues={":holder": {"S": owner}},
+            )
+        )
 
 
 class StrangerSightings(SightingsTable):

@@ -262,12 +262,18 @@ def _stranger_searches(u: Usage) -> float:
     return _searches(u) * u.stranger_share if u.remember_strangers else 0.0
 
 
+def _new_strangers(u: Usage) -> float:
+    """New strangers a month: each is searched once more under the creation lease (and the
+    lease is one PutItem and one DeleteItem), functions/analyze/strangers.py."""
+    return u.cameras * u.strangers_per_month if u.remember_strangers else 0.0
+
+
 def _recognition(u: Usage, p: PriceTable) -> list[Row]:
     # Tiers count every call in the month (both Group 1 lines share the tiers), so edge
     # frames, generated images and the strangers' searches add up.
     searches = _searches(u)
-    stranger_searches = _stranger_searches(u)
-    stranger_indexes = stranger_searches * u.stranger_index_share
+    stranger_indexes = _stranger_searches(u) * u.stranger_index_share
+    stranger_searches = _stranger_searches(u) + _new_strangers(u)
     votes = searches * u.borderline_share
     group1 = searches + votes + stranger_searches + stranger_indexes
     group1_cost = tiered(group1, p.rekognition_group1)
@@ -361,6 +367,7 @@ def _frame_pipeline(u: Usage, p: PriceTable) -> list[Row]:
     sqs = (frames + alerts) * u.sqs_requests_per_message
     # A stranger's record: one consistent read and one write (up to 2 WRU) per sighting.
     writes = frames * u.dynamodb_writes_per_event + _searches(u) + alerts + 2 * strangers
+    writes += 2 * _new_strangers(u)  # the creation lease: PutItem, DeleteItem
     reads = _searches(u) + strangers  # People lookup per searched face, stranger record
     gb_seconds = (
         frames * u.analyze_seconds * u.analyze_memory_mb

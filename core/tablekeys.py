@@ -7,6 +7,8 @@ State table (PK `pk`), beside Powertools' idempotency records (`{function}#{hash
   limit; `*` is never a camera id, and forget finds it as any cooldown slot);
 - `kvs-cursor#{camera_id}`: how far the images poller has read that camera's video
   (functions/kvs_images; no personal data);
+- `stranger-creation`: the lease on making a new stranger (adapters.strangers
+  .StrangerCreationLease): who holds it and until when (`expires_at`, also its TTL);
 - `stranger#{stranger_id}`: one remembered stranger (core.strangers.Stranger): first and
   last seen, sightings, cameras and best crops. No TTL: functions/expire_strangers deletes
   it with the stranger's faces and crops, `stranger_retention_days` after the last sighting.
@@ -24,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 PHOTO_PREFIX = "photo#"
+STRANGER_CREATION_KEY = "stranger-creation"
 COOLDOWN_PREFIX = "cooldown#"
 STATE_PREFIXES = (PHOTO_PREFIX, COOLDOWN_PREFIX)
 SEPARATOR = "#"

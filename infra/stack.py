@@ -331,7 +331,8 @@ class DoormanStack(Stack):
         tables.people.grant(role, "dynamodb:BatchGetItem")  # PeopleTable.get_many
         tables.events.grant(role, "dynamodb:PutItem")
         tables.sightings.grant(role, "dynamodb:BatchWriteItem")
-        # Cooldowns (conditional PutItem) and Powertools idempotency records.
+        # Cooldowns and the stranger creation lease (conditional PutItem, DeleteItem), and
+        # Powertools idempotency records.
         tables.state.grant(role, *IDEMPOTENCY_ACTIONS)
         grant_objects(
             role,

@@ -23,7 +23,7 @@ from adapters.clients import aws_client
 from adapters.faces import FaceIndex
 from adapters.messaging import AlertQueue, Parameters
 from adapters.storage import Storage
-from adapters.strangers import StrangerTable
+from adapters.strangers import StrangerCreationLease, StrangerTable
 from adapters.tables import EventsTable, PeopleTable, SightingsTable, StateTable
 from core.records import (
     StreamFaces,
@@ -97,6 +97,7 @@ class AnalyzeDeps:
             bucket=settings.audit_bucket,
             threshold=settings.stranger_threshold,
             max_crops=settings.stranger_crops,
+            lease=StrangerCreationLease(self.dynamodb, settings.state_table),
         )
 
     @cached_property

@@ -13,13 +13,20 @@ returns matches at or above FaceMatchThreshold, best first
 (https://docs.aws.amazon.com/rekognition/latest/APIReference/API_SearchFacesByImage.html);
 IndexFaces with MaxFaces 1 indexes the largest face, ExternalImageId is ours to set
 (https://docs.aws.amazon.com/rekognition/latest/APIReference/API_IndexFaces.html).
-Two cameras seeing one new stranger at the same moment can make two ids (each search misses
-the other's face); `doorman merge` joins them.
+Two invocations that meet one new stranger at the same moment (two cameras, one visitor)
+both miss in the search. So a new stranger is made under a lease (one at a time, across
+invocations): its holder searches again first, and joins a stranger indexed meanwhile. A
+lease not had within `LEASE_WAIT_SECONDS` (its holder died) is done without: at worst two
+ids, which `doorman merge` joins.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -38,6 +45,9 @@ from core.strangers import (
 )
 
 _WRITE_ATTEMPTS = 5
+LEASE_SECONDS = 20.0  # a search, an IndexFaces and two writes take about a second
+LEASE_WAIT_SECONDS = 5.0
+log = logging.getLogger(__name__)
 
 
 class StrangerFaces(Protocol):
@@ -56,6 +66,14 @@ class StrangerRecords(Protocol):
     def get(self, stranger_id: str) -> Stranger | None: ...
 
     def save(self, stranger: Stranger, expected_version: int | None) -> bool: ...
+
+
+class CreationLease(Protocol):
+    """adapters.strangers.StrangerCreationLease."""
+
+    def claim(self, owner: str, *, seconds: float) -> bool: ...
+
+    def release(self, owner: str) -> None: ...
 
 
 class CropStore(Protocol):
@@ -94,6 +112,7 @@ class StrangerMemory:
         bucket: str,
         threshold: float,
         max_crops: int,
+        lease: CreationLease | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.faces = faces
@@ -102,6 +121,7 @@ class StrangerMemory:
         self.bucket = bucket
         self.threshold = threshold
         self.max_crops = max_crops
+        self.lease = lease
         self.clock = clock
 
     def remember(self, sighting: Sighting) -> tuple[StrangerRef | None, dict[str, Any]]:
@@ -109,18 +129,13 @@ class StrangerMemory:
         and the raw responses by operation (for the audit bucket)."""
         raw: dict[str, Any] = {}
         try:
-            found = self.faces.search_face(
-                image_bytes(sighting.crop), threshold=self.threshold, max_faces=1
-            )
+            stranger_id, similarity = self._search(sighting, raw, "StrangerSearch")
+            if stranger_id:
+                stranger = self._record(stranger_id, sighting, raw)
+            else:
+                stranger, similarity = self._new_stranger(sighting, raw)
         except ImageNotAccepted:
             return None, raw
-        raw["StrangerSearch"] = found
-        matches = found.get("FaceMatches") or []
-        best = matches[0] if matches else {}
-        stranger_id = str((best.get("Face") or {}).get("ExternalImageId", ""))
-        similarity = float(best.get("Similarity", 0.0)) if stranger_id else 0.0
-        stranger_id = stranger_id or new_stranger_id(sighting.crop)
-        stranger = self._record(stranger_id, sighting, raw)
         if stranger is None:
             return None, raw
         ref = StrangerRef(
@@ -131,6 +146,50 @@ class StrangerMemory:
             similarity=round(similarity, 2),
         )
         return ref, raw
+
+    def _search(self, sighting: Sighting, raw: dict[str, Any], name: str) -> tuple[str, float]:
+        """The stranger this face matches ("" for none) and the similarity."""
+        found = self.faces.search_face(
+            image_bytes(sighting.crop), threshold=self.threshold, max_faces=1
+        )
+        raw[name] = found
+        matches = found.get("FaceMatches") or []
+        best = matches[0] if matches else {}
+        stranger_id = str((best.get("Face") or {}).get("ExternalImageId", ""))
+        return stranger_id, float(best.get("Similarity", 0.0)) if stranger_id else 0.0
+
+    def _new_stranger(
+        self, sighting: Sighting, raw: dict[str, Any]
+    ) -> tuple[Stranger | None, float]:
+        """Under the lease: the stranger indexed meanwhile that this face is, else a new one."""
+        with self._creation_lease() as held:
+            if held:
+                stranger_id, similarity = self._search(sighting, raw, "StrangerSearchAgain")
+                if stranger_id:
+                    return self._record(stranger_id, sighting, raw), similarity
+            return self._record(new_stranger_id(sighting.crop), sighting, raw), 0.0
+
+    @contextmanager
+    def _creation_lease(self) -> Iterator[bool]:
+        """Hold the lease on making strangers (True), or go on without it (False) when there
+        is none to hold or it is not had in time."""
+        if self.lease is None:
+            yield False
+            return
+        owner, deadline, pause = uuid.uuid4().hex, time.monotonic() + LEASE_WAIT_SECONDS, 0.05
+        while not (held := self.lease.claim(owner, seconds=LEASE_SECONDS)):
+            if time.monotonic() >= deadline:
+                log.warning(
+                    "stranger creation lease not had in %.0f s; going on", LEASE_WAIT_SECONDS
+                )
+                break
+            time.sleep(pause)
+            pause = min(pause * 2, 0.4)
+        try:
+            yield held
+        finally:
+            if held:
+                self.lease.release(owner)
 
     def _record(self, stranger_id: str, sighting: Sighting, raw: dict[str, Any]) -> Stranger | None:
         """Count the sighting (optimistic locking); index and store the crop when it is one

@@ -176,3 +176,30 @@ def test_images_every_2_s_all_day_costs_a_tiered_million_detect_calls():
 def test_kvs_cannot_sample_faster_than_every_200_ms():
     with pytest.raises(ValueError, match="image_interval_seconds"):
         Usage(image_minutes=60, image_interval_seconds=0.1)
+
+
+def test_strangers_by_hand_with_one_search_more_per_new_stranger():
+    """600 frames x 1.5 faces = 900 searches; half are strangers (450 stranger searches),
+    one in five of those indexes a crop (90); each of the 20 new strangers of the month is
+    searched once more under the creation lease (20), which is also two writes."""
+    usage = Usage(
+        cameras=2,
+        events_per_day=10,
+        faces_per_event=1.5,
+        enrolled=4,
+        borderline_share=0,
+        stranger_share=0.5,
+        stranger_index_share=0.2,
+        strangers_per_month=10,
+    )
+    est = estimate(usage)
+    searches = line(est, "Rekognition", "strangers: SearchFacesByImage")
+    assert searches.quantity == pytest.approx(450 + 2 * 10)
+    assert line(est, "Rekognition", "strangers: IndexFaces").quantity == pytest.approx(90)
+    assert line(est, "Rekognition", "strangers: stored faces").quantity == 2 * 10 * 3
+    without = estimate(replace(usage, remember_strangers=False))
+    wru = line(est, "DynamoDB", "write request units").quantity
+    # each stranger sighting: record write (2 WRU); each new stranger: the lease (2)
+    assert wru - line(without, "DynamoDB", "write request units").quantity == pytest.approx(
+        2 * 450 + 2 * 20
+    )
