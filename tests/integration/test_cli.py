@@ -285,3 +285,42 @@ def test_every_command_has_help():
         result = CliRunner().invoke(main, [*command.split(), "--help"], prog_name="doorman")
         assert result.exit_code == 0, command
         assert f"Usage: doorman {command}" in result.output
+
+
+def test_merge_joins_a_person_enrolled_twice_and_never_hides_a_barred_one(
+    run, enrolled, cloud, tmp_path
+):
+    """Takeo was enrolled as José Núñez, and again, from another photo, as Takeo K: merging
+    Takeo K into José moves the photo (retagged, re-indexed by enroll) and retires Takeo K.
+    A barred person is never merged into a known one."""
+    from PIL import ImageEnhance
+
+    second = tmp_path / "takeo-indoors.jpg"
+    darker = ImageEnhance.Brightness(open_rgb(FACES_DIR / "takeo.jpg")).enhance(0.8)
+    second.write_bytes(jpeg_bytes(darker))
+    enrolled_twice = run("enroll", str(second), "--name", "Takeo K", "--timeout", "60")
+    assert enrolled_twice.exit_code == 0, enrolled_twice.output
+    before = {
+        person_id: _traces(cloud, person_id, prefix)
+        for person_id, prefix in (
+            ("takeo-k", "known/Takeo K/"),
+            ("jose-nunez", "known/José Núñez/"),
+            ("eileen-collins", "barred/Eileen Collins/"),
+        )
+    }
+    assert before["takeo-k"]["faces"] == before["jose-nunez"]["faces"] == 1
+
+    refused = run("merge", "Eileen Collins", "José Núñez")
+    assert refused.exit_code == 1 and "merging would stop the alerts" in refused.output
+    assert _traces(cloud, "eileen-collins", "barred/Eileen Collins/") == before["eileen-collins"]
+
+    merged = run("merge", "Takeo K", "José Núñez", "--timeout", "60")
+    assert merged.exit_code == 0, merged.output
+    assert "Takeo K (known) is now José Núñez (known)" in merged.output
+    rows = {row["name"]: row for row in json.loads(run("people", "--json").output)}
+    assert "Takeo K" not in rows
+    assert rows["José Núñez"]["photos"] == 2
+    assert _traces(cloud, "takeo-k", "known/Takeo K/")["faces"] == 0
+    assert _traces(cloud, "jose-nunez", "known/José Núñez/")["faces"] == 2
+    users = cloud.client("rekognition").list_users(CollectionId=cloud.resources.collection_id)
+    assert "takeo-k" not in {u["UserId"] for u in users["Users"]}
