@@ -298,7 +298,6 @@ def _load_lines(section: dict[str, Any]) -> list[str]:
             ],
             rows,
         ),
-        "",
         f"Speed-up {section['speed_up']:.2f}x"
         + (
             f"; at most {section['speed_up_ceiling']:.2f}x on this machine (every core busy "
