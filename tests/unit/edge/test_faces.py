@@ -90,6 +90,57 @@ def test_yunet_weights_are_checked_before_use(tmp_path: Path) -> None:
         YuNetFaceDetector(FacesConfig(), weights=tampered)
 
 
+def test_small_inputs_are_padded_so_yunet_never_returns_garbage() -> None:
+    """On inputs with a side of 32 px or less, OpenCV's YuNet sometimes returned rows of
+    garbage (coordinates of 1e20 or infinite, score 1.0), which crashed the agent on the
+    busy bench scene. Small motion regions are padded: 300 small crops of a real photo,
+    through the real network, give only rows that lie on the input."""
+    from edge_agent import yunet
+
+    detector = yunet.YuNetFaceDetector(FacesConfig())
+    rgb = scene_with("grace_hopper", (700, 200))
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        width, height = (int(v) for v in rng.integers(8, 60, size=2))
+        left, top = int(rng.integers(600, 1000)), int(rng.integers(150, 500))
+        bgr = yunet.padded(np.ascontiguousarray(rgb[top : top + height, left : left + width]))
+        assert min(bgr.shape[:2]) >= yunet.YUNET_MIN_INPUT_PX
+        detector._net.setInputSize((bgr.shape[1], bgr.shape[0]))
+        _, faces = detector._net.detect(bgr)
+        if faces is not None:
+            assert np.isfinite(faces).all()
+            assert (np.abs(faces[:, :14]) < 2 * yunet.YUNET_MIN_INPUT_PX).all(), faces
+    big = np.zeros((100, 90, 3), np.uint8)
+    assert yunet.padded(big) is big  # large enough: untouched
+
+
+def test_an_infinite_yunet_row_is_no_face_and_crashes_nothing() -> None:
+    """A row with an infinite coordinate (what an unpadded small input could give) is
+    dropped, and the real face beside it is kept."""
+    from edge_agent import yunet
+
+    detector = yunet.YuNetFaceDetector(FacesConfig())
+    real_network = detector._net
+
+    class OneRowOverflows:  # fault injection: the real network, plus one broken row
+        def setInputSize(self, size: tuple[int, int]) -> None:
+            real_network.setInputSize(size)
+
+        def detect(self, image: np.ndarray) -> tuple[int, np.ndarray | None]:
+            status, faces = real_network.detect(image)
+            assert faces is not None and len(faces) == 1
+            broken = faces[0].copy()
+            broken[1], broken[4] = np.inf, np.nan
+            return status, np.vstack([broken, faces])
+
+    detector._net = OneRowOverflows()
+    found = detector.locate(scene_with("grace_hopper", (700, 200)), [Box(650, 150, 1100, 600)])
+    assert len(found) == 1 and found[0].box.left > 700
+    assert yunet.finite_rows(np.array([[1.0, np.inf], [1.0, 2.0], [np.nan, 0.0]])).tolist() == [
+        [1.0, 2.0]
+    ]
+
+
 def test_sharpness_is_zero_for_flat_images() -> None:
     assert sharpness(np.full((80, 80, 3), 90, np.uint8)) == pytest.approx(0.0)
 
