@@ -34,6 +34,7 @@ SHORT_ID_LENGTH = 4  # "stranger 7f3a" in mail, events and the report
 STRANGER_THRESHOLD = 93.0
 STRANGER_RETENTION_DAYS = 30
 MAX_CROPS = 3
+RECENT_ORIGINS = 20  # frames (and faces in them) a stranger record remembers having counted
 CROPS_PREFIX = "strangers/"  # in the audit bucket: strangers/{hex}/{crop hash}.jpg
 
 
@@ -64,7 +65,13 @@ class Stranger(BaseModel):
     crops: list[StrangerCrop] = Field(default_factory=list)
     # Set by `doorman name` / `merge`: the person this stranger turned out to be.
     named_as: str = ""
+    # The last frames counted (`{frame id}#{face index}`), so a retried frame is not
+    # counted again; a new upload of the same picture is a new frame, and counts.
+    recent_origins: list[str] = Field(default_factory=list)
     version: int = 0
+
+    def counted(self, origin: str) -> bool:
+        return bool(origin) and origin in self.recent_origins
 
     @property
     def face_ids(self) -> list[str]:
@@ -140,8 +147,10 @@ def seen(
     captured_at: str,
     crop: StrangerCrop | None = None,
     evicted: tuple[StrangerCrop, ...] = (),
+    origin: str = "",
 ) -> Stranger:
-    """The record after one more sighting (a new record when `stranger` is None)."""
+    """The record after one more sighting (a new record when `stranger` is None); `origin`
+    names the frame and face it came from (see `Stranger.recent_origins`)."""
     if stranger is None:
         stranger = Stranger(
             stranger_id=stranger_id,
@@ -151,6 +160,8 @@ def seen(
             last_camera=camera_id,
         )
     update: dict[str, Any] = {"sightings": stranger.sightings + 1}
+    if origin:
+        update["recent_origins"] = [*stranger.recent_origins, origin][-RECENT_ORIGINS:]
     if captured_at < stranger.first_seen:
         update |= {"first_seen": captured_at, "first_camera": camera_id}
     if captured_at >= stranger.last_seen:

@@ -154,6 +154,7 @@ class Analyzer:
         except ImageRejected as rejected:
             return self._reject(frame, meta, rejected.reason)
         source = image_source(data, frame.bucket, frame.key, head.version_id)
+        alert_id = _digest(f"{frame.bucket}/{frame.key}#{frame.etag}", 32)  # one per frame
         try:
             findings = self.recognizer.look(
                 source,
@@ -161,6 +162,7 @@ class Analyzer:
                 labels=meta.kind == "motion",
                 camera_id=meta.camera_id,
                 captured_at=meta.captured_at,
+                origin=alert_id,
             )
         except ImageNotAccepted as exc:
             return self._reject(frame, meta, exc.code)
@@ -189,7 +191,7 @@ class Analyzer:
             findings=findings,
             bucket=frame.bucket,
             key=frame.key,
-            alert_id=_digest(f"{frame.bucket}/{frame.key}#{frame.etag}", 32),
+            alert_id=alert_id,
             image=image,
         )
         # A blurred copy replaced the upload (privacy_blur): the original lives as long as

@@ -61,6 +61,7 @@ class Recognizer:
         labels: bool,
         camera_id: str = "",
         captured_at: datetime | None = None,
+        origin: str = "",
     ) -> Findings:
         """DetectFaces, then SearchFacesByImage on a crop of each face of at least 40 px
         (SearchFacesByImage alone would only search the largest), then DetectLabels when
@@ -98,7 +99,7 @@ class Recognizer:
         )
         if self.strangers is not None and camera_id:
             findings.faces = [
-                self._remember(face, crops, details, image, camera_id, captured_at, raw)
+                self._remember(face, crops, details, image, camera_id, captured_at, raw, origin)
                 for face in findings.faces
             ]
         if labels or self.settings.labels_on_every_image:
@@ -127,8 +128,10 @@ class Recognizer:
         camera_id: str,
         captured_at: datetime | None,
         raw: dict[str, Any],
+        origin: str = "",
     ) -> FaceResult:
-        """The face with the remembered stranger it is (only strangers with a crop)."""
+        """The face with the remembered stranger it is (only strangers with a crop); `origin`
+        names the frame, so a retried frame is not counted twice."""
         crop = crops.get(face.index)
         if face.status != "stranger" or crop is None or self.strangers is None:
             return face
@@ -137,6 +140,7 @@ class Recognizer:
             quality=crop_quality(details[face.index], image.width, image.height),
             camera_id=camera_id,
             captured_at=captured_at or datetime.now(UTC),
+            origin=f"{origin}#{face.index}" if origin else "",
         )
         stranger, responses = self.strangers.remember(sighting)
         for op, response in responses.items():  # StrangerSearch-0, StrangerIndex-0

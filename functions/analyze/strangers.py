@@ -100,6 +100,7 @@ class Sighting:
     quality: float
     camera_id: str
     captured_at: datetime
+    origin: str = ""  # the frame and face (`{frame id}#{face index}`): a retry's is the same
 
 
 class StrangerMemory:
@@ -198,6 +199,8 @@ class StrangerMemory:
         indexed: StrangerCrop | None = None
         for _ in range(_WRITE_ATTEMPTS):
             current = self.records.get(stranger_id)
+            if current is not None and current.counted(sighting.origin):
+                return current  # a retried frame: counted (and its crop kept) already
             kept = current.crops if current else []
             plan = plan_crop(kept, sighting.quality, self.max_crops)
             if any(c.key == crop_key(stranger_id, sighting.crop) for c in kept):
@@ -214,6 +217,7 @@ class StrangerMemory:
                 captured_at=captured,
                 crop=crop,
                 evicted=plan.evicted if crop else (),
+                origin=sighting.origin,
             )
             expected = current.version if current else None
             updated = updated.model_copy(update={"version": (expected or 0) + 1})

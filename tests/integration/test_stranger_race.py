@@ -72,9 +72,10 @@ def place(aws_env) -> Iterator[dict[str, str]]:
     yield {"collection": name, "table": name, "bucket": name}
     rekognition.delete_collection(CollectionId=name)
     dynamodb.delete_table(TableName=name)
+    # The (empty) bucket stays: moto's /moto-api/data.json, which other tests read mail
+    # from, fails on objects of a deleted bucket (FakeKey.status raises NoSuchBucket).
     for listed in s3.list_objects_v2(Bucket=name).get("Contents", []):
         s3.delete_object(Bucket=name, Key=listed["Key"])
-    s3.delete_bucket(Bucket=name)
 
 
 def _meet_at_once(place: dict[str, str], *, lease: bool) -> tuple[list[str], dict[str, Any]]:
@@ -179,3 +180,33 @@ def test_a_lease_a_dead_invocation_holds_delays_a_new_stranger_but_never_stops_i
     while not lease.claim("someone-else", seconds=2):  # ran out (whole seconds)
         assert time.monotonic() < deadline, "the dead invocation's lease never ran out"
         time.sleep(0.2)
+
+
+def test_a_retried_frame_is_counted_once_and_a_new_upload_of_it_again(place) -> None:
+    """Lambda retries a frame whose first attempt failed after the stranger was counted:
+    the same frame and face is not counted twice. The same picture uploaded again is
+    another frame: it counts."""
+    dynamodb = boto3.client("dynamodb")
+    records = StrangerTable(dynamodb, place["table"])
+    memory = StrangerMemory(
+        faces=FaceIndex(boto3.client("rekognition"), place["collection"]),
+        records=records,
+        crops=Storage(boto3.client("s3")),
+        bucket=place["bucket"],
+        threshold=STRANGER_THRESHOLD,
+        max_crops=3,
+        lease=StrangerCreationLease(dynamodb, place["table"]),
+    )
+    photo = (SAMPLES / "007_B.jpg").read_bytes()
+
+    def sighting(origin: str) -> Sighting:
+        return Sighting(photo, 1.0, "cam-b", datetime.now(UTC), origin=origin)
+
+    first, _ = memory.remember(sighting("frame-1#0"))
+    retried, _ = memory.remember(sighting("frame-1#0"))
+    assert first is not None and retried is not None
+    assert retried.stranger_id == first.stranger_id
+    stored = records.get(first.stranger_id)
+    assert stored is not None and stored.sightings == 1 and len(stored.crops) == 1
+    again, _ = memory.remember(sighting("frame-2#0"))
+    assert again is not None and again.sightings == 2

@@ -9,6 +9,7 @@ import pytest
 
 from core import cost
 from core.strangers import (
+    RECENT_ORIGINS,
     StrangerCrop,
     crop_key,
     crop_quality,
@@ -68,6 +69,19 @@ def test_a_sighting_updates_counts_times_cameras_and_crops() -> None:
     assert [c.key for c in replaced.crops] == ["c", "b"]
 
 
+def test_the_record_remembers_the_last_frames_it_counted() -> None:
+    record = seen(None, "stranger:000000000002", camera_id="garden",
+                  captured_at="2026-11-23T08:00Z", origin="frame-0#0")  # fmt: skip
+    assert record.counted("frame-0#0") and not record.counted("frame-0#1")
+    assert not record.counted("")  # no origin: never taken for a retry
+    for n in range(1, RECENT_ORIGINS + 5):
+        record = seen(record, record.stranger_id, camera_id="garden",
+                      captured_at="2026-11-23T09:00Z", origin=f"frame-{n}#0")  # fmt: skip
+    assert record.sightings == RECENT_ORIGINS + 5
+    assert len(record.recent_origins) == RECENT_ORIGINS  # bounded: the newest kept
+    assert record.counted(f"frame-{RECENT_ORIGINS + 4}#0") and not record.counted("frame-0#0")
+
+
 def test_expiry_counts_from_the_last_sighting() -> None:
     stranger = seen(None, "stranger:000000000002", camera_id="g", captured_at="2026-10-27T15:00Z")
     assert expired(stranger, NOW, 30)
@@ -116,7 +130,11 @@ def test_cost_counts_every_extra_rekognition_call_of_the_strangers() -> None:
     after = cost.estimate(replace(usage, borderline_share=0))
     lines = {line.item: line for line in after.lines}
     searches = usage.events_per_day * usage.days_per_month * usage.faces_per_event
-    assert lines["strangers: SearchFacesByImage"].quantity == searches * usage.stranger_share
+    # each new stranger is searched once more, under the creation lease
+    new_strangers = usage.cameras * usage.strangers_per_month
+    assert lines["strangers: SearchFacesByImage"].quantity == (
+        searches * usage.stranger_share + new_strangers
+    )
     assert lines["strangers: IndexFaces"].quantity == (
         searches * usage.stranger_share * usage.stranger_index_share
     )
@@ -125,12 +143,12 @@ def test_cost_counts_every_extra_rekognition_call_of_the_strangers() -> None:
     extra = after.total - before.total
     rekognition = sum(li.monthly_usd for li in after.lines if li.item.startswith("strangers:"))
     assert rekognition < extra < rekognition + 0.01  # plus cents of S3 and DynamoDB
-    assert round(before.total, 2) == 1.30 and round(after.total, 2) == 1.67
-    # With the user vectors' second opinion on borderline faces (5 % of them): $1.70.
+    assert round(before.total, 2) == 1.30 and round(after.total, 2) == 1.69
+    # With the user vectors' second opinion on borderline faces (5 % of them): $1.72.
     votes = cost.estimate(usage)
     line = {li.item: li for li in votes.lines}["SearchUsersByImage (borderline faces)"]
     assert line.quantity == searches * usage.borderline_share
-    assert round(votes.total, 2) == 1.70
+    assert round(votes.total, 2) == 1.72
 
 
 def test_a_correction_vetoes_only_faces_closer_to_it_than_to_the_person() -> None:
@@ -167,4 +185,4 @@ def test_doorman_cost_prints_the_strangers_and_the_votes() -> None:
         "strangers: stored faces",
         "SearchUsersByImage (borderline faces)",
     }
-    assert round(before["total"], 2) == 1.30 and round(after["total"], 2) == 1.70
+    assert round(before["total"], 2) == 1.30 and round(after["total"], 2) == 1.72
