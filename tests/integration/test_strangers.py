@@ -183,7 +183,8 @@ def test_the_mail_says_which_stranger_and_how_often(compreface, cloud) -> None:
 def forget_ada_afterwards(cloud):
     """The session's cloud is shared: the people this module names (Ada from A's
     sightings and once from B's photo by mistake, Bea from a corrected face) are forgotten
-    when it is done, so no later test meets them."""
+    when it is done, so no later test meets them. Forgetting Ada also erases the "not Ada"
+    face that `correct --not` recorded (checked here, as it can only be checked last)."""
     yield
     from click.testing import CliRunner
 
@@ -193,6 +194,11 @@ def forget_ada_afterwards(cloud):
         argv = ["forget", name, "--yes", "--timeout", "30"]
         result = CliRunner().invoke(main, [*argv, "--local-dir", str(cloud.local.data_dir)])
         assert result.exit_code == 0, result.output
+    left = {
+        f.get("ExternalImageId")
+        for f in cloud.rekognition.list_faces(CollectionId=cloud.r.collection_id)["Faces"]
+    }
+    assert not left & {"ada-sample", "not:ada-sample", "bea-sample"}, left
 
 
 @pytest.fixture(scope="module")
@@ -337,6 +343,8 @@ def test_correct_not_stops_a_wrong_match_and_is_adds_the_face(compreface, cloud,
 
     done = doorman("correct", event, "--face", "1", "--not", "Ada Sample")
     assert done.exit_code == 0, done.output
+    recorded = cloud.rekognition.list_faces(CollectionId=cloud.r.collection_id)["Faces"]
+    assert [f["ExternalImageId"] for f in recorded].count("not:ada-sample") == 1
     a = compreface.of("A")
     cloud.put_frame(b2.read_bytes(), camera=GROUP_CAMERA, track="cf-corrected")
     cloud.put_frame((SAMPLES / a[0].photo).read_bytes(), camera=GROUP_CAMERA, track="cf-ada")
