@@ -134,11 +134,12 @@ class YuNetFaceDetector:
 def padded(bgr: np.ndarray, minimum: int = YUNET_MIN_INPUT_PX) -> np.ndarray:
     """The image with black added at its right and bottom up to `minimum` px a side (so
     coordinates are unchanged; boxes are cut back to the region afterwards)."""
-    height, width = bgr.shape[:2]
+    height, width = int(bgr.shape[0]), int(bgr.shape[1])
     if height >= minimum and width >= minimum:
         return bgr
-    return cv2.copyMakeBorder(
-        bgr, 0, max(0, minimum - height), 0, max(0, minimum - width), cv2.BORDER_CONSTANT, 0
+    bottom, right = max(0, minimum - height), max(0, minimum - width)
+    return np.asarray(
+        cv2.copyMakeBorder(bgr, 0, bottom, 0, right, cv2.BORDER_CONSTANT, value=(0, 0, 0))
     )
 
 
