@@ -8,7 +8,14 @@ from typing import Any
 
 from bench.targets import BUSY_FPS, CAMERAS_PER_CORE, PASS, Verdict
 
-PIPELINE_ORDER = ("doorman", "doorman-full", "naive", "decode-only", "demux-only")
+PIPELINE_ORDER = (
+    "doorman",
+    "doorman-full",
+    "naive",
+    "decode-only",
+    "keyframes-only",
+    "demux-only",
+)
 UPLOAD_ORDER = ("doorman", "naive", "motion-only (1/s)", "motion-only (every frame)")
 
 

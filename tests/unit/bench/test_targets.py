@@ -334,3 +334,16 @@ def test_cpu_seconds_counts_this_process_and_its_children() -> None:
         child.wait()
     assert before is not None and during is not None
     assert during - before >= 0.3  # the child's busy loop counts
+
+
+def test_a_missed_gating_ratio_says_what_decoding_the_keyframes_alone_gives() -> None:
+    results = copy.deepcopy(GOOD)
+    runs = results["throughput"]["runs"]
+    next(r for r in runs if (r["pipeline"], r["resolution"]) == ("doorman", "720p"))["fps"] = 780
+    runs.append(_run("keyframes-only", "quiet", "720p", 790.0))
+    verdict = _verdict(results, "quiet 720p throughput / decode-every-frame")
+    assert verdict.status == FAIL
+    # 780 / 200 = 3.9x; the keyframes alone: 790 / 200 = 4.0x (rounded in the text)
+    assert verdict.detail == (
+        "short by 0.1x; decoding the keyframes alone gives 4.0x, the most gating can"
+    )
