@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.faces import FaceIndex
 from adapters.storage import Storage
-from adapters.tables import Item, SightingsTable, _applied, _key, _Table, to_item
+from adapters.tables import (
+    Item,
+    SightingsTable,
+    _applied,
+    _key,
+    _Table,
+    claim_slot,
+    to_item,
+)
 from core.schemas import UNKNOWN_PERSON
 from core.strangers import Stranger, crops_prefix
 from core.tablekeys import STRANGER_CREATION_KEY, STRANGER_KEY_PREFIX, stranger_key
@@ -67,20 +75,15 @@ class StrangerCreationLease(_Table):
     """
 
     def claim(self, owner: str, *, seconds: float) -> bool:
-        """Take the lease unless someone else holds one that has not run out. Its end is
-        the TTL attribute too (as a cooldown slot's), so a forgotten lease goes by itself."""
-        now = int(time.time())
-        return _applied(
-            lambda: self._client.put_item(
-                TableName=self.table,
-                Item={
-                    "pk": {"S": STRANGER_CREATION_KEY},
-                    "holder": {"S": owner},
-                    "expires_at": {"N": str(now + max(1, round(seconds)))},
-                },
-                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
-                ExpressionAttributeValues={":now": {"N": str(now)}},
-            )
+        """Take the lease unless someone else holds one that has not run out (each
+        creation claims under an owner of its own)."""
+        return claim_slot(
+            self._client,
+            self.table,
+            STRANGER_CREATION_KEY,
+            holder=owner,
+            now=int(time.time()),
+            seconds=max(1, round(seconds)),
         )
 
     def release(self, owner: str) -> None:

@@ -300,26 +300,33 @@ class SightingsTable(_Table):
         )
 
 
+def claim_slot(
+    client: DynamoDBClient, table: str, pk: str, *, holder: str, now: int, seconds: int
+) -> bool:
+    """An expiring slot of the State table (a cooldown, the stranger creation lease): True if
+    `holder` has it now, because it was free, had expired, or was already `holder`'s. Its
+    end is the TTL attribute too, so a forgotten slot goes by itself."""
+    return _applied(
+        lambda: client.put_item(
+            TableName=table,
+            Item={
+                "pk": {"S": pk},
+                "holder": {"S": holder},
+                "expires_at": {"N": str(now + seconds)},
+            },
+            ConditionExpression="attribute_not_exists(pk) OR expires_at < :now OR holder = :holder",
+            ExpressionAttributeValues={":now": {"N": str(now)}, ":holder": {"S": holder}},
+        )
+    )
+
+
 class StateTable(_Table):
     """PK `pk`, TTL `expires_at`. Shared with Powertools idempotency records."""
 
     def acquire_cooldown(self, pk: str, *, holder: str, now: int, seconds: int) -> bool:
         """True if `holder` may alert now: the slot is free, expired, or already its own
         (a retried record keeps the slot it took before failing)."""
-        return _applied(
-            lambda: self._client.put_item(
-                TableName=self.table,
-                Item={
-                    "pk": {"S": pk},
-                    "holder": {"S": holder},
-                    "expires_at": {"N": str(now + seconds)},
-                },
-                ConditionExpression=(
-                    "attribute_not_exists(pk) OR expires_at < :now OR holder = :holder"
-                ),
-                ExpressionAttributeValues={":now": {"N": str(now)}, ":holder": {"S": holder}},
-            )
-        )
+        return claim_slot(self._client, self.table, pk, holder=holder, now=now, seconds=seconds)
 
     def kvs_cursor(self, camera_id: str) -> str:
         """Where the images poller stopped reading `camera_id`'s video (ISO time), or ""."""
