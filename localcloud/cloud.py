@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import boto3
+from botocore.config import Config
 
 from core.queues import BATCH_SIZES
 from core.resources import StackResources
@@ -95,13 +96,15 @@ class LocalCloud:
             )
             for name in ("enroll", "analyze", "notify", "expire_strangers")
         }
-        sqs = self.client("sqs")
         # function -> (queue role in BATCH_SIZES, queue url)
         queues = {
             "enroll": ("enroll", resources.enroll_queue_url),
             "analyze": ("frames", resources.frames_queue_url),
             "notify": ("alerts", resources.alerts_queue_url),
         }
+        # A connection for each poller (boto3 drops connections beyond its pool of 10, and
+        # moto starts a thread for each new one), plus the router's own calls.
+        sqs = self.client("sqs", connections=len(queues) * self.config.concurrency + 4)
         sources = [
             QueueSource(
                 function=self.functions[name],
@@ -157,8 +160,9 @@ class LocalCloud:
         assert self._endpoints, "LocalCloud is not started"
         return dict(self._endpoints)
 
-    def client(self, service: Service) -> Any:
-        """A boto3 client of `service` in this cloud (typed Any: the tests use many services)."""
+    def client(self, service: Service, *, connections: int = 10) -> Any:
+        """A boto3 client of `service` in this cloud (typed Any: the tests use many services),
+        keeping up to `connections` connections open (boto3's default is 10)."""
         env = self.env()
         endpoint = (
             env["AWS_ENDPOINT_URL_REKOGNITION"]
@@ -171,6 +175,7 @@ class LocalCloud:
             region_name=env["AWS_REGION"],
             aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+            config=Config(max_pool_connections=connections),
         )
 
     def queue_arn(self, queue_url: str) -> str:

@@ -91,15 +91,12 @@ def start_moto(
         return RunningService("moto", child.wait_ready(), child.stop)
     if state_file is not None:
         raise ValueError("moto's state is kept only when moto runs in its own process")
-    from moto.server import ThreadedMotoServer
+    from .motoserver import MotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no per-request access log
-    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
-    server.start()
-    host, bound = server.get_host_and_port()
-    url = f"http://{host}:{bound}"
-    wait_until_up(f"{url}/moto-api/")
-    return RunningService("moto", url, server.stop)
+    server = MotoServer(HOST, port).start()
+    wait_until_up(f"{server.url}/moto-api/")
+    return RunningService("moto", server.url, server.stop)
 
 
 def start_face_service(
