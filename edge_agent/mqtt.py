@@ -2,7 +2,9 @@
 
 Each camera appears in Home Assistant as a device "Doorman <camera>" with three sensors:
 the last person seen, the severity, and the last frame (its state is the time of the frame;
-the presigned link is the sensor's `url` attribute, as HA keeps a state to 255 characters).
+the presigned link is the sensor's `url` attribute, as HA keeps a state to 255 characters:
+`MAX_LENGTH_STATE_STATE: Final = 255` in home-assistant/core's homeassistant/const.py; a
+longer MQTT state is logged and dropped, https://github.com/home-assistant/core/issues/117861).
 Discovery configs go to `<discovery_prefix>/sensor/doorman_<camera>/<field>/config`
 (retained), the state to `doorman/<camera>/state` (retained JSON). Camera ids are made
 topic-safe (`A-Za-z0-9_-`, nothing else: no `+`, `#` or `/`), and every value is JSON-encoded,
