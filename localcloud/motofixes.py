@@ -8,6 +8,12 @@
   lock that every request takes. The list never changes while it runs, so it is listed
   once. (Measured with a sampling profiler under the bench's load: this lookup was most of
   moto's time.)
+- moto's SQS ReceiveMessage checks each message it looks at against the queue's retention
+  period by building all of the queue's attributes, three times, and each build counts the
+  messages (visible, in flight, delayed): with 900 frames queued, every receive cost
+  millions of steps, and moto's CPU per frame grew with the backlog (49 ms a frame over
+  300 frames, 74 over 1,000, measured with a sampling profiler). The check reads the
+  retention period alone.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ _PATCHED = "_doorman_patched"
 def apply() -> None:
     _send_delete_marker_events()
     _list_moto_modules_once()
+    _read_the_retention_period_alone()
 
 
 def _list_moto_modules_once() -> None:
@@ -35,6 +42,25 @@ def _list_moto_modules_once() -> None:
 
     setattr(list_of_moto_modules, _PATCHED, True)
     backends.list_of_moto_modules = list_of_moto_modules
+
+
+def _read_the_retention_period_alone() -> None:
+    from moto.core.utils import unix_time
+    from moto.sqs.models import Message, SQSBackend
+
+    if getattr(SQSBackend.is_message_valid_based_on_retention_period, _PATCHED, False):
+        return
+
+    def is_message_valid_based_on_retention_period(
+        self: Any, queue_name: str, message: Message
+    ) -> bool:
+        retention_seconds = int(self.get_queue(queue_name).message_retention_period)
+        sent_seconds = cast(int, message.sent_timestamp) / 1000  # set when it was sent
+        return bool(retention_seconds + sent_seconds > unix_time())
+
+    setattr(is_message_valid_based_on_retention_period, _PATCHED, True)
+    method = is_message_valid_based_on_retention_period
+    cast(Any, SQSBackend).is_message_valid_based_on_retention_period = method
 
 
 def _send_delete_marker_events() -> None:
