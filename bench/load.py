@@ -25,10 +25,13 @@ Every frame shows one face: Grace Hopper, or one of three strangers.
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
+import queue
 import tempfile
 import threading
 import time
+import traceback
 import urllib.parse
 import uuid
 from collections.abc import Callable
@@ -322,38 +325,100 @@ def restart_run(
     }
 
 
-def run(quick: bool = False, tick: Callable[[], None] | None = None) -> dict[str, Any]:
-    """The load section: sequential and concurrent router on the same frames, then the
-    restart with the concurrent run's events stored."""
+def _sequential_run(frames: int, tick: Callable[[], None]) -> dict[str, Any]:
+    """The sequential router's run (in its own process; see `run`)."""
+    images = {name: _frame(name) for name in (KNOWN[0], *STRANGERS)}
+    with (
+        tempfile.TemporaryDirectory(prefix="doorman-load-") as tmp,
+        functions_output_to(FUNCTIONS_LOG.with_name("load-functions-sequential.log")),
+    ):
+        figures, cloud, _ = load_run(1, Plan(frames), images, Path(tmp) / "data", tick)
+        cloud.stop()
+    return figures
+
+
+def _concurrent_run(frames: int, tick: Callable[[], None]) -> dict[str, Any]:
+    """The concurrent router's run, then the restart (in its own process; see `run`)."""
     from localcloud.router import DEFAULT_CONCURRENCY
 
-    progress = tick or (lambda: None)
-    plan = Plan(QUICK_FRAMES if quick else FRAMES)
     images = {name: _frame(name) for name in (KNOWN[0], *STRANGERS)}
-    runs: dict[str, Any] = {}
     with (
         tempfile.TemporaryDirectory(prefix="doorman-load-") as tmp,
         functions_output_to(FUNCTIONS_LOG),
     ):
-        sequential, cloud, _ = load_run(1, plan, images, Path(tmp) / "sequential", progress)
-        cloud.stop()
-        runs["sequential"] = sequential
-        data_dir = Path(tmp) / "concurrent"
-        concurrent, cloud, uploads = load_run(DEFAULT_CONCURRENCY, plan, images, data_dir, progress)
-        runs["concurrent"] = concurrent
-        restart = restart_run(cloud, uploads, images, data_dir, concurrent["seconds"])
+        data_dir = Path(tmp) / "data"
+        figures, cloud, uploads = load_run(
+            DEFAULT_CONCURRENCY, Plan(frames), images, data_dir, tick
+        )
+        restart = restart_run(cloud, uploads, images, data_dir, figures["seconds"])
+    return {"run": figures, "restart": restart}
+
+
+def _child(work: str, frames: int, messages: Any) -> None:
+    """Runs `work` (a function of this module) in a child process, reporting each tick, then
+    the result or the error, on `messages`."""
+    try:
+        result = globals()[work](frames, lambda: messages.put(("tick", None)))
+    except BaseException:
+        messages.put(("error", traceback.format_exc()))
+    else:
+        messages.put(("done", result))
+
+
+def in_fresh_process(work: str, frames: int, tick: Callable[[], None]) -> Any:
+    """`work(frames, tick)` in a new Python process (spawned, not forked), so no run
+    inherits another's threads, handler modules or heap, nor the sections before it."""
+    context = multiprocessing.get_context("spawn")
+    messages = context.Queue()
+    child = context.Process(target=_child, args=(work, frames, messages), name=f"load-{work}")
+    child.start()
+    try:
+        while True:
+            try:
+                kind, value = messages.get(timeout=5)
+            except queue.Empty:
+                if not child.is_alive():
+                    message = f"{work} ended without a result (exit {child.exitcode})"
+                    raise RuntimeError(message) from None
+                continue
+            if kind == "tick":
+                tick()
+            elif kind == "error":
+                raise RuntimeError(f"{work} failed in its process:\n{value}")
+            else:
+                return value
+    finally:
+        child.join(timeout=60)
+        if child.is_alive():
+            child.kill()
+
+
+def run(quick: bool = False, tick: Callable[[], None] | None = None) -> dict[str, Any]:
+    """The load section: the sequential and the concurrent router on the same frames, each
+    in a fresh process of its own (the bench's earlier sections leave a large heap, and the
+    second run would otherwise inherit the first one's), then the restart with the
+    concurrent run's events stored."""
+    progress = tick or (lambda: None)
+    frames = QUICK_FRAMES if quick else FRAMES
+    sequential = in_fresh_process("_sequential_run", frames, progress)
+    concurrent = in_fresh_process("_concurrent_run", frames, progress)
     return {
-        "frames": plan.frames,
+        "frames": frames,
         "cameras": len(CAMERAS),
-        "runs": runs,
-        "speed_up": round(concurrent["frames_per_second"] / sequential["frames_per_second"], 2),
-        "speed_up_ceiling": speed_up_ceiling(sequential, concurrent),
-        "restart": restart,
+        "runs": {"sequential": sequential, "concurrent": concurrent["run"]},
+        "speed_up": round(
+            concurrent["run"]["frames_per_second"] / sequential["frames_per_second"], 2
+        ),
+        "speed_up_ceiling": speed_up_ceiling(sequential, concurrent["run"]),
+        "restart": concurrent["restart"],
         "notes": [
             "each run: a fresh LocalCloud laid out as `doorman local up` (moto and the face "
             "service in child processes), Grace Hopper enrolled, 20 camera threads uploading",
+            "each router runs in a new Python process of its own (spawned), so neither inherits "
+            "the other's heap or the bench's earlier sections",
             "frames per second from the first upload until every queue is empty",
-            f"the handlers' logs and metrics went to {FUNCTIONS_LOG.name} in bench/.cache/",
+            f"the handlers' logs and metrics went to {FUNCTIONS_LOG.name} (and "
+            "load-functions-sequential.log) in bench/.cache/",
         ],
     }
 

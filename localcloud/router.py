@@ -445,6 +445,10 @@ class Router:
             try:
                 self.poll_once(source)
             except Exception as exc:  # keep routing; the error is visible in `errors`
+                if self._stop.is_set():  # an invocation that outlived `stop`'s grace: its
+                    # records were handed back, and come again after a restart
+                    log.info("router: %s after the stop: %r", source.function.name, exc)
+                    return
                 log.exception("router: polling %s failed", source.queue_url)
                 self.errors.append(f"{source.function.package}: {exc!r}")
                 self._stop.wait(1.0)
