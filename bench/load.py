@@ -325,9 +325,14 @@ def restart_run(
     }
 
 
+def _images() -> dict[str, bytes]:
+    """The frames the cameras send, by face file."""
+    return {name: _frame(name) for name in (KNOWN[0], *STRANGERS)}
+
+
 def _sequential_run(frames: int, tick: Callable[[], None]) -> dict[str, Any]:
     """The sequential router's run (in its own process; see `run`)."""
-    images = {name: _frame(name) for name in (KNOWN[0], *STRANGERS)}
+    images = _images()
     with (
         tempfile.TemporaryDirectory(prefix="doorman-load-") as tmp,
         functions_output_to(FUNCTIONS_LOG.with_name("load-functions-sequential.log")),
@@ -341,7 +346,7 @@ def _concurrent_run(frames: int, tick: Callable[[], None]) -> dict[str, Any]:
     """The concurrent router's run, then the restart (in its own process; see `run`)."""
     from localcloud.router import DEFAULT_CONCURRENCY
 
-    images = {name: _frame(name) for name in (KNOWN[0], *STRANGERS)}
+    images = _images()
     with (
         tempfile.TemporaryDirectory(prefix="doorman-load-") as tmp,
         functions_output_to(FUNCTIONS_LOG),

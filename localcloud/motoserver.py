@@ -83,16 +83,18 @@ class KeepAliveHandler(MotoRequestHandler):
             self.send_error(500, "moto raised an exception")
             raise
         status, headers = started[0]
-        code, _, reason = status.partition(" ")
-        body = b"".join(chunks)
-        self.send_response(int(code), reason)
+        code_text, _, reason = status.partition(" ")
+        code, head = int(code_text), environ["REQUEST_METHOD"] == "HEAD"
+        has_body = not head and code >= 200 and code not in (204, 304)
+        self.send_response(code, reason)
         for name, value in headers:
             if name.lower() in ("connection", "transfer-encoding"):
                 continue
-            if name.lower() == "content-length" and environ["REQUEST_METHOD"] != "HEAD":
+            if name.lower() == "content-length" and not head:
                 continue  # the length of what is sent (HEAD keeps the object's length)
             self.send_header(name, value)
-        if environ["REQUEST_METHOD"] != "HEAD" and not (int(code) < 200 or int(code) in (204, 304)):
+        if has_body:
+            body = b"".join(chunks)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
