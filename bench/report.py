@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +144,8 @@ def _uploads_lines(section: dict[str, Any]) -> list[str]:
             f"({doorman['faces_per_upload']:.2f} faces per face frame).",
             "",
         ]
+    if doorman.get("report_delays"):
+        lines += _report_delay_lines(doorman["report_delays"])
     if doorman.get("missed_tracks"):
         lines += [f"Doorman missed: {', '.join(doorman['missed_tracks'])}.", ""]
     per_scenario = [
@@ -161,6 +164,20 @@ def _uploads_lines(section: dict[str, Any]) -> list[str]:
                   "delay (s)", "keyframe interval (s)", "delay (keyframe intervals)"]  # fmt: skip
         lines += _table(header, delays)
     return lines + [f"- {n}" for n in section.get("notes", [])] + [""]
+
+
+def _report_delay_lines(delays: list[dict[str, Any]]) -> list[str]:
+    """When Doorman's face uploads went out: from each visitor's face first in view."""
+    seconds = [d["seconds"] for d in delays]
+    before = sum(1 for d in delays if d["before_leaving"])
+    return [
+        f"Each visitor's face upload went out {statistics.median(seconds):.1f} s (median; "
+        f"at most {max(seconds):.1f} s) after their face came into view; "
+        f"{before} of {len(delays)} while they were still there "
+        f"(visits of {min(d['visit_seconds'] for d in delays):.1f}-"
+        f"{max(d['visit_seconds'] for d in delays):.1f} s).",
+        "",
+    ]
 
 
 def _detection_lines(section: dict[str, Any]) -> list[str]:

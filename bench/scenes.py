@@ -6,7 +6,9 @@
   `Person` and drawn by its `render()`: three people (two at the door at once), a car
   passing behind them and the porch light switching on.
 - the scenario set for uploads and recall: every scenario in `SCENARIOS`, plus `busy`
-  (10 fps, a keyframe every second, like `busy`).
+  (10 fps, a keyframe every second, like `busy`). The visits to the door last as visits
+  do (`VISIT_SECONDS`): a caller who rings waits about 25 s for the door, swaying a little
+  as people who wait do; the tests render the same scenarios at their short defaults.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ KEYFRAME_SECONDS = 1.0  # busy scenes and the upload scenarios: a keyframe every
 QUIET_FPS = 15
 QUIET_KEYFRAME_SECONDS = 2.0
 QUIET_1S = "quiet-key1s"
+# The scenarios where someone comes to the door and waits, stretched to 30 s: about 25 s at
+# the door (walking in and out takes the rest). Their defaults, 6-7 s, leave under 2 s.
+VISIT_SECONDS = {"one_person": 30.0, "two_people": 30.0, "turning_away": 30.0}
 
 
 def busy_scene(seconds: float = 20.0) -> scenarios.Scene:
@@ -124,7 +129,7 @@ def prepare(quick: bool, on_ready: Callable[[], None] | None = None) -> SceneSet
     tick()
     uploads = []
     for name in scenarios.SCENARIOS:
-        uploads.append(cached_scenario(name, "720p", FPS))
+        uploads.append(cached_scenario(name, "720p", FPS, VISIT_SECONDS.get(name)))
         tick()
     uploads.append(busy("720p", 20.0))
     tick()

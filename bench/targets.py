@@ -386,11 +386,6 @@ CHECKS: tuple[tuple[str, str, Callable[[dict[str, Any]], Verdict]], ...] = (
         _quiet_vs_decode("1080p"),
     ),
     (
-        "quiet 720p throughput / decode-every-frame",
-        f">= {QUIET_VS_DECODE:g}x",
-        _quiet_vs_decode("720p"),
-    ),
-    (
         "1080p 15 fps quiet cameras per core, real time",
         f">= {CAMERAS_PER_CORE:g}",
         _cameras_per_core,

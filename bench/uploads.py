@@ -145,6 +145,7 @@ class PipelineTally:
     motion_uploads: int = 0
     faces_in_uploads: int = 0
     first_motion_frame: int | None = None  # the first frame the gated agent saw move
+    report_delays: list[dict[str, Any]] = field(default_factory=list)  # Doorman's face uploads
 
     def add(self, other: PipelineTally) -> None:
         self.uploads += other.uploads
@@ -159,9 +160,10 @@ class PipelineTally:
         self.face_uploads += other.face_uploads
         self.motion_uploads += other.motion_uploads
         self.faces_in_uploads += other.faces_in_uploads
+        self.report_delays += other.report_delays
 
     def as_dict(self) -> dict[str, Any]:
-        out = {
+        out: dict[str, Any] = {
             "uploads": self.uploads,
             "tracks": self.tracks,
             "covered_tracks": self.covered_tracks,
@@ -176,6 +178,8 @@ class PipelineTally:
             out["faces_per_upload"] = (
                 self.faces_in_uploads / self.face_uploads if self.face_uploads else 0.0
             )
+        if self.report_delays:
+            out["report_delays"] = self.report_delays
         return out
 
 
@@ -191,22 +195,27 @@ def _doorman(scenario: Scenario, tracks: list[TruthTrack]) -> tuple[PipelineTall
 
     runner = DoormanRunner(scenario.video)
     first_motion: list[int] = []
+    sent_at: list[int] = []  # for each event, the frame being processed when it went out
 
-    def note_motion(frame: Frame) -> None:
+    def note_frame(frame: Frame) -> None:
         if runner.pipeline.stats.motion_frames and not first_motion:
             first_motion.append(frame.index)
+        sent_at.extend([frame.index] * (len(runner.sink.events) - len(sent_at)))
 
-    runner.run(on_frame=note_motion)
+    last_frame = runner.run(on_frame=note_frame) - 1
+    sent_at.extend([last_frame] * (len(runner.sink.events) - len(sent_at)))  # at the end
     tally = PipelineTally()
     tally.first_motion_frame = first_motion[0] if first_motion else None
     seen: list[SeenUpload] = []
     face_jpegs = []
-    for event in runner.sink.events:
+    for event, sent in zip(runner.sink.events, sent_at, strict=True):
         image = cv2.imdecode(np.frombuffer(event.jpeg, np.uint8), cv2.IMREAD_COLOR)
         if image is None:
             raise ValueError(f"{event.key()}: the agent uploaded a JPEG that does not decode")
         people, faces = _people_in(image)
         seen.append(SeenUpload(runner.frame_index(event), people))
+        if event.kind == "face":
+            tally.report_delays += _report_delays(tracks, seen[-1], sent, runner.fps)
         tally.uploads += 1
         if event.kind == "face":
             tally.face_uploads += 1
@@ -220,6 +229,23 @@ def _doorman(scenario: Scenario, tracks: list[TruthTrack]) -> tuple[PipelineTall
             tally.uploads_without_person += 1
     _score_tracks(tally, tracks, seen)
     return tally, face_jpegs
+
+
+def _report_delays(
+    tracks: list[TruthTrack], upload: SeenUpload, sent_frame: int, fps: float
+) -> list[dict[str, Any]]:
+    """For each visitor a face upload shows: from their face first in view to the upload
+    going out (while they are still there, or only as they leave)."""
+    return [
+        {
+            "track": track.label,
+            "seconds": (sent_frame - min(track.face_frames)) / fps,
+            "visit_seconds": (track.end_frame - track.start_frame + 1) / fps,
+            "before_leaving": sent_frame <= track.end_frame,
+        }
+        for track in tracks
+        if track.face_frames and is_covered(track, [upload])
+    ]
 
 
 def _score_tracks(tally: PipelineTally, tracks: list[TruthTrack], seen: list[SeenUpload]) -> None:

@@ -106,6 +106,7 @@ def summary_of(
         "face_events": stats["face_events"],
         "motion_events": stats["motion_events"],
         "withheld": stats["withheld"],
+        "reported_together": stats["reported_together"],  # in another track's frame
         "uploads": delivery.get("uploads", 0),
         "dropped": source_stats["dropped"],
         "evicted": delivery.get("evicted", 0),

@@ -110,12 +110,20 @@ class FacesConfig(Section):
     yunet_min_score: float = Field(default=0.8, gt=0, lt=1)  # YuNet's face confidence
     detect_every_k: int = Field(default=3, ge=1, le=60)
     padding: float = Field(default=0.25, ge=0, le=2)
-    max_track_seconds: Seconds = 30.0
+    report_after_seconds: Seconds = 2.0  # a visit's first report, while they are there
+    max_track_seconds: Seconds = 30.0  # a longer visit is reported again per stretch
     track_gap_seconds: Seconds = 1.5
     top_k: int = Field(default=1, ge=1, le=10)
     iou_threshold: float = Field(default=0.2, ge=0, le=1)
     max_centroid_distance: float = Field(default=2.0, gt=0, le=20)
+    max_face_speed: float = Field(default=10.0, gt=0, le=100)  # face widths per second
     min_track_hits: int = Field(default=2, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _report_within_a_stretch(self) -> FacesConfig:
+        if self.report_after_seconds > self.max_track_seconds:
+            raise ValueError("report_after_seconds must be <= max_track_seconds")
+        return self
 
 
 class EventsConfig(Section):

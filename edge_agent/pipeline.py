@@ -1,4 +1,5 @@
-"""The edge pipeline: frames in, at most one good frame per person out.
+"""The edge pipeline: frames in, at most one good frame per person out (one frame for
+people who came together: a report's frame stands for every confirmed face seen in it).
 
     FrameSource.read() -> MotionGate.detect(gray) -> FaceDetector.locate(rgb, regions)
     -> Tracker.update(dets, t) -> BestFrame.consider(...) -> Recognizer.identify(...)
@@ -15,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -145,6 +146,7 @@ class Track:
     segment_start_t: float
     hits: int = 1
     seq: int = 0  # events already emitted for this track
+    reported: bool = False  # this stretch of the visit went out; no more frames kept for it
     velocity: tuple[float, float] = (0.0, 0.0)  # face centre, pixels per second
     frames: list[Candidate] = field(default_factory=list)  # top-k, best first
     faces: list[Candidate] = field(default_factory=list)  # crops for recognition
@@ -228,6 +230,7 @@ class Stats:
     face_events: int = 0
     motion_events: int = 0
     withheld: int = 0  # known faces kept local by upload = "unknown-only"
+    reported_together: int = 0  # tracks that needed no upload: another's frame showed them
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,7 @@ class PipelineSettings:
     camera_id: str
     detect_every_k: int = 2
     padding: float = 0.25
+    report_after_seconds: float = 2.0
     max_track_seconds: float = 30.0
     motion_snapshot_interval_seconds: float = 60.0
     motion_min_seconds: float = 0.5
@@ -246,6 +250,14 @@ class PipelineSettings:
     track_search_padding_y: float = 0.5
     full_search_every: int = 4  # detector runs between searches of whole motion regions
     min_track_hits: int = 2  # detections a track needs to be uploaded (one alone: a false face)
+    # Another face seen in a report's frame goes out with it when its look there is at least
+    # this share of its best look so far; it then needs no upload of its own. Off when
+    # several frames per track are asked for (top_k > 1): each track then sends its own.
+    share_frames: bool = True
+    group_quality_share: float = 0.5
+    # With frame sharing, a frame counts this much better for each other face seen in it,
+    # so a track's chosen frame shows whoever came with them unless it is clearly worse.
+    company_bonus: float = 0.25
 
 
 @dataclass
@@ -295,6 +307,8 @@ class Pipeline:
         self._episode: _MotionEpisode | None = None
         self._last_snapshot_t: float | None = None
         self._last_motion_t: float | None = None
+        # Frames with two or more tracked faces, by index: who was seen there, and how well.
+        self._together: dict[int, tuple[float, list[tuple[Track, Detection]]]] = {}
 
     def run(self, on_frame: Callable[[Frame], None] | None = None) -> Stats:
         """Process until the source ends or `stop_requested` is set, then flush."""
@@ -330,14 +344,15 @@ class Pipeline:
 
         update = self.tracker.update(detections, frame.t)
         self.stats.tracks += len(update.started)
-        for track, detection in update.matched:
-            self.best.consider(track, frame, detection)
+        matched = self._in_company(update.matched)
+        for track, detection in matched:
+            if not track.reported:
+                self.best.consider(track, frame, detection)
+        self._remember_together(frame, matched)
         for track in update.ended:
             self._emit_track(track)
         for track in self.tracker.live:
-            if frame.t - track.segment_start_t >= self.settings.max_track_seconds:
-                self._emit_track(track)  # a long visit: report it now, keep tracking
-                track.segment_start_t = frame.t
+            self._report_when_due(track, frame.t)
 
         confirmed = any(t.hits >= self.settings.min_track_hits for t in self.tracker.live)
         self._follow_motion(frame, motion, saw_face=confirmed)
@@ -399,6 +414,70 @@ class Pipeline:
         last = self._last_detect_index
         return last is None or index - last >= self.settings.detect_every_k
 
+    def _report_when_due(self, track: Track, t: float) -> None:
+        """Report a visit while the person is still there.
+
+        The best frame of its first `report_after_seconds` goes out then (a face seen only
+        once by then waits for a second sighting). A visit longer than `max_track_seconds`
+        starts a new stretch, reported the same way; a track that ends before its stretch
+        was reported is reported as it ends.
+        """
+        settings = self.settings
+        into = t - track.segment_start_t
+        if into >= settings.max_track_seconds:
+            track.segment_start_t, track.reported = t, False
+        elif (
+            not track.reported
+            and track.frames
+            and into >= settings.report_after_seconds
+            and track.hits >= settings.min_track_hits
+        ):
+            self._emit_track(track)
+            track.reported = True
+
+    def _in_company(
+        self, matched: tuple[tuple[Track, Detection], ...]
+    ) -> tuple[tuple[Track, Detection], ...]:
+        """With frame sharing, each face's quality counts `company_bonus` more for every
+        other face seen in the same frame."""
+        settings = self.settings
+        if not settings.share_frames or len(matched) < 2:
+            return matched
+        bonus = 1.0 + settings.company_bonus * (len(matched) - 1)
+        return tuple(
+            (track, replace(detection, quality=detection.quality * bonus))
+            for track, detection in matched
+        )
+
+    def _remember_together(
+        self, frame: Frame, matched: tuple[tuple[Track, Detection], ...]
+    ) -> None:
+        """Keep the frames where two or more tracked faces were seen, for as long as one of
+        them could still be reported with it."""
+        if len(matched) >= 2:
+            self._together[frame.index] = (frame.t, list(matched))
+        oldest = frame.t - self.settings.max_track_seconds
+        for index in [i for i, (t, _) in self._together.items() if t < oldest]:
+            del self._together[index]
+
+    def _seen_with(self, track: Track, candidate: Candidate) -> list[tuple[Track, Detection]]:
+        """The other confirmed tracks, not yet reported, whose face in this frame is good
+        enough to stand for them (with that face): this report covers them too."""
+        settings = self.settings
+        if not settings.share_frames:
+            return []
+        _, seen = self._together.get(candidate.frame_index, (0.0, []))
+        return [
+            (other, detection)
+            for other, detection in seen
+            if other is not track
+            and other in self.tracker.live
+            and not other.reported
+            and other.frames
+            and other.hits >= settings.min_track_hits
+            and detection.quality >= settings.group_quality_share * other.frames[0].quality
+        ]
+
     def _emit_track(self, track: Track) -> None:
         if not track.frames:
             return
@@ -414,9 +493,20 @@ class Pipeline:
             self.stats.withheld += len(candidates)
             log.info("known face kept local", extra={"track_id": track.track_id})
             return
-        for candidate in candidates:
+        together = self._seen_with(track, candidates[0])
+        for other, _ in together:
+            other.frames, other.faces, other.reported = [], [], True
+            log.info(
+                "face reported in another's frame",
+                extra={"track_id": other.track_id, "with_track_id": track.track_id},
+            )
+        self.stats.reported_together += len(together)
+        also = tuple(detection.box for _, detection in together)
+        for n, candidate in enumerate(candidates):
             track.seq += 1
-            self._submit(track.track_id, track.seq, "face", candidate, match)
+            self._submit(
+                track.track_id, track.seq, "face", candidate, match, also if n == 0 else ()
+            )
 
     def _follow_motion(self, frame: Frame, motion: Motion, saw_face: bool) -> None:
         episode = self._episode
@@ -456,9 +546,17 @@ class Pipeline:
         self._submit(episode.track_id, 1, "motion", episode.best, None)
 
     def _submit(
-        self, track_id: str, seq: int, kind: EventKind, candidate: Candidate, match: str | None
+        self,
+        track_id: str,
+        seq: int,
+        kind: EventKind,
+        candidate: Candidate,
+        match: str | None,
+        also: tuple[Box, ...] = (),
     ) -> None:
-        faces = (candidate.box.to_face_box(),) if kind == "face" else ()
+        """Send one frame; `also`: the other faces it reports (people who came together)."""
+        boxes = (candidate.box, *also) if kind == "face" else ()
+        faces = tuple(box.to_face_box() for box in boxes)
         event = FrameEvent(
             camera_id=self.settings.camera_id,
             track_id=track_id,

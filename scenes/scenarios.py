@@ -39,6 +39,8 @@ DEFAULT_FPS = 10
 FACE_WIDTH_720P = 100  # detector box width of a pasted face at 720p
 WALK_SECONDS = 1.6  # time to walk from the frame edge to the door, and back out
 NOISE_BANK = 6
+FIDGET_FRACTION = 0.02  # sway while waiting: 26 px at 720p, about 4 cm at the door
+FIDGET_PERIODS_SECONDS = (3.1, 1.3)
 
 
 @dataclass
@@ -276,9 +278,18 @@ def _person_position(person: Person, t: float, width: int) -> float | None:
     if into < WALK_SECONDS:
         return outside + (door - outside) * into / WALK_SECONDS
     if into < WALK_SECONDS + person.pause_seconds:
-        return door
+        return door + _fidget(into - WALK_SECONDS, width)
     out = into - WALK_SECONDS - person.pause_seconds
     return door + (leave_to - door) * out / WALK_SECONDS
+
+
+def _fidget(waited: float, width: int) -> float:
+    """How far someone waiting at a door has shifted: people who wait are never quite still
+    (they shift their weight, rock, look about). Two slow sways of unrelated periods, up to
+    FIDGET_FRACTION of the frame's width in all."""
+    slow = np.sin(2 * np.pi * waited / FIDGET_PERIODS_SECONDS[0])
+    quick = np.sin(2 * np.pi * waited / FIDGET_PERIODS_SECONDS[1])
+    return FIDGET_FRACTION * width * float(0.6 * slow + 0.4 * quick)
 
 
 def _draw_person(

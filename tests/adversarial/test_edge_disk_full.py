@@ -43,6 +43,7 @@ def watch_env(spool_dir: Path) -> dict[str, str]:
         "DOORMAN_SPOOL__DIR": str(spool_dir),
         "DOORMAN_SPOOL__MAX_BYTES": str(1_000_000_000),  # the disk fills long before the cap
         "DOORMAN_FACES__TOP_K": "10",  # ten 720p face events per person: more than 2 MB
+        "DOORMAN_FACES__REPORT_AFTER_SECONDS": "30",  # chosen from the whole of each visit
         "AWS_ENDPOINT_URL": NOWHERE,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",

@@ -39,6 +39,10 @@ def wait_until(check, timeout: float, what: str) -> None:  # type: ignore[no-unt
         time.sleep(0.2)
 
 
+def faces_in(events: list[dict]) -> int:
+    return sum(len(e["faces"]) for e in events if e["kind"] == "face")
+
+
 def test_a_failing_camera_retries_on_its_own_and_does_not_disturb_the_others(
     request, tmp_path: Path
 ) -> None:
@@ -65,7 +69,8 @@ def test_a_failing_camera_retries_on_its_own_and_does_not_disturb_the_others(
         porch = events_of(out, "porch")
         assert [e["kind"] for e in porch] == ["face"] and events_of(out, "garage") == []
         server = serve_file(garage_video, port=port)  # the garage camera comes back
-        wait_until(lambda: len(events_of(out, "garage")) >= 2, 60, "garage face events")
+        # Both people at the garage: in one shared frame or in frames of their own.
+        wait_until(lambda: faces_in(events_of(out, "garage")) >= 2, 60, "garage face events")
         agent.process.send_signal(15)
         summary = agent.finish()
     finally:
@@ -74,8 +79,8 @@ def test_a_failing_camera_retries_on_its_own_and_does_not_disturb_the_others(
         if server is not None:
             server.stop()
     garage = [e for e in events_of(out, "garage") if e["kind"] == "face"]
-    people = sorted(who(out / e["key"], e["faces"][0], known)[0] for e in garage)
-    assert people == ["astronaut", "luispedro"]
+    people = {who(out / e["key"], face, known)[0] for e in garage for face in e["faces"]}
+    assert people == {"astronaut", "luispedro"}
     assert who(out / porch[0]["key"], porch[0]["faces"][0], known)[0] == "grace_hopper"
     assert all(e["key"].startswith("frames/garage/") for e in garage)
     assert summary["cameras"]["porch"]["events"] == 1

@@ -53,10 +53,10 @@ def covered(person: dict[str, Any], events: list[FrameEvent], fps: int) -> bool:
     boxes = {b[0]: Box(*b[1:]) for b in person["face_boxes"]}
     for event in events:
         index = round(event.captured_at.timestamp() * fps)
-        face = event.faces[0]
-        seen = Box(face.left, face.top, face.right, face.bottom)
-        if index in boxes and seen.iou(boxes[index]) > 0.4:
-            return True
+        for face in event.faces:  # people who came together share a frame
+            seen = Box(face.left, face.top, face.right, face.bottom)
+            if index in boxes and seen.iou(boxes[index]) > 0.4:
+                return True
     return False
 
 

@@ -103,8 +103,12 @@ def test_rtsp_stream_gives_the_same_events_as_the_file(request, tmp_path) -> Non
     assert summary["frames"] == truth["frames"] and summary["dropped"] == 0
 
     def people(events: list[dict], folder: Path) -> list[str]:
+        """Everyone the face events show (people who came together share a frame)."""
         return sorted(
-            who(folder / e["key"], e["faces"][0], known)[0] for e in events if e["kind"] == "face"
+            who(folder / e["key"], face, known)[0]
+            for e in events
+            if e["kind"] == "face"
+            for face in e["faces"]
         )
 
     assert people(from_stream, tmp_path / "rtsp") == people(from_file, tmp_path / "file")

@@ -81,3 +81,21 @@ def test_tallies_add_up_and_keep_none_for_pipelines_that_claim_no_faces() -> Non
     assert summary["recall"] == 2 / 3
     assert summary["false_face_uploads"] is None
     assert summary["missed_tracks"] == ["x"]
+
+
+def test_report_delay_runs_from_the_face_in_view_to_the_upload_going_out() -> None:
+    from bench.report import _report_delay_lines
+    from bench.uploads import _report_delays
+
+    tracks = truth_tracks(TRUTH)
+    # ann's face is in view from 15; an upload at frame 20 (showing ann) goes out at 35.
+    early = _report_delays(tracks, SeenUpload(20, frozenset({"ann"})), 35, 10.0)
+    assert early == [
+        {"track": "two_people:ann@10", "seconds": 2.0, "visit_seconds": 3.1, "before_leaving": True}
+    ]
+    # bob (face from 32, gone after 60) reported only at 66: after he left.
+    late = _report_delays(tracks, SeenUpload(45, frozenset({"bob"})), 66, 10.0)
+    assert [d["before_leaving"] for d in late] == [False] and late[0]["seconds"] == 3.4
+    assert _report_delays(tracks, SeenUpload(45, frozenset({"carol"})), 66, 10.0) == []
+    [line, _] = _report_delay_lines(early + late)
+    assert "2.7 s (median; at most 3.4 s)" in line and "1 of 2 while they were still there" in line

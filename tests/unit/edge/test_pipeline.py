@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pytest
 
 from edge_agent.bestframe import TopKBestFrame
 from edge_agent.config import FacesConfig
@@ -114,6 +115,7 @@ def pipeline(
     best: int = -1,
     recognizer=None,
     top_k: int = 1,
+    detector=None,
     **settings,
 ):
     faces_config = FacesConfig(track_gap_seconds=1.0)
@@ -127,7 +129,7 @@ def pipeline(
         max_track_seconds=30.0,
     )
     defaults.update(settings)
-    detector = ScriptedFaces(visible, best)
+    detector = detector or ScriptedFaces(visible, best)
     sink = Sink()
     p = Pipeline(
         PipelineSettings(**defaults),
@@ -189,6 +191,54 @@ def test_brief_motion_and_motion_with_a_face_make_no_snapshot() -> None:
     p, _, sink = pipeline(60, set(range(5, 40)), set(range(10, 15)))
     p.run()
     assert [e.kind for e in sink.events] == ["face"]
+
+
+def submitted_at(p: Pipeline, sink: Sink) -> dict[int, int]:
+    """Run `p`; for each event, the index of the frame being processed when it went out."""
+    when: dict[int, int] = {}
+
+    def note(frame) -> None:
+        for n in range(len(when), len(sink.events)):
+            when[n] = frame.index
+
+    p.run(on_frame=note)
+    for n in range(len(when), len(sink.events)):
+        when[n] = -1  # at the end of the run (flush)
+    return when
+
+
+def test_a_visit_is_reported_while_the_person_is_still_there() -> None:
+    # A 9-second visit: one report 2 s in (frame 20 of a track from frame 0), with the best
+    # frame of those 2 s; the better frame at 50 comes after the report and is not sent.
+    p, _, sink = pipeline(120, set(range(0, 100)), set(range(0, 90)), best=12)
+    when = submitted_at(p, sink)
+    assert [e.kind for e in sink.events] == ["face"]
+    assert when == {0: 20} and sink.events[0].jpeg == bytes([12])
+    p, _, sink = pipeline(120, set(range(0, 100)), set(range(0, 90)), best=50)
+    submitted_at(p, sink)
+    assert [e.jpeg for e in sink.events] == [bytes([0])]  # the first of equal frames
+
+
+def test_a_face_seen_once_by_the_report_time_waits_for_a_second_sighting() -> None:
+    visible = {3} | set(range(10, 40))  # seen at 3, then not again until 10
+    p, _, sink = pipeline(
+        60, set(range(0, 45)), visible, detect_every_k=1, report_after_seconds=0.5
+    )
+    when = submitted_at(p, sink)
+    assert [e.kind for e in sink.events] == ["face"]
+    assert when == {0: 10} and sink.events[0].jpeg == bytes([3])
+
+
+def test_a_short_visit_is_reported_when_it_ends() -> None:
+    p, _, sink = pipeline(60, set(range(5, 25)), set(range(8, 16)), best=14)
+    when = submitted_at(p, sink)
+    assert [e.jpeg for e in sink.events] == [bytes([14])]
+    assert when[0] == 26  # last seen at 15 and gone for the 1 s track gap, before frame 28
+
+
+def test_the_report_time_must_fall_within_a_stretch() -> None:
+    with pytest.raises(ValueError, match="report_after_seconds must be <= max_track_seconds"):
+        FacesConfig(report_after_seconds=40.0, max_track_seconds=30.0)
 
 
 def test_a_long_visit_is_reported_at_the_maximum_duration_and_again_at_the_end() -> None:
@@ -275,3 +325,100 @@ def test_a_face_seen_once_is_not_uploaded_and_the_motion_is() -> None:
     p, _, sink = pipeline(60, set(range(5, 25)), {12}, min_track_hits=1)
     p.run()
     assert [e.kind for e in sink.events] == ["face"]
+
+
+FACE_B = Box(400, 100, 500, 200)
+
+
+@dataclass
+class TwoFaces:
+    """Two people side by side: A's face in frames `a`, B's in `b`; quality 0.5 unless set."""
+
+    a: set[int]
+    b: set[int]
+    quality_a: dict[int, float] = field(default_factory=dict)
+    quality_b: dict[int, float] = field(default_factory=dict)
+
+    def locate(self, rgb: np.ndarray, regions: list[Box]) -> list[Detection]:
+        index = int(rgb[0, 0, 0])
+        found = []
+        if index in self.a:
+            found.append(Detection(FACE, score=1.0, quality=self.quality_a.get(index, 0.5)))
+        if index in self.b:
+            found.append(Detection(FACE_B, score=1.0, quality=self.quality_b.get(index, 0.5)))
+        return found
+
+
+def test_people_who_came_together_go_out_in_one_frame() -> None:
+    faces = TwoFaces(set(range(0, 60)), set(range(2, 60)), quality_a={10: 0.9})
+    p, _, sink = pipeline(80, set(range(0, 70)), set(), detector=faces, detect_every_k=1)
+    stats = p.run()
+    assert stats.tracks == 2 and stats.reported_together == 1
+    [event] = sink.events
+    assert event.jpeg == bytes([10])  # A's best frame, which shows B as well
+    assert [(f.left, f.right) for f in event.faces] == [(100, 200), (400, 500)]
+
+
+def test_a_frame_that_shows_everyone_wins_over_a_slightly_better_one_alone() -> None:
+    # A alone at frame 1 looks a little better (0.55) than in any frame with B (0.5 each);
+    # the frame with both counts 25% more, so it is chosen, and it stands for B too.
+    faces = TwoFaces(set(range(0, 60)), set(range(3, 60)), quality_a={1: 0.55})
+    p, _, sink = pipeline(80, set(range(0, 70)), set(), detector=faces, detect_every_k=1)
+    stats = p.run()
+    assert stats.reported_together == 1
+    [event] = sink.events
+    assert event.jpeg == bytes([3]) and len(event.faces) == 2
+    faces = TwoFaces(set(range(0, 60)), set(range(3, 60)), quality_a={1: 0.7})
+    p, _, sink = pipeline(80, set(range(0, 70)), set(), detector=faces, detect_every_k=1)
+    p.run()
+    assert sink.events[0].jpeg == bytes([1])  # clearly better alone: kept
+
+
+def test_with_several_frames_per_track_each_track_sends_its_own() -> None:
+    faces = TwoFaces(set(range(0, 60)), set(range(2, 60)), quality_a={10: 0.9})
+    p, _, sink = pipeline(
+        80, set(range(0, 70)), set(), detector=faces, detect_every_k=1, share_frames=False
+    )
+    stats = p.run()
+    assert stats.reported_together == 0 and len({e.track_id for e in sink.events}) == 2
+
+
+def test_someone_poorly_seen_in_the_other_s_frame_gets_a_frame_of_their_own() -> None:
+    faces = TwoFaces(set(range(0, 60)), set(range(2, 60)), quality_a={10: 0.9}, quality_b={10: 0.2})
+    p, _, sink = pipeline(80, set(range(0, 70)), set(), detector=faces, detect_every_k=1)
+    stats = p.run()
+    assert stats.reported_together == 0
+    assert [len(e.faces) for e in sink.events] == [1, 1]
+    assert sink.events[1].jpeg != bytes([10])  # B's own best look (0.5), not the poor one
+
+
+def test_someone_who_arrives_after_the_reported_frame_is_reported_on_their_own() -> None:
+    faces = TwoFaces(set(range(0, 60)), set(range(15, 60)), quality_a={10: 0.9})
+    p, _, sink = pipeline(80, set(range(0, 70)), set(), detector=faces, detect_every_k=1)
+    p.run()
+    assert len(sink.events) == 2 and len({e.track_id for e in sink.events}) == 2
+
+
+class AnswersInTurn:
+    def __init__(self, *answers: str) -> None:
+        self.answers = list(answers)
+
+    def identify(self, faces: list[Candidate]) -> str:
+        return self.answers.pop(0)
+
+
+def test_a_known_face_kept_local_does_not_hide_the_stranger_beside_it() -> None:
+    faces = TwoFaces(set(range(0, 60)), set(range(2, 60)), quality_a={10: 0.9})
+    p, _, sink = pipeline(
+        80,
+        set(range(0, 70)),
+        set(),
+        detector=faces,
+        detect_every_k=1,
+        recognizer=AnswersInTurn("alice", "unknown"),
+        upload_unknown_only=True,
+    )
+    stats = p.run()
+    assert stats.withheld == 1 and stats.reported_together == 0
+    assert [e.local_match for e in sink.events] == ["unknown"]
+    assert [(f.left, f.right) for f in sink.events[0].faces] == [(400, 500)]

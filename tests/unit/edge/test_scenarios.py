@@ -46,3 +46,14 @@ def test_every_scenario_is_listed_and_bad_names_are_refused(tmp_path) -> None:
         generate("party", tmp_path)
     with pytest.raises(ValueError, match="unknown resolution"):
         generate("car", tmp_path, resolution="4k")
+
+
+def test_someone_waiting_at_the_door_sways_a_little_and_stays_there() -> None:
+    # one_person stretched to 20 s: about 15 s at the door, walking in and out around it.
+    _, truth = frames_of("one_person", 7, 20.0)
+    [person] = truth["people"]
+    boxes = {f: (left + right) / 2 for f, left, _, right, _ in person["face_boxes"]}
+    waiting = [boxes[f] for f in range(40, 180)]  # well inside the wait (10 fps)
+    sway = max(waiting) - min(waiting)
+    assert 20 <= sway <= 2 * 0.02 * 1280 + 1  # moves, by at most 4 cm each way (26 px)
+    assert len({round(x) for x in waiting}) > 20  # not two positions: a slow, uneven sway

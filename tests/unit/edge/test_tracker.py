@@ -68,3 +68,27 @@ def test_ids_are_camera_start_ms_and_counter() -> None:
     t = tracker()
     t.update([det(100)], 1700000000.25)
     assert t.live[0].track_id == "cam-1700000000250-1"
+
+
+def test_someone_setting_off_from_the_door_keeps_their_track_at_every_third_frame() -> None:
+    # At rest, then a walk at 7 face widths a second, searched every 0.3 s (10 fps, k=3):
+    # 2.1 face widths between searches, beyond the 2-face-width centroid bound.
+    t = tracker()
+    for step in range(4):
+        t.update([det(400)], step * 0.3)
+    for step in range(1, 4):
+        update = t.update([det(400 + 210 * step)], 0.9 + step * 0.3)
+        assert not update.started, step
+    assert len(t.live) == 1
+
+
+def test_the_speed_bound_reaches_back_half_a_second_at_most() -> None:
+    # A face 5.5 face widths away 1.2 s after a track was last seen is someone else:
+    # at 10 face widths a second, only the last 0.5 s count (5 face widths).
+    t = tracker()
+    t.update([det(100)], 0.0)
+    update = t.update([det(650)], 1.2)
+    assert len(update.started) == 1 and len(t.live) == 2
+    t = tracker(max_face_speed=2.0)  # a slow bound leaves the plain centroid bound
+    t.update([det(100)], 0.0)
+    assert len(t.update([det(310)], 0.3).started) == 1
