@@ -167,15 +167,20 @@ def _uploads_lines(section: dict[str, Any]) -> list[str]:
 
 
 def _report_delay_lines(delays: list[dict[str, Any]]) -> list[str]:
-    """When Doorman's face uploads went out: from each visitor's face first in view."""
-    seconds = [d["seconds"] for d in delays]
-    before = sum(1 for d in delays if d["before_leaving"])
+    """When each visitor was first reported: from their face first in view to the first
+    upload that shows them (a later upload may show them again, beside someone else)."""
+    first: dict[str, dict[str, Any]] = {}
+    for delay in delays:
+        kept = first.get(delay["track"])
+        if kept is None or delay["seconds"] < kept["seconds"]:
+            first[delay["track"]] = delay
+    seconds = [d["seconds"] for d in first.values()]
+    before = sum(1 for d in first.values() if d["before_leaving"])
+    visits = [d["visit_seconds"] for d in first.values()]
     return [
-        f"Each visitor's face upload went out {statistics.median(seconds):.1f} s (median; "
-        f"at most {max(seconds):.1f} s) after their face came into view; "
-        f"{before} of {len(delays)} while they were still there "
-        f"(visits of {min(d['visit_seconds'] for d in delays):.1f}-"
-        f"{max(d['visit_seconds'] for d in delays):.1f} s).",
+        f"Each visitor was first reported {statistics.median(seconds):.1f} s (median; at most "
+        f"{max(seconds):.1f} s) after their face came into view; {before} of {len(first)} "
+        f"while they were still there (visits of {min(visits):.1f}-{max(visits):.1f} s).",
         "",
     ]
 

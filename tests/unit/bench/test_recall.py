@@ -97,5 +97,6 @@ def test_report_delay_runs_from_the_face_in_view_to_the_upload_going_out() -> No
     late = _report_delays(tracks, SeenUpload(45, frozenset({"bob"})), 66, 10.0)
     assert [d["before_leaving"] for d in late] == [False] and late[0]["seconds"] == 3.4
     assert _report_delays(tracks, SeenUpload(45, frozenset({"carol"})), 66, 10.0) == []
-    [line, _] = _report_delay_lines(early + late)
+    shown_again = _report_delays(tracks, SeenUpload(38, frozenset({"ann"})), 55, 10.0)
+    [line, _] = _report_delay_lines(early + late + shown_again)  # ann counts once: at 2.0 s
     assert "2.7 s (median; at most 3.4 s)" in line and "1 of 2 while they were still there" in line
