@@ -102,29 +102,27 @@ def _busy_fps(results: dict[str, Any]) -> Verdict:
     )
 
 
-def _quiet_vs_decode(resolution: str) -> Callable[[dict[str, Any]], Verdict]:
-    def check(results: dict[str, Any]) -> Verdict:
-        doorman = throughput_fps(results, "doorman", "quiet", resolution)
-        decode = throughput_fps(results, "decode-only", "quiet", resolution)
-        demux = throughput_fps(results, "demux-only", "quiet", resolution)
-        ratio = doorman / decode
-        ok = ratio >= QUIET_VS_DECODE
-        short = f"short by {QUIET_VS_DECODE - ratio:.1f}x"
-        try:  # the keyframes decoded alone: what gating could give at the most
-            ceiling = throughput_fps(results, "keyframes-only", "quiet", resolution) / decode
-            short += f"; decoding the keyframes alone gives {ceiling:.1f}x, the most gating can"
-        except LookupError:
-            pass
-        return Verdict(
-            f"quiet {resolution} throughput / decode-every-frame",
-            f">= {QUIET_VS_DECODE:g}x",
-            f"{ratio:.1f}x ({doorman:.0f} fps)",
-            f"decode-only {decode:.1f} fps; demux-only {demux:.0f} fps",
-            _status(ok),
-            "" if ok else short,
-        )
-
-    return check
+def _quiet_vs_decode(results: dict[str, Any]) -> Verdict:
+    """Quiet 1080p (the issue's target; 720p is reported in the throughput table only)."""
+    doorman = throughput_fps(results, "doorman", "quiet", "1080p")
+    decode = throughput_fps(results, "decode-only", "quiet", "1080p")
+    demux = throughput_fps(results, "demux-only", "quiet", "1080p")
+    ratio = doorman / decode
+    ok = ratio >= QUIET_VS_DECODE
+    short = f"short by {QUIET_VS_DECODE - ratio:.1f}x"
+    try:  # the keyframes decoded alone: what gating could give at the most
+        ceiling = throughput_fps(results, "keyframes-only", "quiet", "1080p") / decode
+        short += f"; decoding the keyframes alone gives {ceiling:.1f}x, the most gating can"
+    except LookupError:
+        pass
+    return Verdict(
+        "quiet 1080p throughput / decode-every-frame",
+        f">= {QUIET_VS_DECODE:g}x",
+        f"{ratio:.1f}x ({doorman:.0f} fps)",
+        f"decode-only {decode:.1f} fps; demux-only {demux:.0f} fps",
+        _status(ok),
+        "" if ok else short,
+    )
 
 
 def _cameras_per_core(results: dict[str, Any]) -> Verdict:
@@ -383,7 +381,7 @@ CHECKS: tuple[tuple[str, str, Callable[[dict[str, Any]], Verdict]], ...] = (
     (
         "quiet 1080p throughput / decode-every-frame",
         f">= {QUIET_VS_DECODE:g}x",
-        _quiet_vs_decode("1080p"),
+        _quiet_vs_decode,
     ),
     (
         "1080p 15 fps quiet cameras per core, real time",

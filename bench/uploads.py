@@ -214,10 +214,9 @@ def _doorman(scenario: Scenario, tracks: list[TruthTrack]) -> tuple[PipelineTall
             raise ValueError(f"{event.key()}: the agent uploaded a JPEG that does not decode")
         people, faces = _people_in(image)
         seen.append(SeenUpload(runner.frame_index(event), people))
-        if event.kind == "face":
-            tally.report_delays += _report_delays(tracks, seen[-1], sent, runner.fps)
         tally.uploads += 1
         if event.kind == "face":
+            tally.report_delays += _report_delays(tracks, seen[-1], sent, runner.fps)
             tally.face_uploads += 1
             tally.faces_in_uploads += faces
             face_jpegs.append(event.jpeg)

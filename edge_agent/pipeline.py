@@ -457,7 +457,10 @@ class Pipeline:
         if len(matched) >= 2:
             self._together[frame.index] = (frame.t, list(matched))
         oldest = frame.t - self.settings.max_track_seconds
-        for index in [i for i, (t, _) in self._together.items() if t < oldest]:
+        while self._together:  # kept in frame order: drop from the front while too old
+            index, (t, _) = next(iter(self._together.items()))
+            if t >= oldest:
+                break
             del self._together[index]
 
     def _seen_with(self, track: Track, candidate: Candidate) -> list[tuple[Track, Detection]]:
